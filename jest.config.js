@@ -1,0 +1,11 @@
+/** Jest runs the TypeScript sources through ts-jest (transpile only: `npm run typecheck` checks types). */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }],
+  },
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
+  testTimeout: 60000,
+};

@@ -1,0 +1,6 @@
+// Every test process: no network chatter from cdktf or Terraform (DEVELOPERS.md ground rules).
+import { join } from 'node:path';
+
+process.env.CHECKPOINT_DISABLE = '1';
+process.env.DISABLE_VERSION_CHECK = '1';
+process.env.TF_CLI_CONFIG_FILE ??= join(__dirname, 'fixtures', 'empty.tfrc');
