@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+import { emulatorBanner, startEmulator } from '../../emulator';
+import { InvalidInputError } from '../../core/errors';
+import { parseInstant } from '../../core/validation';
+import type { CliContext } from '../context';
+
+export const EMULATOR_HELP = `Usage: agility-pat emulator [--host H] [--port N] [--state FILE] [--now ISO-8601]
+
+Runs a local Agility Management API (token routes, OAuth sign-in, users/me) with Agility's rules, for trying the
+project without an Agility account and for tests. The first line on stdout is
+"Agility Management API emulator listening on http://H:PORT". Stops on SIGINT or SIGTERM.
+
+Options:
+  --host H        address to bind (default 127.0.0.1)
+  --port N        port (default 0: a free port)
+  --state FILE    keep the emulator's state in FILE across restarts (no secret is stored in it)
+  --now ISO       start the emulator's clock at this instant (then frozen; POST /__emulator/clock moves it)
+  -h, --help      this help`;
+
+/** `agility-pat emulator`: runs until asked to stop. */
+export async function emulatorCommand(args: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { host: { type: 'string' }, port: { type: 'string' }, state: { type: 'string' }, now: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidInputError(`--port must be a whole number from 0 to 65535, got "${values.port}".`);
+  }
+  const emulator = await startEmulator({
+    host: values.host ?? '127.0.0.1',
+    port,
+    stateFile: values.state,
+    now: values.now === undefined ? undefined : parseInstant(values.now, '--now'),
+  });
+  ctx.out(emulatorBanner(emulator.url));
+  await ctx.stopSignal;
+  await emulator.close();
+  return 0;
+}

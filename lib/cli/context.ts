@@ -1,0 +1,16 @@
+import type { Clock } from '../core/clock';
+
+/** Everything a command touches outside itself, so commands are testable in-process. */
+export interface CliContext {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  clock: Clock;
+  /** Writes one line (a newline is added) to standard output. */
+  out(line: string): void;
+  /** Writes one line to standard error. */
+  err(line: string): void;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM); only long-running commands wait on it. */
+  stopSignal: Promise<void>;
+  /** True when standard output is a terminal. */
+  stdoutIsTty: boolean;
+}

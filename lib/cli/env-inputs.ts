@@ -1,0 +1,59 @@
+import { ConfigError, InvalidInputError } from '../core/errors';
+
+/**
+ * Names of the environment variables through which the construct (or a plain HCL configuration) passes inputs to
+ * `agility-pat hook ...`. Values, never secrets: the credential itself is read from the variable whose NAME is in
+ * AGILITY_PAT_CREDENTIAL_ENV. A README contract.
+ */
+export const HOOK_ENV = {
+  apiUrl: 'AGILITY_PAT_API_URL',
+  credentialEnv: 'AGILITY_PAT_CREDENTIAL_ENV',
+  managedName: 'AGILITY_PAT_MANAGED_NAME',
+  declaredName: 'AGILITY_PAT_DECLARED_NAME',
+  generation: 'AGILITY_PAT_GENERATION',
+  currentGeneration: 'AGILITY_PAT_CURRENT_GENERATION',
+  expiry: 'AGILITY_PAT_EXPIRY',
+  sinks: 'AGILITY_PAT_SINKS',
+  manifest: 'AGILITY_PAT_MANIFEST',
+  now: 'AGILITY_PAT_NOW',
+} as const;
+
+/** The credential variable used when none is named. */
+export const DEFAULT_CREDENTIAL_ENV = 'AGILITY_ACCESS_TOKEN';
+
+/** A required variable's value, or a ConfigError saying which is missing. */
+export function requireEnv(env: NodeJS.ProcessEnv, name: string, purpose: string): string {
+  const v = env[name];
+  if (v === undefined || v === '') {
+    throw new ConfigError(`the environment variable ${name} is not set; it should hold ${purpose}. The construct sets it for Terraform hooks.`, {
+      variable: name,
+    });
+  }
+  return v;
+}
+
+/** A whole number from a variable. */
+export function intEnv(env: NodeJS.ProcessEnv, name: string, purpose: string): number {
+  const raw = requireEnv(env, name, purpose);
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number (${purpose}), got "${raw}".`, { variable: name });
+  return Number(raw);
+}
+
+/**
+ * Reads the OAuth access token from the variable named by `credentialEnv`. Only the name ever appears in messages.
+ */
+export function readCredential(env: NodeJS.ProcessEnv, credentialEnv: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(credentialEnv)) {
+    throw new InvalidInputError(`the credential variable name must be a valid environment variable name, got "${credentialEnv}".`);
+  }
+  const value = env[credentialEnv];
+  if (value === undefined || value.trim() === '') {
+    throw new ConfigError(
+      `the environment variable ${credentialEnv} is empty or not set: put an Agility OAuth access token in it before deploying (see the README, "Getting an OAuth access token").`,
+      { variable: credentialEnv },
+    );
+  }
+  return value.trim();
+}
+
+export { clockFromEnv } from '../core/clock';

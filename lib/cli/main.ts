@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+/**
+ * The `agility-pat` program: Terraform hook entry points, operator commands and the emulator launcher.
+ * Bundled into one file (dist/agility-pat.js) that Terraform runs with `node`. Only this entry point calls
+ * `process.exit`; commands return an exit code or throw typed errors (README, "Exit codes").
+ */
+import { isAgilityPatError } from '../core/errors';
+import { version } from '../../package.json';
+import type { CliContext } from './context';
+import { clockFromEnv } from './env-inputs';
+import { EMULATOR_HELP, emulatorCommand } from './commands/emulator';
+import { HOOK_HELP, hookCommand } from './commands/hook';
+import { TOKENS_HELP, tokensCommand } from './commands/tokens';
+
+export const MAIN_HELP = `Usage: agility-pat <command> [options]
+
+Agility CMS Personal Access Tokens as infrastructure.
+
+Commands:
+  hook create|destroy|reconcile   what Terraform runs (inputs from environment variables)
+  tokens list                      list the signed-in user's tokens
+  emulator                         run a local Agility Management API
+
+Options:
+  -h, --help      help for any command (agility-pat <command> --help)
+  -v, --version   print the version`;
+
+type Command = { help: string; run: (args: string[], ctx: CliContext) => Promise<number> };
+
+const COMMANDS: Record<string, Command> = {
+  hook: { help: HOOK_HELP, run: hookCommand },
+  tokens: { help: TOKENS_HELP, run: tokensCommand },
+  emulator: { help: EMULATOR_HELP, run: emulatorCommand },
+};
+
+/** Runs one command line and returns the exit code; never throws. */
+export async function main(argv: string[], ctx: CliContext): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || rest.includes('--version')) {
+    ctx.out(version);
+    return 0;
+  }
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    ctx.out(MAIN_HELP);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    ctx.err(`agility-pat: error [INVALID_INPUT] unknown command "${name}". Run agility-pat --help for the list.`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    ctx.out(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(rest, ctx);
+  } catch (e) {
+    return reportError(e, ctx);
+  }
+}
+
+/** One clear line on stderr and the documented exit code; a stack trace only with AGILITY_PAT_DEBUG=1. */
+export function reportError(e: unknown, ctx: CliContext): number {
+  if (isAgilityPatError(e)) {
+    ctx.err(`agility-pat: error [${e.code}] ${e.message}`);
+    return e.exitCode;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && (err.code?.startsWith('ERR_PARSE_ARGS') || err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
+    ctx.err(`agility-pat: error [INVALID_INPUT] ${err.message}`);
+    return 2;
+  }
+  ctx.err(`agility-pat: error [INTERNAL] ${err?.message ?? String(e)} (this is a bug; rerun with AGILITY_PAT_DEBUG=1 for details)`);
+  if (ctx.env.AGILITY_PAT_DEBUG === '1' && err?.stack) ctx.err(err.stack);
+  return 1;
+}
+
+/** The real process around `main`. */
+export function processContext(): CliContext {
+  const stopSignal = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    clock: clockFromEnv(process.env),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    stopSignal,
+    stdoutIsTty: Boolean(process.stdout.isTTY),
+  };
+}
+
+if (require.main === module) {
+  let ctx: CliContext;
+  try {
+    ctx = processContext();
+  } catch (e) {
+    process.stderr.write(`agility-pat: error [INVALID_INPUT] ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  main(process.argv.slice(2), ctx).then((code) => {
+    // Exit explicitly once the work is done: keep-alive sockets must not hold a hook open (DESIGN.md section 1).
+    process.stdout.write('', () => process.exit(code));
+  });
+}

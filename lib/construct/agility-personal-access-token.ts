@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { Annotations, App, TerraformStack, type LocalExecProvisioner, type TerraformResource } from 'cdktf';
+import { Construct } from 'constructs';
+import { clockFromEnv } from '../core/clock';
+import type { Duration } from '../core/duration';
+import { canonicalJson } from '../core/manifest';
+import type { SinkSpec } from '../core/sink-spec';
+import { resolveTokenSpec, type ResolvedTokenSpec, type SlotPlan } from '../core/token-spec';
+import type { AgilityApi } from './agility-api';
+import { AgilityTokenReconciler } from './agility-token-reconciler';
+import { hookCommand, hookProgramAsset } from './hook-program';
+import { findProjectDir } from './project-namespace';
+import type { SecretSink } from './secret-sink';
+import { createHookResource } from './slot-resource';
+import { escapeTerraformLiteral, escapeTerraformLiterals } from './terraform-string';
+
+/** A rotation schedule: a new token every period, the previous one kept live for one more period. */
+export interface TokenRotation {
+  /**
+   * How often a new token is created. At least 1 day. Rotation happens only when a deploy runs: schedule one.
+   */
+  readonly every: Duration;
+  /**
+   * How long each token lives. At least two periods plus 1 day of grace (one period plus grace with
+   * `overlap: false`), at most 730 days (Agility's 2-year limit).
+   * @default - three periods (two with overlap: false), at most 730 days
+   */
+  readonly lifetime?: Duration;
+  /**
+   * Keep the previous generation live for one more period, so consumers that have not picked up the new secret keep
+   * working (two slots). `false`: one slot, revoked before its successor is created.
+   * @default true
+   */
+  readonly overlap?: boolean;
+  /**
+   * The instant generation 0 starts; generations start at `anchor + g·every`. Must not be in the future.
+   * @default - an offset derived from the stack and the token name, so one stack's tokens do not all rotate at once
+   */
+  readonly anchor?: Date | string;
+}
+
+/** Props of {@link AgilityPersonalAccessToken}. */
+export interface AgilityPersonalAccessTokenProps {
+  /**
+   * The token's name, unique in the stack. Agility sees it with a marker appended, e.g.
+   * `ci-deploy [cdktf:prod~3fa9c1/g2931]`; the whole must fit Agility's 100 characters.
+   */
+  readonly name: string;
+  /**
+   * A fixed expiry, at most 2 years away. Exclusive with `rotation`. A date that has passed is a warning: the hook
+   * creates nothing.
+   * @default - no fixed expiry: see `rotation`
+   */
+  readonly expiresAt?: Date | string;
+  /**
+   * Rotate on a schedule. Exclusive with `expiresAt`.
+   * @default - no rotation: with neither prop, Agility's 2-year default applies and the token then simply stops working
+   */
+  readonly rotation?: TokenRotation;
+  /**
+   * Where each new secret is delivered, once.
+   * @default - none: a warning, since nobody would ever see the secret
+   */
+  readonly sinks?: readonly SecretSink[];
+  /**
+   * The Management API. Must equal the stack's (see `AgilityTokenReconciler.configure`).
+   * @default - the stack's API
+   */
+  readonly api?: AgilityApi;
+  /**
+   * Name of the environment variable holding the OAuth access token when the hooks run. Must equal the stack's.
+   * @default - the stack's, 'AGILITY_ACCESS_TOKEN' unless configured
+   */
+  readonly credentialEnv?: string;
+}
+
+/**
+ * An Agility CMS Personal Access Token as infrastructure. `cdktf deploy` creates it and delivers its secret to the
+ * sinks, rotates it on schedule with an overlap, and revokes it when it leaves the code (through the stack's
+ * reconciler) or when the stack is destroyed. No secret ever enters the configuration, the state or the output.
+ *
+ * Its resources are `terraform_data` slots (DESIGN.md section 3): `slot0`, and `slot1` for overlapping rotation.
+ * Construct ids are API: renaming one replaces live tokens.
+ */
+export class AgilityPersonalAccessToken extends Construct {
+  /** The name declared in code. */
+  readonly declaredName: string;
+  /** The managed name of the current generation, as Agility lists it. */
+  readonly currentManagedName: string;
+  /** The managed names that are live after a deploy at the synth instant (current, and previous with overlap). */
+  readonly managedNames: readonly string[];
+  /** The current generation (0 for a token that does not rotate). */
+  readonly currentGeneration: number;
+  /** ISO-8601 expiry of the current generation; undefined when Agility's 2-year default applies. */
+  readonly currentExpiry: string | undefined;
+  /** ISO-8601 instant the next generation starts (a deploy after it rotates); undefined without rotation. */
+  readonly nextRotation: string | undefined;
+  /** The slot resources, in slot order. */
+  readonly slots: readonly TerraformResource[];
+
+  constructor(scope: Construct, id: string, props: AgilityPersonalAccessTokenProps) {
+    super(scope, id);
+    const reconciler = AgilityTokenReconciler.of(this);
+    const sinks = (props.sinks ?? []).map((s) => rebaseSinkPath(s.spec, this));
+    const { spec, warnings } = resolveTokenSpec(
+      { declaredName: props.name, stackTag: reconciler.stackTag, expiresAt: props.expiresAt, rotation: props.rotation, sinks, what: this.node.path },
+      clockFromEnv(process.env)(),
+    );
+    for (const w of warnings) Annotations.of(this).addWarning(w.message);
+
+    const hook = hookProgramAsset(this);
+    const apiUrl = props.api?.baseUrl ?? reconciler.apiUrl;
+    const credentialEnv = props.credentialEnv ?? reconciler.credentialEnv;
+    this.slots = spec.slots
+      .filter((slot) => slot.role !== 'none' && slot.managedName !== null)
+      .map((slot) => createSlot(this, spec, slot, { hook, apiUrl, credentialEnv, resourceType: reconciler.resourceType }));
+    reconciler.register(spec, [...this.slots], { apiUrl, credentialEnv });
+
+    this.declaredName = spec.declaredName;
+    this.currentManagedName = spec.currentManagedName;
+    this.managedNames = spec.slots.flatMap((s) => (s.role === 'none' || s.managedName === null ? [] : [s.managedName]));
+    this.currentGeneration = spec.currentGeneration;
+    this.currentExpiry = spec.currentExpiryDate ?? undefined;
+    this.nextRotation = spec.nextRotation ?? undefined;
+  }
+}
+
+function createSlot(
+  scope: Construct,
+  spec: ResolvedTokenSpec,
+  slot: SlotPlan,
+  ctx: { hook: string; apiUrl: string; credentialEnv: string; resourceType: 'terraform_data' | 'null_resource' },
+): TerraformResource {
+  const sinksJson = JSON.stringify(spec.sinks);
+  // Everything the destroy hook needs is a trigger: it may reference only `self`, and it must act on the values of
+  // the generation being destroyed, not the new configuration's. No secret: triggers are stored in state.
+  const triggers = escapeTerraformLiterals({
+    managed_name: slot.managedName as string,
+    declared_name: spec.declaredName,
+    generation: String(slot.generation),
+    expiry: slot.expiryDate ?? '',
+    api_url: ctx.apiUrl,
+    credential_env: ctx.credentialEnv,
+    sinks_hash: createHash('sha256').update(canonicalJson(spec.sinks)).digest('hex').slice(0, 16),
+  });
+  return createHookResource(scope, `slot${slot.slot}`, {
+    resourceType: ctx.resourceType,
+    triggers,
+    provisioners: (self): LocalExecProvisioner[] => [
+      {
+        type: 'local-exec',
+        command: hookCommand(ctx.hook, 'create'),
+        environment: {
+          AGILITY_PAT_API_URL: self('api_url'),
+          AGILITY_PAT_CREDENTIAL_ENV: self('credential_env'),
+          AGILITY_PAT_MANAGED_NAME: self('managed_name'),
+          AGILITY_PAT_DECLARED_NAME: self('declared_name'),
+          AGILITY_PAT_GENERATION: self('generation'),
+          AGILITY_PAT_EXPIRY: self('expiry'),
+          // Not a trigger: a slot whose generation is still live must not be replaced when the current one moves on.
+          AGILITY_PAT_CURRENT_GENERATION: String(spec.currentGeneration),
+          AGILITY_PAT_SINKS: escapeTerraformLiteral(sinksJson),
+        },
+      },
+      {
+        type: 'local-exec',
+        when: 'destroy',
+        command: hookCommand(ctx.hook, 'destroy'),
+        environment: {
+          AGILITY_PAT_API_URL: self('api_url'),
+          AGILITY_PAT_CREDENTIAL_ENV: self('credential_env'),
+          AGILITY_PAT_MANAGED_NAME: self('managed_name'),
+        },
+      },
+    ],
+  });
+}
+
+/**
+ * Hooks run in the stack's Terraform folder (cdktf.out/stacks/<stack>); a relative sink path is meant relative to the
+ * project folder, so it is rewritten relative to the stack folder. The result is the same on every machine.
+ */
+function rebaseSinkPath(spec: SinkSpec, scope: Construct): SinkSpec {
+  if (spec.kind === 'command' || typeof spec.path !== 'string' || spec.path === '' || isAbsolute(spec.path)) return spec;
+  const projectDir = findProjectDir() ?? process.cwd();
+  const stackDir = resolve(projectDir, App.of(scope).outdir, 'stacks', TerraformStack.of(scope).node.id);
+  return { ...spec, path: relative(stackDir, join(projectDir, spec.path)) };
+}

@@ -1,0 +1,216 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } from 'cdktf';
+// Not re-exported from cdktf's index; stable in 0.21.0, the last release (DESIGN.md section 1).
+import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import { Construct, type IConstruct } from 'constructs';
+import { Duration } from '../core/duration';
+import { InvalidInputError } from '../core/errors';
+import { stackTag } from '../core/managed-name';
+import { buildManifest, manifestHash, type StackManifest } from '../core/manifest';
+import { validateCredentialBudget, type ResolvedTokenSpec } from '../core/token-spec';
+import { clockFromEnv } from '../core/clock';
+import { AgilityApi } from './agility-api';
+import { hookCommand, hookProgramAsset } from './hook-program';
+import { projectIdNamespace } from './project-namespace';
+import { createHookResource, type SlotResourceType } from './slot-resource';
+import { escapeTerraformLiterals } from './terraform-string';
+
+/** The file, in the stack's Terraform folder, that tells the reconciler what the stack declares. */
+export const MANIFEST_FILE = 'agility-pat-manifest.json';
+
+const RECONCILER_ID = 'AgilityTokenReconciler';
+const DEFAULT_CREDENTIAL_ENV = 'AGILITY_ACCESS_TOKEN';
+
+/** Settings shared by every token of one stack. */
+export interface AgilityTokenStackSettings {
+  /**
+   * Tells apart two projects that use the same stack name under one Agility user; part of every managed name's
+   * marker, so changing it replaces every token of the stack.
+   * @default - cdktf.json's `projectId`
+   */
+  readonly namespace?: string;
+  /**
+   * How often the reconciler runs even when the code did not change, to recreate tokens revoked outside Terraform.
+   * Takes effect only when a deploy runs. `false`: only when the stack's declared tokens change.
+   * @default Duration.days(1)
+   */
+  readonly driftCheckEvery?: Duration | false;
+  /**
+   * The Terraform resource that carries the hooks. `null_resource` needs the hashicorp/null provider.
+   * @default 'terraform_data'
+   */
+  readonly resourceType?: SlotResourceType;
+  /**
+   * The Management API the stack's tokens use.
+   * @default AgilityApi.fromEnvironment() - AGILITY_API_URL at synth, else https://mgmt.aglty.io
+   */
+  readonly api?: AgilityApi;
+  /**
+   * Name of the environment variable that holds the OAuth access token when Terraform runs the hooks. Only the
+   * name is synthesized; the value never enters the configuration, the state or argv.
+   * @default 'AGILITY_ACCESS_TOKEN'
+   */
+  readonly credentialEnv?: string;
+}
+
+interface RegisteredToken {
+  spec: ResolvedTokenSpec;
+  resources: TerraformResource[];
+}
+
+/**
+ * One per stack, added by the first `AgilityPersonalAccessToken`: a resource whose create hook runs after every slot
+ * of the stack and reconciles the Agility account with what the stack declares. It revokes tokens carrying this
+ * stack's marker that the code no longer declares (a construct deleted from the code has no destroy hook) and
+ * recreates declared tokens revoked outside Terraform. Replaced, and so run, when the stack's manifest changes and
+ * at each drift-check epoch.
+ *
+ * To remove the last token of a stack, keep `AgilityTokenReconciler.configure(stack)` in the code for one deploy
+ * (or run `cdktf destroy`): without any token and without it, nothing is left to revoke the orphans.
+ */
+export class AgilityTokenReconciler extends Construct {
+  /** Configures the stack's tokens; call before declaring them. */
+  static configure(stack: TerraformStack, settings: AgilityTokenStackSettings = {}): AgilityTokenReconciler {
+    if (stack.node.tryFindChild(RECONCILER_ID)) {
+      throw new InvalidInputError(
+        `${stack.node.path}: AgilityTokenReconciler.configure must be called once, before the stack's first AgilityPersonalAccessToken.`,
+      );
+    }
+    return new AgilityTokenReconciler(stack, RECONCILER_ID, settings);
+  }
+
+  /** The stack's reconciler, created with default settings on first use. */
+  static of(scope: IConstruct): AgilityTokenReconciler {
+    const stack = TerraformStack.of(scope);
+    return (stack.node.tryFindChild(RECONCILER_ID) as AgilityTokenReconciler | undefined) ?? new AgilityTokenReconciler(stack, RECONCILER_ID, {});
+  }
+
+  /** The stack part of every managed name's marker, e.g. `prod~3fa9c1`. */
+  readonly stackTag: string;
+  readonly apiUrl: string;
+  readonly credentialEnv: string;
+  readonly resourceType: SlotResourceType;
+  private readonly tokens: RegisteredToken[] = [];
+  private readonly resource: TerraformResource;
+
+  private constructor(stack: TerraformStack, id: string, settings: AgilityTokenStackSettings) {
+    super(stack, id);
+    this.stackTag = stackTag(stack.node.id, settings.namespace ?? projectIdNamespace());
+    this.apiUrl = (settings.api ?? AgilityApi.fromEnvironment()).baseUrl;
+    this.credentialEnv = validateCredentialEnv(settings.credentialEnv ?? DEFAULT_CREDENTIAL_ENV, `${this.node.path} credentialEnv`);
+    this.resourceType = settings.resourceType ?? 'terraform_data';
+    const driftEpoch = driftCheckEpoch(settings.driftCheckEvery, clockFromEnv(process.env)(), this.node.path);
+
+    const hook = hookProgramAsset(this);
+    this.resource = createHookResource(this, 'reconcile', {
+      resourceType: this.resourceType,
+      triggers: {
+        ...escapeTerraformLiterals({ stack_tag: this.stackTag, api_url: this.apiUrl, credential_env: this.credentialEnv, drift_epoch: driftEpoch }),
+        manifest_hash: Lazy.stringValue({ produce: () => manifestHash(this.manifest()) }),
+      },
+      provisioners: () => [
+        {
+          type: 'local-exec',
+          command: hookCommand(hook, 'reconcile'),
+          environment: escapeTerraformLiterals({
+            AGILITY_PAT_API_URL: this.apiUrl,
+            AGILITY_PAT_CREDENTIAL_ENV: this.credentialEnv,
+            AGILITY_PAT_MANIFEST: MANIFEST_FILE,
+          }),
+        },
+      ],
+    });
+
+    addCustomSynthesis(this, {
+      onSynthesize: (session: ISynthesisSession) => {
+        const stackManifest = session.manifest.forStack(stack);
+        const file = join(session.manifest.outdir, stackManifest.synthesizedStackPath, '..', MANIFEST_FILE);
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, `${JSON.stringify(this.manifest(), null, 2)}\n`);
+      },
+    });
+    this.node.addValidation({ validate: () => this.validateApp() });
+  }
+
+  /** Adds a token's slots to the stack; the reconciler runs after them. */
+  register(spec: ResolvedTokenSpec, resources: TerraformResource[], settings: { apiUrl: string; credentialEnv: string }): void {
+    const twin = this.tokens.find((t) => t.spec.declaredName === spec.declaredName);
+    if (twin) {
+      throw new InvalidInputError(
+        `${spec.constructPath}: name "${spec.declaredName}" is already declared by ${twin.spec.constructPath} in this stack; token names must be unique per stack.`,
+      );
+    }
+    if (settings.apiUrl !== this.apiUrl || settings.credentialEnv !== this.credentialEnv) {
+      throw new InvalidInputError(
+        `${spec.constructPath}: every token of a stack must use the stack's API and credential (${this.apiUrl}, ${this.credentialEnv}), got ${settings.apiUrl}, ${settings.credentialEnv}. ` +
+          'Put tokens of another Agility user or API in another stack, or set them once with AgilityTokenReconciler.configure(stack, { api, credentialEnv }).',
+      );
+    }
+    this.tokens.push({ spec, resources });
+    this.resource.dependsOn = [...(this.resource.dependsOn ?? []), ...resources.map((r) => r.fqn)];
+  }
+
+  /** What the stack declares at the synth instant: the reconciler's input, written to {@link MANIFEST_FILE}. */
+  manifest(): StackManifest {
+    return buildManifest({ stackTag: this.stackTag, apiUrl: this.apiUrl, credentialEnv: this.credentialEnv, tokens: this.tokens.map((t) => t.spec) });
+  }
+
+  /** App-wide checks, once all constructs exist: Agility's 10 active tokens per user, and Terraform's version. */
+  private validateApp(): string[] {
+    const errors: string[] = [];
+    const reconcilers = this.node.root.node.findAll().filter((c): c is AgilityTokenReconciler => c instanceof AgilityTokenReconciler);
+    // Only the first reconciler of the app reports app-wide problems, so each is reported once.
+    if (reconcilers[0] !== this) return errors;
+    const byCredential = new Map<string, ResolvedTokenSpec[]>();
+    for (const r of reconcilers) {
+      const key = `${r.credentialEnv}`;
+      byCredential.set(key, [...(byCredential.get(key) ?? []), ...r.tokens.map((t) => t.spec)]);
+    }
+    try {
+      validateCredentialBudget(byCredential);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+    const tf = terraformVersionProblem();
+    if (tf) errors.push(tf);
+    return errors;
+  }
+}
+
+function validateCredentialEnv(name: string, what: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new InvalidInputError(`${what} must be an environment variable name (letters, digits, underscores), got "${name}".`);
+  }
+  return name;
+}
+
+function driftCheckEpoch(every: Duration | false | undefined, nowMs: number, what: string): string {
+  if (every === false) return 'off';
+  const period = every ?? Duration.days(1);
+  if (period.toMilliseconds() < Duration.hours(1).toMilliseconds()) {
+    throw new InvalidInputError(`${what} driftCheckEvery must be at least 1 hour, got ${period.toHumanString()}.`);
+  }
+  return String(Math.floor(nowMs / period.toMilliseconds()));
+}
+
+let terraformVersionChecked: string | null | undefined;
+
+/**
+ * `terraform_data` needs Terraform 1.4 or later. Checked once per process instead of once per resource (cdktf's
+ * `DataResource` runs `terraform version` for each one, about 60 ms apiece). Skipped when Terraform is not on PATH at
+ * synth: `cdktf deploy` then fails with Terraform's own clear message.
+ */
+function terraformVersionProblem(): string | null {
+  if (terraformVersionChecked !== undefined) return terraformVersionChecked;
+  try {
+    const out = execFileSync('terraform', ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
+    const m = /v(\d+)\.(\d+)\.(\d+)/.exec(out);
+    terraformVersionChecked =
+      m && (Number(m[1]) > 1 || Number(m[2]) >= 4) ? null : `Terraform 1.4 or later is needed for terraform_data; "terraform version" said: ${out.split('\n')[0]}`;
+  } catch {
+    terraformVersionChecked = null;
+  }
+  return terraformVersionChecked;
+}

@@ -1,0 +1,41 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { AssetType, TerraformAsset, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { ConfigError } from '../core/errors';
+
+const ASSET_ID = 'agility-pat-hook';
+
+/**
+ * The bundled `agility-pat` program (dist/agility-pat.js): one self-contained file, copied once into each stack's
+ * assets, that Terraform runs as `node <file> hook ...`. It needs neither node_modules nor npx on the deploy machine.
+ */
+export function hookProgramPath(): string {
+  let dir = __dirname;
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'agility-pat-cdktf') {
+      const bundle = join(dir, 'dist', 'agility-pat.js');
+      if (!existsSync(bundle)) {
+        throw new ConfigError(`the hook program ${bundle} is missing: run "npm run build" in ${dir} before synthesizing.`);
+      }
+      return bundle;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new ConfigError(`cannot find the agility-pat-cdktf package above ${__dirname} to locate its hook program.`);
+    dir = parent;
+  }
+}
+
+/** The stack's copy of the hook program, added on first use; its path relative to the stack's Terraform folder. */
+export function hookProgramAsset(scope: Construct): string {
+  const stack = TerraformStack.of(scope);
+  const existing = stack.node.tryFindChild(ASSET_ID) as TerraformAsset | undefined;
+  const asset = existing ?? new TerraformAsset(stack, ASSET_ID, { path: hookProgramPath(), type: AssetType.FILE });
+  return asset.path;
+}
+
+/** The shell command Terraform's local-exec runs: a fixed string, every value goes through `environment`. */
+export function hookCommand(assetPath: string, action: 'create' | 'destroy' | 'reconcile'): string {
+  return `node "${assetPath}" hook ${action}`;
+}

@@ -1,0 +1,5 @@
+export * from './agility-personal-access-token';
+export * from './agility-token-reconciler';
+export * from './agility-api';
+export * from './secret-sink';
+export type { SlotResourceType } from './slot-resource';

@@ -1,0 +1,12 @@
+/** The pure core domain: no I/O, the clock is a parameter (DESIGN.md section 2). */
+export * from './clock';
+export * from './duration';
+export * from './errors';
+export * from './limits';
+export * from './managed-name';
+export * from './manifest';
+export * from './redact';
+export * from './rotation';
+export * from './sink-spec';
+export * from './token-spec';
+export * from './validation';

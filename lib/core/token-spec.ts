@@ -1,0 +1,293 @@
+import { Duration } from './duration';
+import { InvalidInputError } from './errors';
+import { MAX_ACTIVE_TOKENS_PER_USER, maxExpiryFor } from './limits';
+import { formatManagedName, validateDeclaredName } from './managed-name';
+import {
+  RotationPolicy,
+  SlotRole,
+  currentGeneration,
+  generationExpiryMs,
+  nextRotationMs,
+  slotGenerations,
+  slotRole,
+  validateRotation,
+} from './rotation';
+import { SinkSpec, validateSinkSpec } from './sink-spec';
+import { parseInstant } from './validation';
+
+/**
+ * The validated, serialisable description of one declared token: what the construct builds and the stack
+ * manifest stores (DESIGN.md section 3). Pure: the instant of synth is a parameter.
+ */
+
+/** How a token's expiry is decided. */
+export type ExpiryMode =
+  /** `expiresAt` was given: one token, generation 0, with that expiry. */
+  | { readonly kind: 'fixed'; readonly expiresAtMs: number }
+  /** `rotation` was given: generations on a schedule, two slots with overlap. */
+  | { readonly kind: 'rotating'; readonly policy: RotationPolicy }
+  /** Neither: one token, generation 0, `expiryDate` omitted so Agility applies its 2-year default. */
+  | { readonly kind: 'default' };
+
+/** One declared token, as the construct passes it. */
+export interface TokenSpecInput {
+  /** The name the user declared; the managed name adds the marker. */
+  readonly declaredName: string;
+  /** From `stackTag(stackName, namespace)`. */
+  readonly stackTag: string;
+  /** A fixed expiry, ISO-8601 with a time zone, at most 2 years away. Exclusive with `rotation`. */
+  readonly expiresAt?: string | Date;
+  /** A rotation schedule. Exclusive with `expiresAt`. */
+  readonly rotation?: {
+    readonly every: Duration;
+    readonly lifetime?: Duration;
+    readonly overlap?: boolean;
+    /** ISO-8601 with a time zone, or a Date; not in the future. */
+    readonly anchor?: string | Date;
+  };
+  /** Where the secret goes; validated with `validateSinkSpec`. */
+  readonly sinks: readonly SinkSpec[];
+  /** The construct path, named in every message. */
+  readonly what: string;
+}
+
+/** Advice that must not stop a synth. `message` already ends with the id in brackets. */
+export interface Warning {
+  /** A stable id: `agility-pat:no-rotation`, `agility-pat:long-expiry`, `agility-pat:expired`, `agility-pat:no-sink`. */
+  readonly id: string;
+  readonly message: string;
+}
+
+/** What one slot (one `terraform_data` resource) of a token does at the synth instant. */
+export interface SlotPlan {
+  /** 0, or 0 and 1 for a rotating token with overlap. */
+  readonly slot: number;
+  /** The generation the slot holds; −1 before a slot's first generation. */
+  readonly generation: number;
+  readonly role: SlotRole;
+  /** The managed name of the slot's generation; null when the role is `none`. */
+  readonly managedName: string | null;
+  /** ISO-8601 expiry to request; null when Agility's default applies (or the role is `none`). */
+  readonly expiryDate: string | null;
+}
+
+/** A checked token declaration with its plan at the synth instant. */
+export interface ResolvedTokenSpec {
+  readonly declaredName: string;
+  readonly stackTag: string;
+  /** The construct path (the `what` of the input). */
+  readonly constructPath: string;
+  readonly expiry: ExpiryMode;
+  readonly sinks: readonly SinkSpec[];
+  /** G for a rotating token, 0 otherwise. */
+  readonly currentGeneration: number;
+  readonly slots: readonly SlotPlan[];
+  /** The managed name of the current generation. */
+  readonly currentManagedName: string;
+  /** ISO-8601 expiry of the current generation; null when Agility's default applies. */
+  readonly currentExpiryDate: string | null;
+  /** ISO-8601 instant the next generation starts; null when the token does not rotate. */
+  readonly nextRotation: string | null;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Checks one token declaration and plans its slots at `nowMs`.
+ *
+ * Errors (InvalidInputError naming `what`, the prop, the rule and the value): a bad or too long name, both
+ * `expiresAt` and `rotation`, a fixed expiry more than 2 years away, a bad rotation schedule, a bad sink.
+ * Warnings: `agility-pat:no-rotation` (neither given), `agility-pat:long-expiry` (fixed expiry more than a
+ * year away), `agility-pat:expired` (fixed expiry already passed: not an error, since a synth must never
+ * start failing because a date went by; the hook reports it and creates nothing), `agility-pat:no-sink`.
+ */
+export function resolveTokenSpec(input: TokenSpecInput, nowMs: number): { spec: ResolvedTokenSpec; warnings: Warning[] } {
+  const { what, stackTag } = input;
+  const declaredName = validateDeclaredName(input.declaredName, stackTag, what);
+  const warnings: Warning[] = [];
+  const warn = (id: string, message: string): void => {
+    warnings.push({ id, message: `${what}: ${message} [${id}]` });
+  };
+
+  if (!Array.isArray(input.sinks)) {
+    throw new InvalidInputError(`${what}: sinks must be an array of sinks such as SecretSink.file(path), got ${String(input.sinks)}.`, {
+      what,
+    });
+  }
+  const sinks = input.sinks.map((s, i) => validateSinkSpec(s, `${what} sinks[${i}]`));
+  if (sinks.length === 0) {
+    warn(
+      'agility-pat:no-sink',
+      `the token "${declaredName}" has no sinks: its secret would be created and never seen (Agility shows it only once). Add a sink such as SecretSink.file(path).`,
+    );
+  }
+
+  if (input.expiresAt !== undefined && input.rotation !== undefined) {
+    throw new InvalidInputError(
+      `${what}: expiresAt and rotation cannot both be set: a rotating token's expiry comes from rotation.lifetime. Remove one of them.`,
+      { what },
+    );
+  }
+
+  const name = (generation: number): string => formatManagedName({ declaredName, stackTag, generation });
+  const base = { declaredName, stackTag, constructPath: what, sinks };
+
+  if (input.rotation !== undefined) {
+    const r = input.rotation;
+    const anchor = r?.anchor === undefined ? undefined : parseInstant(r.anchor, `${what}: rotation.anchor`);
+    const policy = validateRotation(
+      { every: r?.every, lifetime: r?.lifetime, overlap: r?.overlap, anchor },
+      nowMs,
+      what,
+      `${stackTag}/${declaredName}`,
+    );
+    const G = currentGeneration(nowMs, policy);
+    const slots = slotGenerations(G, policy.overlap).map((generation, slot): SlotPlan => {
+      const role = slotRole(generation, G);
+      return role === 'none'
+        ? { slot, generation, role, managedName: null, expiryDate: null }
+        : { slot, generation, role, managedName: name(generation), expiryDate: iso(generationExpiryMs(generation, policy)) };
+    });
+    return {
+      spec: {
+        ...base,
+        expiry: { kind: 'rotating', policy },
+        currentGeneration: G,
+        slots,
+        currentManagedName: name(G),
+        currentExpiryDate: iso(generationExpiryMs(G, policy)),
+        nextRotation: iso(nextRotationMs(G, policy)),
+      },
+      warnings,
+    };
+  }
+
+  if (input.expiresAt !== undefined) {
+    const expiresAtMs = parseInstant(input.expiresAt, `${what}: expiresAt`);
+    const latest = maxExpiryFor(nowMs);
+    if (expiresAtMs > latest) {
+      throw new InvalidInputError(
+        `${what}: expiresAt must be at most 2 years away (Agility's limit), got ${iso(expiresAtMs)}; the latest allowed now is ${iso(latest)}. ` +
+          `Use an earlier date, or rotation to renew the token on a schedule.`,
+        { what, value: iso(expiresAtMs) },
+      );
+    }
+    if (expiresAtMs <= nowMs) {
+      warn(
+        'agility-pat:expired',
+        `expiresAt ${iso(expiresAtMs)} has already passed (now is ${iso(nowMs)}): no token will be created for "${declaredName}". Set a later expiresAt, or use rotation.`,
+      );
+    } else if (expiresAtMs > oneYearAfter(nowMs)) {
+      warn(
+        'agility-pat:long-expiry',
+        `expiresAt ${iso(expiresAtMs)} is more than a year away: a leaked secret would stay valid that long. Consider rotation instead.`,
+      );
+    }
+    const managedName = name(0);
+    const expiryDate = iso(expiresAtMs);
+    return {
+      spec: {
+        ...base,
+        expiry: { kind: 'fixed', expiresAtMs },
+        currentGeneration: 0,
+        slots: [{ slot: 0, generation: 0, role: 'ensure', managedName, expiryDate }],
+        currentManagedName: managedName,
+        currentExpiryDate: expiryDate,
+        nextRotation: null,
+      },
+      warnings,
+    };
+  }
+
+  warn(
+    'agility-pat:no-rotation',
+    `the token "${declaredName}" has neither rotation nor expiresAt: Agility's 2-year default expiry applies, and the token will simply stop working then. Set rotation (e.g. { every: Duration.days(30) }) to renew it with no outage.`,
+  );
+  const managedName = name(0);
+  return {
+    spec: {
+      ...base,
+      expiry: { kind: 'default' },
+      currentGeneration: 0,
+      slots: [{ slot: 0, generation: 0, role: 'ensure', managedName, expiryDate: null }],
+      currentManagedName: managedName,
+      currentExpiryDate: null,
+      nextRotation: null,
+    },
+    warnings,
+  };
+}
+
+/**
+ * Checks the tokens of one stack together: every spec carries the same stack tag, and no declared name is
+ * used twice (the managed names would collide).
+ * @throws InvalidInputError naming both construct paths.
+ */
+export function validateStackTokens(specs: readonly ResolvedTokenSpec[]): void {
+  const byName = new Map<string, ResolvedTokenSpec>();
+  const tag = specs[0]?.stackTag;
+  for (const spec of specs) {
+    if (spec.stackTag !== tag) {
+      throw new InvalidInputError(
+        `${spec.constructPath}: its stack tag "${spec.stackTag}" differs from "${tag}" of ${specs[0].constructPath}; the tokens of one stack share one tag.`,
+        { what: spec.constructPath },
+      );
+    }
+    const first = byName.get(spec.declaredName);
+    if (first) {
+      throw new InvalidInputError(
+        `${spec.constructPath}: the token name "${spec.declaredName}" is already used by ${first.constructPath} in the same stack; ` +
+          `each token of a stack needs its own name, because the managed name is how hooks find the token. Rename one of them.`,
+        { what: spec.constructPath, value: spec.declaredName, other: first.constructPath },
+      );
+    }
+    byName.set(spec.declaredName, spec);
+  }
+}
+
+/**
+ * How many Agility tokens a spec keeps alive at once in the steady state: 2 for a rotating token with overlap
+ * (G and G−1), 1 otherwise.
+ *
+ * The count never depends on the synth instant, so a synth that passes today cannot fail later just because
+ * time went by: generation 0 of a rotating token has only one live slot but counts 2 (one period later it
+ * has two), and a fixed expiry that has passed still counts 1.
+ */
+export function liveTokenCount(spec: ResolvedTokenSpec): number {
+  return spec.expiry.kind === 'rotating' && spec.expiry.policy.overlap ? 2 : 1;
+}
+
+/**
+ * Checks that no credential (one Agility user) would hold more than Agility's 10 active tokens at once,
+ * across every stack of the app. Tokens made outside this app count against the same limit and cannot be
+ * seen at synth: the hooks still handle a 429.
+ *
+ * @param specsByCredential specs keyed by the name of the environment variable that holds the credential.
+ * @throws InvalidInputError naming the variable, the count, the limit and the construct paths.
+ */
+export function validateCredentialBudget(
+  specsByCredential: ReadonlyMap<string, readonly ResolvedTokenSpec[]> | Readonly<Record<string, readonly ResolvedTokenSpec[]>>,
+): void {
+  const entries: [string, readonly ResolvedTokenSpec[]][] =
+    specsByCredential instanceof Map
+      ? [...specsByCredential.entries()]
+      : Object.entries(specsByCredential as Readonly<Record<string, readonly ResolvedTokenSpec[]>>);
+  for (const [credentialEnv, specs] of entries) {
+    const counted = specs.map((s) => ({ path: s.constructPath, n: liveTokenCount(s) }));
+    const total = counted.reduce((a, c) => a + c.n, 0);
+    if (total > MAX_ACTIVE_TOKENS_PER_USER) {
+      throw new InvalidInputError(
+        `The credential in ${credentialEnv} would hold ${total} live tokens at once, but Agility allows ${MAX_ACTIVE_TOKENS_PER_USER} active tokens per user ` +
+          `(a rotating token with overlap keeps 2 alive). Tokens: ${counted.map((c) => `${c.path} (${c.n})`).join(', ')}. ` +
+          `Give some tokens a credential of another Agility user, set rotation.overlap to false, or declare fewer tokens.`,
+        { what: credentialEnv, count: total, limit: MAX_ACTIVE_TOKENS_PER_USER },
+      );
+    }
+  }
+}
+
+function oneYearAfter(ms: number): number {
+  const d = new Date(ms);
+  d.setUTCFullYear(d.getUTCFullYear() + 1);
+  return d.getTime();
+}

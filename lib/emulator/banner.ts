@@ -1,0 +1,7 @@
+/**
+ * The first line `agility-pat emulator` prints on stdout (DESIGN.md section 5); scripts wait for it and
+ * read the URL from it.
+ */
+export function emulatorBanner(url: string): string {
+  return `Agility Management API emulator listening on ${url}`;
+}

@@ -1,0 +1,4 @@
+// The library's public surface: the constructs and the value types their props take.
+export * from './construct';
+export { Duration } from './core/duration';
+export * from './core/errors';

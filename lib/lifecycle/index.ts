@@ -1,0 +1,6 @@
+export * from './types';
+export * from './ensure-token';
+export * from './retain-token';
+export * from './revoke-token';
+export * from './reconcile-stack';
+export { findByManagedName } from './find-tokens';

@@ -1,0 +1,41 @@
+import type { PersonalAccessTokenCreationResponse, PersonalAccessTokenResponse } from '../api/models';
+import type { Clock } from '../core/clock';
+import type { SinkSpec } from '../core/sink-spec';
+
+/** The token routes the lifecycle needs; `AgilityClient` implements it, tests may pass a fake. */
+export interface TokenApi {
+  listTokens(): Promise<{ tokens: PersonalAccessTokenResponse[]; totalCount: number }>;
+  createToken(req: { name: string; expiryDate?: string | Date | null }): Promise<PersonalAccessTokenCreationResponse>;
+  revokeToken(tokenId: string): Promise<void>;
+}
+
+/** What a delivery needs to know about the token, besides its secret. */
+export interface DeliveryInfo {
+  declaredName: string;
+  managedName: string;
+  expiryDate: string;
+  generation: number;
+  tokenId: string;
+}
+
+/** Delivers one secret to every sink, all-or-nothing (`lib/sinks` `deliverSecret`). */
+export type Deliver = (secret: string, sinks: readonly SinkSpec[], info: DeliveryInfo) => Promise<void>;
+
+/** The lifecycle's collaborators: all I/O comes in through here. */
+export interface LifecycleDeps {
+  api: TokenApi;
+  deliver: Deliver;
+  clock: Clock;
+  /** One line of progress, in plain words; never a secret. */
+  log: (line: string) => void;
+}
+
+/** One token as a create hook or the reconciler sees it. */
+export interface TokenTarget {
+  declaredName: string;
+  managedName: string;
+  generation: number;
+  /** ISO-8601; null: Agility's default (two years). */
+  expiryDate: string | null;
+  sinks: readonly SinkSpec[];
+}

@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { DeliveryFailure, fsFailure } from './delivery-failure';
+
+/** Mode of every file a sink writes: read and write for the owner only. */
+export const SECRET_FILE_MODE = 0o600;
+/** Mode of the parent directories a sink creates. */
+export const SECRET_DIR_MODE = 0o700;
+
+/**
+ * A sink's target file as it was before delivery: enough to put it back (`restoreTarget`) when a later sink
+ * fails. `previous` is absent when the file did not exist.
+ */
+export interface TargetSnapshot {
+  /** Absolute path of the target file. */
+  readonly path: string;
+  /** Content (bytes) and permission bits the file had, when it existed. */
+  readonly previous?: { readonly content: Buffer; readonly mode: number };
+  /** Directories created for the target, outermost first; removed again on roll back when empty. */
+  readonly createdDirs: readonly string[];
+}
+
+/**
+ * Gets an absolute target path ready for an atomic write and records what is there now.
+ *
+ * Creates the missing parent directories with mode 0700 (existing ones are left as they are). Refuses with a
+ * {@link DeliveryFailure} when the target or its parent directory is a symbolic link (a link could send the
+ * secret somewhere else, e.g. into a world-readable place), when the parent is not a directory, and when
+ * the target exists but is not a regular file (reading a FIFO would block, a device is no place for a secret).
+ */
+export async function prepareTarget(path: string): Promise<TargetSnapshot> {
+  const dir = dirname(path);
+  let createdDirs: string[] = [];
+  let dirStat = await lstatIfExists(dir);
+  if (!dirStat) {
+    createdDirs = await makeParentDirs(dir);
+    dirStat = await lstatIfExists(dir);
+  }
+  try {
+    if (dirStat?.isSymbolicLink()) {
+      throw new DeliveryFailure(
+        `the directory ${dir} is a symbolic link, and writing through it could send the secret somewhere else`,
+        `point the sink at the real directory (resolve the link) or replace ${dir} with a directory`,
+        { path: dir },
+      );
+    }
+    if (!dirStat?.isDirectory()) {
+      throw new DeliveryFailure(`${dir} is not a directory`, 'fix the sink path so that its parent is a directory', { path: dir });
+    }
+    const stat = await lstatIfExists(path);
+    if (stat?.isSymbolicLink()) {
+      throw new DeliveryFailure(
+        `${path} is a symbolic link, and writing through it could send the secret somewhere else`,
+        `point the sink at the link's real target, or delete the link so that a regular file is written there`,
+        { path },
+      );
+    }
+    if (stat && !stat.isFile()) {
+      throw new DeliveryFailure(
+        `${path} exists and is not a regular file`,
+        'give the sink the path of a regular file, or remove what is there',
+        { path },
+      );
+    }
+    if (!stat) return { path, createdDirs };
+    let content: Buffer;
+    try {
+      content = await fs.readFile(path);
+    } catch (e) {
+      throw fsFailure(e, 'read', path);
+    }
+    return { path, previous: { content, mode: stat.mode & 0o7777 }, createdDirs };
+  } catch (e) {
+    await removeCreatedDirs(createdDirs);
+    throw e;
+  }
+}
+
+/**
+ * Replaces `path` atomically: a temporary file in the same directory, created exclusively (`O_EXCL`, mode 0600),
+ * written, given `mode`, fsynced, then renamed over `path`. Readers see the old file or the new one, never a
+ * partial one, and the content is never readable by others, not even for a moment. The rename replaces a
+ * symbolic link at `path` rather than following it.
+ */
+export async function writeFileAtomic(path: string, data: string | Buffer, mode: number = SECRET_FILE_MODE): Promise<void> {
+  const dir = dirname(path);
+  // The name stays below NAME_MAX (255) whatever the target's name length.
+  const temp = join(dir, `.${basename(path).slice(0, 120)}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, SECRET_FILE_MODE);
+  } catch (e) {
+    throw fsFailure(e, 'create a temporary file in', dir);
+  }
+  try {
+    await handle.writeFile(data);
+    // chmod on the handle: the umask may have narrowed the creation mode, and a restore puts back the old mode.
+    await handle.chmod(mode);
+    await handle.sync();
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw fsFailure(e, 'write the temporary file for', path);
+  }
+  try {
+    await handle.close();
+    await fs.rename(temp, path);
+  } catch (e) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw fsFailure(e, 'replace', path);
+  }
+  await syncDirectory(dir);
+}
+
+/**
+ * Puts a target back as {@link prepareTarget} found it: the old content and mode (atomically), or no file
+ * and none of the directories created for it when it did not exist.
+ */
+export async function restoreTarget(snapshot: TargetSnapshot): Promise<void> {
+  if (snapshot.previous) {
+    await writeFileAtomic(snapshot.path, snapshot.previous.content, snapshot.previous.mode);
+    return;
+  }
+  try {
+    await fs.rm(snapshot.path, { force: true });
+  } catch (e) {
+    throw fsFailure(e, 'remove', snapshot.path);
+  }
+  await removeCreatedDirs(snapshot.createdDirs);
+}
+
+/** Removes the directories created for a target, innermost first, leaving any that something else now uses. */
+export async function removeCreatedDirs(createdDirs: readonly string[]): Promise<void> {
+  for (const dir of [...createdDirs].reverse()) {
+    try {
+      await fs.rmdir(dir);
+    } catch {
+      return; // not empty (someone else wrote there) or already gone: leave it and its parents
+    }
+  }
+}
+
+async function lstatIfExists(path: string): Promise<Stats | undefined> {
+  try {
+    return await fs.lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fsFailure(e, 'inspect', path);
+  }
+}
+
+/** `mkdir -p` with mode 0700; returns the directories it created, outermost first. */
+async function makeParentDirs(dir: string): Promise<string[]> {
+  let first: string | undefined;
+  try {
+    first = await fs.mkdir(dir, { recursive: true, mode: SECRET_DIR_MODE });
+  } catch (e) {
+    throw fsFailure(e, 'create the directory', dir);
+  }
+  if (first === undefined) return [];
+  const created: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    created.unshift(d);
+    if (d === first || dirname(d) === d) break;
+  }
+  try {
+    // The umask may have narrowed 0700; make it exact.
+    for (const d of created) await fs.chmod(d, SECRET_DIR_MODE);
+  } catch (e) {
+    await removeCreatedDirs(created);
+    throw fsFailure(e, 'set the mode of', dir);
+  }
+  return created;
+}
+
+/**
+ * fsyncs a directory so the rename survives a crash. Best effort: some platforms and file systems refuse to
+ * fsync a directory, and by then the new file is already in place.
+ */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // see above
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}

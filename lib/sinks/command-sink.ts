@@ -1,0 +1,193 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { CommandSinkSpec } from '../core/sink-spec';
+import type { DeliveryContext } from './delivery-context';
+import { DeliveryFailure } from './delivery-failure';
+import { RedactedTail } from './redacted-tail';
+
+/** How long a command sink may run when its spec does not say. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
+/** How much of the end of the program's stdout and stderr a failure message quotes. */
+export const COMMAND_OUTPUT_TAIL_CHARS = 4096;
+/**
+ * After the program exits, how long to wait for its stdout/stderr to close: a background process it started
+ * may hold them open for ever, and its exit status is what counts.
+ */
+const CLOSE_GRACE_MS = 250;
+
+/**
+ * The environment of a command sink: `base` plus `AGILITY_PAT_NAME`, `AGILITY_PAT_MANAGED_NAME`,
+ * `AGILITY_PAT_EXPIRY`, `AGILITY_PAT_GENERATION` and `AGILITY_PAT_TOKEN_ID`. A `base` variable whose value
+ * contains the secret is left out, so the secret never reaches the program through its environment.
+ */
+export function commandEnvironment(base: NodeJS.ProcessEnv, ctx: DeliveryContext, secret: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (value !== undefined && !(secret !== '' && value.includes(secret))) env[name] = value;
+  }
+  env.AGILITY_PAT_NAME = ctx.declaredName;
+  env.AGILITY_PAT_MANAGED_NAME = ctx.managedName;
+  env.AGILITY_PAT_EXPIRY = ctx.expiryDate;
+  env.AGILITY_PAT_GENERATION = String(ctx.generation);
+  env.AGILITY_PAT_TOKEN_ID = ctx.tokenId;
+  return env;
+}
+
+/**
+ * Runs `spec.argv[0]` with the rest of `argv` as its arguments, without a shell (so `$(…)`, `;` and backticks
+ * in arguments are plain text), in `cwd`, with {@link commandEnvironment}; writes exactly the secret to its
+ * stdin and closes it. Resolves when the program exits with status 0.
+ *
+ * @throws DeliveryFailure when the program cannot be started (`program not found`, not executable), exits
+ * with another status, is ended by a signal, or runs longer than `spec.timeoutMs` (default 30 s; it is then
+ * killed with SIGKILL). The message quotes the end of its stdout and stderr (last 4 KiB each) with the
+ * secret redacted, in case the program echoes its input.
+ */
+export function deliverToCommand(
+  secret: string,
+  spec: CommandSinkSpec,
+  ctx: DeliveryContext,
+  options: { readonly cwd: string; readonly env: NodeJS.ProcessEnv },
+): Promise<void> {
+  const program = spec.argv[0]!;
+  const timeoutMs = spec.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  return new Promise<void>((resolvePromise, rejectPromise) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(program, spec.argv.slice(1), {
+        cwd: options.cwd,
+        env: commandEnvironment(options.env, ctx, secret),
+        shell: false,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
+    } catch (e) {
+      rejectPromise(startFailure(e, program, options.cwd));
+      return;
+    }
+
+    const stdout = new RedactedTail([secret], COMMAND_OUTPUT_TAIL_CHARS);
+    const stderr = new RedactedTail([secret], COMMAND_OUTPUT_TAIL_CHARS);
+    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+
+    let settled = false;
+    let timedOut = false;
+    let startError: unknown;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+
+    const output = (): string => {
+      const parts: string[] = [];
+      const err = stderr.text();
+      const out = stdout.text();
+      if (err) parts.push(`stderr: ${JSON.stringify(err)}`);
+      if (out) parts.push(`stdout: ${JSON.stringify(out)}`);
+      return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+    };
+
+    const settle = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(graceTimer);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      if (startError !== undefined) {
+        rejectPromise(startFailure(startError, program, options.cwd));
+      } else if (timedOut) {
+        rejectPromise(
+          new DeliveryFailure(
+            `${program} did not finish within ${timeoutMs} ms and was killed${output()}`,
+            `make the program finish sooner, or raise the sink's timeoutMs`,
+            { timeoutMs },
+          ),
+        );
+      } else if (exit?.code === 0) {
+        resolvePromise();
+      } else if (exit?.signal) {
+        rejectPromise(
+          new DeliveryFailure(
+            `${program} was ended by signal ${exit.signal}${output()}`,
+            'find out what stopped the program, then deploy again',
+            {
+              signal: exit.signal,
+            },
+          ),
+        );
+      } else {
+        rejectPromise(
+          new DeliveryFailure(
+            `${program} exited with code ${String(exit?.code)}${output()}`,
+            'make the program succeed when it reads the secret on its stdin (run it by hand with a test value), then deploy again',
+            { exitCode: exit?.code },
+          ),
+        );
+      }
+    };
+
+    child.on('error', (e) => {
+      // Also emitted when a kill fails; only a failure to start decides the outcome.
+      if (child.pid === undefined) {
+        startError = e;
+        settle();
+      }
+    });
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      graceTimer = setTimeout(settle, CLOSE_GRACE_MS);
+    });
+    child.on('close', (code, signal) => {
+      exit ??= { code, signal };
+      settle();
+    });
+
+    // EPIPE when the program exits without reading its stdin: its exit status decides, not the pipe.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(secret);
+  });
+}
+
+function startFailure(error: unknown, program: string, cwd: string): DeliveryFailure {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const details = code ? { code } : {};
+  if (code === 'ENOENT') {
+    if (!isDirectory(cwd)) {
+      return new DeliveryFailure(`the working directory ${cwd} does not exist`, 'run the hook from an existing directory', details, {
+        cause: error,
+      });
+    }
+    return new DeliveryFailure(
+      `program not found: ${program}`,
+      program.includes('/')
+        ? `check the path (relative paths start at ${cwd})`
+        : 'install it or put its directory on PATH, or give its absolute path in the sink',
+      details,
+      { cause: error },
+    );
+  }
+  if (code === 'EACCES') {
+    return new DeliveryFailure(
+      `${program} cannot be run (permission denied)`,
+      'make it executable (chmod +x) or give the path of the real program',
+      details,
+      {
+        cause: error,
+      },
+    );
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new DeliveryFailure(`${program} could not be started (${reason})`, 'check the sink argv', details, { cause: error });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,2 @@
+export { deliverSecret } from './deliver-secret';
+export type { DeliverOptions, DeliveryContext } from './delivery-context';

@@ -1,0 +1,271 @@
+import 'cdktf/lib/testing/adapters/jest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { App, Testing, TerraformStack } from 'cdktf';
+import { AgilityApi, AgilityPersonalAccessToken, AgilityTokenReconciler, Duration, SecretSink, type AgilityPersonalAccessTokenProps } from '../../lib';
+import { manifestHash, parseManifest } from '../../lib/core/manifest';
+import { parseManagedName, stackTag } from '../../lib/core/managed-name';
+import { MANIFEST_FILE } from '../../lib/construct/agility-token-reconciler';
+
+const NOW = '2026-11-28T12:00:00Z';
+
+interface TfResource {
+  triggers_replace?: Record<string, string>;
+  triggers?: Record<string, string>;
+  depends_on?: string[];
+  provisioner?: { 'local-exec': { command: string; when?: string; environment: Record<string, string> } }[];
+}
+interface TfJson {
+  resource: Record<string, Record<string, TfResource>>;
+  provider?: Record<string, unknown>;
+}
+
+function withNow<T>(now: string, fn: () => T): T {
+  const before = process.env.AGILITY_PAT_NOW;
+  process.env.AGILITY_PAT_NOW = now;
+  try {
+    return fn();
+  } finally {
+    if (before === undefined) delete process.env.AGILITY_PAT_NOW;
+    else process.env.AGILITY_PAT_NOW = before;
+  }
+}
+
+const outdirs: string[] = [];
+afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** Testing.app() makes a temporary outdir; remember it so the suite leaves nothing behind. */
+function testApp(): App {
+  const app = Testing.app();
+  outdirs.push(app.outdir);
+  return app;
+}
+
+function newStack(name = 'prod'): TerraformStack {
+  return new TerraformStack(testApp(), name);
+}
+
+function configured(stack: TerraformStack, extra: Parameters<typeof AgilityTokenReconciler.configure>[1] = {}): TerraformStack {
+  AgilityTokenReconciler.configure(stack, { namespace: 'test-project', api: AgilityApi.url('https://mgmt.aglty.io'), ...extra });
+  return stack;
+}
+
+function synth(stack: TerraformStack): TfJson {
+  return JSON.parse(Testing.synth(stack)) as TfJson;
+}
+
+function declare(props: Partial<AgilityPersonalAccessTokenProps> & { name: string }, now = NOW, stack = configured(newStack())) {
+  return withNow(now, () => {
+    const token = new AgilityPersonalAccessToken(stack, props.name.length > 40 ? 'bad' : props.name, { sinks: [SecretSink.file('secrets/x.token')], ...props });
+    return { stack, token, json: synth(stack) };
+  });
+}
+
+function slotsOf(json: TfJson): [string, TfResource][] {
+  return Object.entries(json.resource.terraform_data ?? {}).filter(([k]) => !k.includes('AgilityTokenReconciler'));
+}
+
+describe('AgilityPersonalAccessToken synthesis', () => {
+  test('a rotating token with overlap is two terraform_data slots holding the current and the previous generation', () => {
+    const { token, json } = declare({ name: 'ci-deploy', rotation: { every: Duration.days(30) } });
+    const slots = slotsOf(json);
+    expect(slots).toHaveLength(2);
+    const generations = slots.map(([, r]) => Number(r.triggers_replace!.generation)).sort((a, b) => a - b);
+    expect(generations).toEqual([token.currentGeneration - 1, token.currentGeneration]);
+    for (const [, r] of slots) {
+      const parsed = parseManagedName(r.triggers_replace!.managed_name)!;
+      expect(parsed).toEqual({ declaredName: 'ci-deploy', stackTag: stackTag('prod', 'test-project'), generation: Number(r.triggers_replace!.generation) });
+    }
+    expect(json.resource).not.toHaveProperty('null_resource');
+    expect(JSON.stringify(json)).not.toContain('create_before_destroy');
+  });
+
+  test('hooks get every value through environment, none interpolated into the command, and destroy reads only self', () => {
+    const { json, stack } = declare({ name: 'ci-deploy', rotation: { every: Duration.days(30) } });
+    const stackDir = resolve(App.of(stack).outdir, 'stacks', 'prod');
+    for (const [, r] of slotsOf(json)) {
+      const [create, destroy] = r.provisioner!.map((p) => p['local-exec']);
+      expect(create.command).toMatch(/^node "assets\/agility-pat-hook\/[^"$]+\/agility-pat\.js" hook create$/);
+      expect(destroy.command).toMatch(/^node "assets\/agility-pat-hook\/[^"$]+\/agility-pat\.js" hook destroy$/);
+      expect(destroy.when).toBe('destroy');
+      expect(destroy.environment).toEqual({
+        AGILITY_PAT_API_URL: '${self.triggers_replace.api_url}',
+        AGILITY_PAT_CREDENTIAL_ENV: '${self.triggers_replace.credential_env}',
+        AGILITY_PAT_MANAGED_NAME: '${self.triggers_replace.managed_name}',
+      });
+      expect(create.environment.AGILITY_PAT_MANAGED_NAME).toBe('${self.triggers_replace.managed_name}');
+      // Hooks run in the stack folder; a relative sink path is the project's, rebased onto that folder.
+      const [sink] = JSON.parse(create.environment.AGILITY_PAT_SINKS);
+      expect(sink.kind).toBe('file');
+      expect(resolve(stackDir, sink.path)).toBe(resolve(process.cwd(), 'secrets/x.token'));
+      // The current generation is not a trigger: the slot still holding G−1 must survive the move to G.
+      expect(r.triggers_replace).not.toHaveProperty('current_generation');
+    }
+  });
+
+  test('the credential value at synth never reaches the configuration, only its variable name', () => {
+    const before = process.env.AGILITY_ACCESS_TOKEN;
+    process.env.AGILITY_ACCESS_TOKEN = 'oauth-secret-value-that-must-not-leak-123';
+    try {
+      const { json } = declare({ name: 'ci-deploy', rotation: { every: Duration.days(30) } });
+      const text = JSON.stringify(json);
+      expect(text).not.toContain('oauth-secret-value-that-must-not-leak-123');
+      expect(text).toContain('AGILITY_ACCESS_TOKEN');
+    } finally {
+      if (before === undefined) delete process.env.AGILITY_ACCESS_TOKEN;
+      else process.env.AGILITY_ACCESS_TOKEN = before;
+    }
+  });
+
+  test('only the slot whose generation changed gets new triggers when the clock crosses a boundary', () => {
+    const a = declare({ name: 'ci-deploy', rotation: { every: Duration.days(30), anchor: '2026-01-01T00:00:00Z' } }, '2026-11-28T00:00:00Z');
+    const b = declare({ name: 'ci-deploy', rotation: { every: Duration.days(30), anchor: '2026-01-01T00:00:00Z' } }, '2026-12-28T00:00:00Z');
+    expect(b.token.currentGeneration).toBe(a.token.currentGeneration + 1);
+    const before = Object.fromEntries(slotsOf(a.json).map(([k, r]) => [k, r.triggers_replace]));
+    const after = Object.fromEntries(slotsOf(b.json).map(([k, r]) => [k, r.triggers_replace]));
+    const changed = Object.keys(before).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+    expect(changed).toHaveLength(1);
+    expect(Number(after[changed[0]]!.generation)).toBe(b.token.currentGeneration);
+  });
+
+  test('overlap: false is one slot, and a fixed expiry is one slot of generation 0 with that expiry', () => {
+    const single = declare({ name: 'single', rotation: { every: Duration.days(30), overlap: false } });
+    expect(slotsOf(single.json)).toHaveLength(1);
+    const fixed = declare({ name: 'preview', expiresAt: '2027-06-30T00:00:00Z' });
+    const slots = slotsOf(fixed.json);
+    expect(slots).toHaveLength(1);
+    expect(slots[0][1].triggers_replace).toMatchObject({ generation: '0', expiry: '2027-06-30T00:00:00.000Z' });
+    expect(fixed.token.nextRotation).toBeUndefined();
+  });
+
+  test('warnings with stable ids: no rotation, no sink, an expiry that has passed', () => {
+    const noRotation = declare({ name: 'forever' });
+    const texts = (s: TerraformStack) =>
+      s.node
+        .findAll()
+        .flatMap((c) => c.node.metadata)
+        .filter((m) => m.type === '@cdktf/warn')
+        .map((m) => String(m.data));
+    expect(texts(noRotation.stack).join('\n')).toContain('[agility-pat:no-rotation]');
+    const noSink = declare({ name: 'nosink', sinks: [], rotation: { every: Duration.days(30) } });
+    expect(texts(noSink.stack).join('\n')).toContain('[agility-pat:no-sink]');
+    const expired = declare({ name: 'old', expiresAt: '2026-01-01T00:00:00Z' });
+    expect(texts(expired.stack).join('\n')).toContain('[agility-pat:expired]');
+  });
+
+  test('a sink path with ${...} reaches the hook literally, escaped for Terraform', () => {
+    const { json } = declare({ name: 'esc', rotation: { every: Duration.days(30) }, sinks: [SecretSink.command(['/bin/echo', '${HOME}', '$(touch pwned)'])] });
+    const env = slotsOf(json)[0][1].provisioner![0]['local-exec'].environment;
+    expect(env.AGILITY_PAT_SINKS).toContain('$${HOME}');
+    expect(env.AGILITY_PAT_SINKS).toContain('$(touch pwned)');
+  });
+
+  test('one reconciler and one copy of the hook program per stack; the reconciler runs after every slot', () => {
+    const stack = configured(newStack());
+    withNow(NOW, () => {
+      new AgilityPersonalAccessToken(stack, 'a', { name: 'a', rotation: { every: Duration.days(30) }, sinks: [] });
+      new AgilityPersonalAccessToken(stack, 'b', { name: 'b', expiresAt: '2027-06-30T00:00:00Z', sinks: [] });
+    });
+    const json = synth(stack);
+    const reconcilers = Object.entries(json.resource.terraform_data).filter(([k]) => k.includes('AgilityTokenReconciler'));
+    expect(reconcilers).toHaveLength(1);
+    const [, rec] = reconcilers[0];
+    expect(rec.depends_on).toHaveLength(3);
+    expect(rec.triggers_replace).toMatchObject({ stack_tag: stackTag('prod', 'test-project'), credential_env: 'AGILITY_ACCESS_TOKEN' });
+    expect(rec.triggers_replace!.manifest_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(rec.provisioner![0]['local-exec'].environment.AGILITY_PAT_MANIFEST).toBe(MANIFEST_FILE);
+    const assets = stack.node.findAll().filter((c) => c.node.id === 'agility-pat-hook');
+    expect(assets).toHaveLength(1);
+  });
+
+  test('the manifest is written next to the stack, and its hash is the reconciler trigger', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'agility-pat-synth-'));
+    const app = new App({ outdir });
+    try {
+      const stack = configured(new TerraformStack(app, 'prod'));
+      withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', rotation: { every: Duration.days(30) }, sinks: [] }));
+      app.synth();
+      const dir = join(outdir, 'stacks', 'prod');
+      const manifest = parseManifest(readFileSync(join(dir, MANIFEST_FILE), 'utf8'));
+      const tf = JSON.parse(readFileSync(join(dir, 'cdk.tf.json'), 'utf8')) as TfJson;
+      const rec = Object.entries(tf.resource.terraform_data).find(([k]) => k.includes('AgilityTokenReconciler'))![1];
+      expect(rec.triggers_replace!.manifest_hash).toBe(manifestHash(manifest));
+      expect(manifest.tokens.map((t) => t.declaredName)).toEqual(['ci']);
+      expect(manifest.tokens[0].live).toHaveLength(2);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  test('null_resource carries the same hooks, reading self.triggers, with the null provider declared', () => {
+    const stack = configured(newStack(), { resourceType: 'null_resource' });
+    withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', rotation: { every: Duration.days(30) }, sinks: [] }));
+    const json = synth(stack);
+    expect(json.resource).not.toHaveProperty('terraform_data');
+    const nulls = Object.values(json.resource.null_resource);
+    expect(nulls).toHaveLength(3);
+    expect(json.provider).toHaveProperty('null');
+    const slot = nulls.find((r) => r.triggers?.managed_name)!;
+    expect(slot.provisioner![1]['local-exec'].environment.AGILITY_PAT_MANAGED_NAME).toBe('${self.triggers.managed_name}');
+  });
+
+  test('read-only attributes tell the managed names, generation, expiry and next rotation', () => {
+    const { token } = declare({ name: 'ci', rotation: { every: Duration.days(30), anchor: '2026-01-01T00:00:00Z' } }, '2026-11-28T00:00:00Z');
+    // 2026-01-01 + 11·30 days = 2026-11-27: generation 11 started the day before NOW.
+    expect(token.currentGeneration).toBe(11);
+    expect(token.nextRotation).toBe('2026-12-27T00:00:00.000Z');
+    expect(token.currentExpiry).toBe(new Date(Date.parse('2026-01-01T00:00:00Z') + (11 * 30 + 90) * 86_400_000).toISOString());
+    expect(token.managedNames).toHaveLength(2);
+    expect(token.managedNames).toContain(token.currentManagedName);
+  });
+});
+
+describe('synth-time validation names the construct, the prop, the rule and the value', () => {
+  const cases: [string, Partial<AgilityPersonalAccessTokenProps>, RegExp][] = [
+    ['both expiresAt and rotation', { expiresAt: '2027-01-01T00:00:00Z', rotation: { every: Duration.days(30) } }, /prod\/bad.*expiresAt.*rotation/s],
+    ['a name too long with its marker', { name: 'x'.repeat(90) }, /prod\/bad.*100 characters/s],
+    ['a fixed expiry more than 2 years away', { expiresAt: '2029-01-01T00:00:00Z' }, /prod\/bad.*2 years/s],
+    ['a rotation period under a day', { rotation: { every: Duration.hours(4) } }, /rotation\.every must be at least 1 day, got 4 hours/],
+    ['a lifetime shorter than two periods plus grace', { rotation: { every: Duration.days(30), lifetime: Duration.days(45) } }, /rotation\.lifetime.*45 days/],
+    ['an anchor in the future', { rotation: { every: Duration.days(30), anchor: '2027-01-01T00:00:00Z' } }, /anchor/],
+    ['an env-file sink with a bad key', { sinks: [SecretSink.envFile('x.env', '1BAD')] }, /key must be a variable name/],
+  ];
+  test.each(cases)('%s', (_label, props, message) => {
+    expect(() => declare({ name: 'bad', ...props })).toThrow(message);
+  });
+
+  test('duplicate names in one stack fail naming both constructs', () => {
+    const stack = configured(newStack());
+    withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'one', { name: 'same', expiresAt: '2027-01-01T00:00:00Z' }));
+    expect(() => withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'two', { name: 'same', expiresAt: '2027-01-01T00:00:00Z' }))).toThrow(
+      /prod\/two.*"same".*prod\/one/,
+    );
+  });
+
+  test('a non-https API URL other than loopback is refused', () => {
+    expect(() => AgilityApi.url('http://agility.example.com')).toThrow(/https/);
+    expect(AgilityApi.url('http://127.0.0.1:7311').baseUrl).toBe('http://127.0.0.1:7311');
+  });
+
+  test('more than 10 live tokens for one credential across the app fails the synth', () => {
+    const app = testApp();
+    for (const name of ['s1', 's2']) {
+      const stack = new TerraformStack(app, name);
+      AgilityTokenReconciler.configure(stack, { namespace: 'p', api: AgilityApi.url('https://mgmt.aglty.io') });
+      withNow(NOW, () => {
+        for (let i = 0; i < 3; i++) new AgilityPersonalAccessToken(stack, `t${i}`, { name: `t${i}`, rotation: { every: Duration.days(30) }, sinks: [] });
+      });
+    }
+    // 2 stacks × 3 tokens × 2 live generations = 12 > 10
+    const errors = app.node.findAll().flatMap((c) => c.node.validate());
+    expect(errors.join('\n')).toMatch(/AGILITY_ACCESS_TOKEN.*12.*10/s);
+  });
+
+  test('tokens of one stack must share its API and credential', () => {
+    const stack = configured(newStack());
+    expect(() =>
+      withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'x', { name: 'x', expiresAt: '2027-01-01T00:00:00Z', credentialEnv: 'OTHER_TOKEN' })),
+    ).toThrow(/OTHER_TOKEN/);
+  });
+});

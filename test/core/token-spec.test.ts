@@ -1,0 +1,266 @@
+import { Duration } from '../../lib/core/duration';
+import { hasErrorCode } from '../../lib/core/errors';
+import { SinkSpec } from '../../lib/core/sink-spec';
+import {
+  ResolvedTokenSpec,
+  TokenSpecInput,
+  liveTokenCount,
+  resolveTokenSpec,
+  validateCredentialBudget,
+  validateStackTokens,
+} from '../../lib/core/token-spec';
+
+const D = 86_400_000;
+const NOW = Date.parse('2030-06-15T12:00:00Z');
+const TAG = 'prod~3fa9c1';
+const FILE: SinkSpec = { kind: 'file', path: 'secrets/ci-deploy.jwt' };
+
+function input(over: Partial<TokenSpecInput> = {}): TokenSpecInput {
+  return { declaredName: 'ci-deploy', stackTag: TAG, sinks: [FILE], what: 'prod/CiDeploy', ...over };
+}
+
+function errorOf(fn: () => unknown): Error & { code?: string } {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected an error, got none');
+}
+
+const ids = (r: { warnings: { id: string }[] }): string[] => r.warnings.map((w) => w.id);
+
+describe('resolveTokenSpec: rotating tokens', () => {
+  it('plans two slots holding G and G−1 with exact names and expiry dates (default anchor, 30-day period)', () => {
+    // Default anchor of "prod~3fa9c1/ci-deploy" for 30 days: 1970-01-10T10:21:00Z, so G = 735 at NOW.
+    const { spec, warnings } = resolveTokenSpec(input({ rotation: { every: Duration.days(30) } }), NOW);
+    expect(warnings).toEqual([]);
+    expect(spec.expiry).toEqual({
+      kind: 'rotating',
+      policy: { everyMs: 30 * D, lifetimeMs: 90 * D, anchorMs: 814_860_000, overlap: true },
+    });
+    expect(spec.currentGeneration).toBe(735);
+    expect(spec.slots).toEqual([
+      {
+        slot: 0,
+        generation: 734,
+        role: 'retain',
+        managedName: 'ci-deploy [cdktf:prod~3fa9c1/g734]',
+        expiryDate: '2030-07-24T10:21:00.000Z',
+      },
+      {
+        slot: 1,
+        generation: 735,
+        role: 'ensure',
+        managedName: 'ci-deploy [cdktf:prod~3fa9c1/g735]',
+        expiryDate: '2030-08-23T10:21:00.000Z',
+      },
+    ]);
+    expect(spec.currentManagedName).toBe('ci-deploy [cdktf:prod~3fa9c1/g735]');
+    expect(spec.currentExpiryDate).toBe('2030-08-23T10:21:00.000Z');
+    expect(spec.nextRotation).toBe('2030-06-24T10:21:00.000Z');
+    expect(spec.constructPath).toBe('prod/CiDeploy');
+  });
+
+  it('plans one slot without overlap', () => {
+    const { spec } = resolveTokenSpec(input({ rotation: { every: Duration.days(30), overlap: false } }), NOW);
+    expect(spec.slots).toEqual([
+      {
+        slot: 0,
+        generation: 735,
+        role: 'ensure',
+        managedName: 'ci-deploy [cdktf:prod~3fa9c1/g735]',
+        expiryDate: '2030-07-24T10:21:00.000Z',
+      },
+    ]);
+  });
+
+  it('uses a user anchor given as ISO text or Date, and leaves the slot of generation −1 empty', () => {
+    const anchor = '2030-06-15T00:00:00Z';
+    const { spec } = resolveTokenSpec(input({ rotation: { every: Duration.days(7), anchor } }), NOW);
+    expect(spec.currentGeneration).toBe(0);
+    expect(spec.slots).toEqual([
+      { slot: 0, generation: 0, role: 'ensure', managedName: 'ci-deploy [cdktf:prod~3fa9c1/g0]', expiryDate: '2030-07-06T00:00:00.000Z' },
+      { slot: 1, generation: -1, role: 'none', managedName: null, expiryDate: null },
+    ]);
+    expect(spec.nextRotation).toBe('2030-06-22T00:00:00.000Z');
+    const again = resolveTokenSpec(input({ rotation: { every: Duration.days(7), anchor: new Date(anchor) } }), NOW);
+    expect(again.spec).toEqual(spec);
+  });
+
+  it('derives the default anchor from the stack tag and declared name, so two tokens rotate at different times', () => {
+    const a = resolveTokenSpec(input({ rotation: { every: Duration.days(30) } }), NOW).spec;
+    const b = resolveTokenSpec(input({ declaredName: 'preview', rotation: { every: Duration.days(30) } }), NOW).spec;
+    expect(a.nextRotation).not.toBe(b.nextRotation);
+    expect(b.expiry.kind === 'rotating' && b.expiry.policy.anchorMs).toBe(2_554_020_000);
+  });
+
+  it('passes rotation errors through with the construct path', () => {
+    const e = errorOf(() => resolveTokenSpec(input({ rotation: { every: Duration.hours(4) } }), NOW));
+    expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    expect(e.message).toMatch(/^prod\/CiDeploy: rotation\.every must be at least 1 day, got 4 hours/);
+  });
+
+  it('refuses an anchor without a time zone', () => {
+    const e = errorOf(() => resolveTokenSpec(input({ rotation: { every: Duration.days(1), anchor: '2030-01-01T00:00:00' } }), NOW));
+    expect(e.message).toContain('prod/CiDeploy: rotation.anchor must be an ISO-8601 date-time with a time zone');
+  });
+});
+
+describe('resolveTokenSpec: fixed expiry', () => {
+  it('plans one slot at generation 0 with the given expiry', () => {
+    const { spec, warnings } = resolveTokenSpec(input({ expiresAt: '2030-12-31T00:00:00Z' }), NOW);
+    expect(warnings).toEqual([]);
+    expect(spec.expiry).toEqual({ kind: 'fixed', expiresAtMs: Date.parse('2030-12-31T00:00:00Z') });
+    expect(spec.currentGeneration).toBe(0);
+    expect(spec.slots).toEqual([
+      { slot: 0, generation: 0, role: 'ensure', managedName: 'ci-deploy [cdktf:prod~3fa9c1/g0]', expiryDate: '2030-12-31T00:00:00.000Z' },
+    ]);
+    expect(spec.currentExpiryDate).toBe('2030-12-31T00:00:00.000Z');
+    expect(spec.nextRotation).toBeNull();
+  });
+
+  it('refuses an expiry more than 2 years away, and accepts exactly 2 years', () => {
+    const e = errorOf(() => resolveTokenSpec(input({ expiresAt: '2032-06-15T12:00:00.001Z' }), NOW));
+    expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    expect(e.message).toBe(
+      "prod/CiDeploy: expiresAt must be at most 2 years away (Agility's limit), got 2032-06-15T12:00:00.001Z; " +
+        'the latest allowed now is 2032-06-15T12:00:00.000Z. Use an earlier date, or rotation to renew the token on a schedule.',
+    );
+    const ok = resolveTokenSpec(input({ expiresAt: new Date('2032-06-15T12:00:00Z') }), NOW);
+    expect(ok.spec.currentExpiryDate).toBe('2032-06-15T12:00:00.000Z');
+    expect(ids(ok)).toEqual(['agility-pat:long-expiry']);
+  });
+
+  it('warns, and does not fail, when the expiry has already passed', () => {
+    const r = resolveTokenSpec(input({ expiresAt: '2030-06-15T12:00:00Z' }), NOW);
+    expect(ids(r)).toEqual(['agility-pat:expired']);
+    expect(r.warnings[0].message).toBe(
+      'prod/CiDeploy: expiresAt 2030-06-15T12:00:00.000Z has already passed (now is 2030-06-15T12:00:00.000Z): ' +
+        'no token will be created for "ci-deploy". Set a later expiresAt, or use rotation. [agility-pat:expired]',
+    );
+    expect(r.spec.slots[0].expiryDate).toBe('2030-06-15T12:00:00.000Z');
+  });
+
+  it('warns about an expiry more than a year away, but not about one exactly a year away', () => {
+    expect(ids(resolveTokenSpec(input({ expiresAt: '2031-06-15T12:00:00.001Z' }), NOW))).toEqual(['agility-pat:long-expiry']);
+    expect(ids(resolveTokenSpec(input({ expiresAt: '2031-06-15T12:00:00Z' }), NOW))).toEqual([]);
+  });
+
+  it('refuses an expiry that is not an ISO-8601 instant with a time zone', () => {
+    const e = errorOf(() => resolveTokenSpec(input({ expiresAt: 'next year' }), NOW));
+    expect(e.message).toContain('prod/CiDeploy: expiresAt must be an ISO-8601 date-time with a time zone');
+  });
+});
+
+describe('resolveTokenSpec: other rules', () => {
+  it("without rotation or expiry, plans generation 0 with Agility's default expiry and warns", () => {
+    const r = resolveTokenSpec(input(), NOW);
+    expect(r.spec.expiry).toEqual({ kind: 'default' });
+    expect(r.spec.slots).toEqual([
+      { slot: 0, generation: 0, role: 'ensure', managedName: 'ci-deploy [cdktf:prod~3fa9c1/g0]', expiryDate: null },
+    ]);
+    expect(r.spec.currentExpiryDate).toBeNull();
+    expect(r.spec.nextRotation).toBeNull();
+    expect(ids(r)).toEqual(['agility-pat:no-rotation']);
+    expect(r.warnings[0].message).toMatch(
+      /^prod\/CiDeploy: .*Agility's 2-year default expiry applies, and the token will simply stop working then\. Set rotation/,
+    );
+    expect(r.warnings[0].message).toMatch(/\[agility-pat:no-rotation\]$/);
+  });
+
+  it('refuses expiresAt together with rotation, naming both props', () => {
+    const e = errorOf(() => resolveTokenSpec(input({ expiresAt: '2030-12-31T00:00:00Z', rotation: { every: Duration.days(30) } }), NOW));
+    expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    expect(e.message).toBe(
+      "prod/CiDeploy: expiresAt and rotation cannot both be set: a rotating token's expiry comes from rotation.lifetime. Remove one of them.",
+    );
+  });
+
+  it('warns when the token has no sink', () => {
+    const r = resolveTokenSpec(input({ sinks: [], rotation: { every: Duration.days(30) } }), NOW);
+    expect(ids(r)).toEqual(['agility-pat:no-sink']);
+    expect(r.warnings[0].message).toContain('its secret would be created and never seen');
+  });
+
+  it('validates each sink, naming its index', () => {
+    const e = errorOf(() => resolveTokenSpec(input({ sinks: [FILE, { kind: 'env-file', path: '.env', key: '1BAD' }] }), NOW));
+    expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    expect(e.message).toMatch(/^prod\/CiDeploy sinks\[1\]\.key must be a variable name/);
+  });
+
+  it('refuses a declared name too long for its marker, naming the construct', () => {
+    const e = errorOf(() => resolveTokenSpec(input({ declaredName: 'n'.repeat(72) }), NOW));
+    expect(e.message).toMatch(/^prod\/CiDeploy: the token name "n+" is 72 characters.*at most 71 for the name/);
+  });
+});
+
+describe('validateStackTokens', () => {
+  const spec = (declaredName: string, what: string): ResolvedTokenSpec =>
+    resolveTokenSpec(input({ declaredName, what, rotation: { every: Duration.days(30) } }), NOW).spec;
+
+  it('accepts distinct names', () => {
+    expect(() => validateStackTokens([spec('a', 'prod/A'), spec('b', 'prod/B')])).not.toThrow();
+  });
+
+  it('refuses a declared name used twice, naming both construct paths', () => {
+    const e = errorOf(() => validateStackTokens([spec('a', 'prod/A'), spec('b', 'prod/B'), spec('a', 'prod/Other/A')]));
+    expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    expect(e.message).toBe(
+      'prod/Other/A: the token name "a" is already used by prod/A in the same stack; each token of a stack needs its own name, ' +
+        'because the managed name is how hooks find the token. Rename one of them.',
+    );
+  });
+
+  it('refuses specs of two stack tags', () => {
+    const other = resolveTokenSpec(input({ stackTag: 'prod~000000', what: 'x/B', declaredName: 'b' }), NOW).spec;
+    expect(errorOf(() => validateStackTokens([spec('a', 'prod/A'), other])).message).toContain('differs from "prod~3fa9c1"');
+  });
+});
+
+describe('validateCredentialBudget', () => {
+  const rotating = (i: number, overlap = true): ResolvedTokenSpec =>
+    resolveTokenSpec(input({ declaredName: `t${i}`, what: `prod/T${i}`, rotation: { every: Duration.days(30), overlap } }), NOW).spec;
+  const fixed = (i: number, expiresAt: string): ResolvedTokenSpec =>
+    resolveTokenSpec(input({ declaredName: `f${i}`, what: `prod/F${i}`, expiresAt }), NOW).spec;
+  const plain = (i: number): ResolvedTokenSpec => resolveTokenSpec(input({ declaredName: `p${i}`, what: `prod/P${i}` }), NOW).spec;
+
+  it('counts 2 live tokens for rotation with overlap and 1 otherwise, even when a fixed expiry has passed', () => {
+    expect(liveTokenCount(rotating(1))).toBe(2);
+    expect(liveTokenCount(rotating(1, false))).toBe(1);
+    expect(liveTokenCount(fixed(1, '2030-12-31T00:00:00Z'))).toBe(1);
+    expect(liveTokenCount(fixed(1, '2020-01-01T00:00:00Z'))).toBe(1);
+    expect(liveTokenCount(plain(1))).toBe(1);
+  });
+
+  it('counts generation 0 of a rotating token as 2, so the synth does not start failing one period later', () => {
+    const young = resolveTokenSpec(input({ rotation: { every: Duration.days(7), anchor: '2030-06-15T00:00:00Z' } }), NOW).spec;
+    expect(young.slots.filter((s) => s.role !== 'none')).toHaveLength(1);
+    expect(liveTokenCount(young)).toBe(2);
+  });
+
+  it('accepts exactly 10 live tokens for one credential', () => {
+    const specs = [1, 2, 3, 4].map((i) => rotating(i)).concat([plain(1), fixed(1, '2030-12-31T00:00:00Z')]);
+    expect(() => validateCredentialBudget({ AGILITY_ACCESS_TOKEN: specs })).not.toThrow();
+  });
+
+  it('refuses 11, naming the variable, the count and the limit', () => {
+    const specs = [1, 2, 3, 4, 5].map((i) => rotating(i)).concat([plain(1)]);
+    const e = errorOf(() => validateCredentialBudget(new Map([['AGILITY_ACCESS_TOKEN', specs]])));
+    expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    expect(e.message).toMatch(
+      /^The credential in AGILITY_ACCESS_TOKEN would hold 11 live tokens at once, but Agility allows 10 active tokens per user/,
+    );
+    expect(e.message).toContain('prod/T1 (2), prod/T2 (2)');
+    expect(e.message).toContain('prod/P1 (1)');
+  });
+
+  it('counts each credential on its own', () => {
+    const a = [1, 2, 3, 4, 5].map((i) => rotating(i));
+    const b = [6, 7, 8, 9, 10].map((i) => rotating(i));
+    expect(() => validateCredentialBudget({ AGILITY_A: a, AGILITY_B: b })).not.toThrow();
+    expect(errorOf(() => validateCredentialBudget({ AGILITY_A: a, AGILITY_B: [...b, plain(1)] })).message).toContain(
+      'AGILITY_B would hold 11',
+    );
+  });
+});

@@ -1,0 +1,176 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hasErrorCode, type AgilityPatError } from '../../lib/core/errors';
+import type { CommandSinkSpec } from '../../lib/core/sink-spec';
+import { deliverSecret } from '../../lib/sinks';
+import { CTX, SECRET, useTempDir } from './fixtures';
+
+const NODE = process.execPath;
+
+/** Runs `script` with `node -e`; the script gets `args` as process.argv[1..]. */
+const nodeSink = (script: string, args: string[] = [], timeoutMs?: number): CommandSinkSpec => ({
+  kind: 'command',
+  argv: [NODE, '-e', script, ...args],
+  ...(timeoutMs === undefined ? {} : { timeoutMs }),
+});
+
+const failure = async (promise: Promise<void>): Promise<AgilityPatError> => {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!hasErrorCode(error, 'SINK_FAILED')) throw new Error(`expected a SinkError, got ${String(error)}`);
+  return error;
+};
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('command sink', () => {
+  const tmp = useTempDir();
+
+  it('writes exactly the secret to the program stdin', async () => {
+    const out = join(tmp(), 'stdin.txt');
+    await deliverSecret(SECRET, [nodeSink("require('fs').writeFileSync(process.argv[1], require('fs').readFileSync(0))", [out])], CTX);
+    expect(await readFile(out, 'utf8')).toBe(SECRET);
+  });
+
+  it('finds a program without a slash on PATH', async () => {
+    const out = join(tmp(), 'stdin.txt');
+    await deliverSecret(
+      SECRET,
+      [{ kind: 'command', argv: ['node', '-e', "require('fs').writeFileSync(process.argv[1], require('fs').readFileSync(0))", out] }],
+      CTX,
+      { env: { PATH: `${join(NODE, '..')}:${process.env.PATH ?? ''}` } },
+    );
+    expect(await readFile(out, 'utf8')).toBe(SECRET);
+  });
+
+  it('gives the program the AGILITY_PAT_* variables and never the secret in its environment or argv', async () => {
+    const out = join(tmp(), 'seen.json');
+    const script = `require('fs').writeFileSync(process.argv[1], JSON.stringify({ argv: process.argv, execArgv: process.execArgv, env: process.env }))`;
+    await deliverSecret(SECRET, [nodeSink(script, [out])], CTX, {
+      env: { PATH: process.env.PATH, KEEP: 'kept', LEAKY: `prefix-${SECRET}` },
+    });
+
+    const seen = JSON.parse(await readFile(out, 'utf8')) as { argv: string[]; execArgv: string[]; env: Record<string, string> };
+    expect(seen.env).toMatchObject({
+      AGILITY_PAT_NAME: 'ci-deploy',
+      AGILITY_PAT_MANAGED_NAME: 'ci-deploy [cdktf:prod~3fa9c1/g2931]',
+      AGILITY_PAT_EXPIRY: '2027-01-31T00:00:00.000Z',
+      AGILITY_PAT_GENERATION: '2931',
+      AGILITY_PAT_TOKEN_ID: 'tok-42',
+      KEEP: 'kept',
+    });
+    expect(seen.env.LEAKY).toBeUndefined();
+    expect(Object.values(seen.env).some((v) => v.includes(SECRET))).toBe(false);
+    expect(seen.argv.slice(1)).toEqual([out]);
+    expect([...seen.argv, ...seen.execArgv].some((a) => a.includes(SECRET))).toBe(false);
+  });
+
+  it('passes shell metacharacters in arguments literally, running no shell', async () => {
+    const out = join(tmp(), 'args.json');
+    const tricky = ['$(touch pwned1)', '; touch pwned2', '`touch pwned3`', '| touch pwned4', '&& touch pwned5', '$HOME'];
+    await deliverSecret(
+      SECRET,
+      [nodeSink("require('fs').writeFileSync(process.argv[1], JSON.stringify(process.argv.slice(2)))", [out, ...tricky])],
+      CTX,
+      {
+        cwd: tmp(),
+      },
+    );
+    expect(JSON.parse(await readFile(out, 'utf8'))).toEqual(tricky);
+    expect(await readdir(tmp())).toEqual(['args.json']);
+  });
+
+  it('runs the program in options.cwd', async () => {
+    await deliverSecret(SECRET, [nodeSink("require('fs').writeFileSync('here.txt', process.cwd())")], CTX, { cwd: tmp() });
+    expect(await readFile(join(tmp(), 'here.txt'), 'utf8')).toBe(tmp());
+  });
+
+  it('succeeds when the program exits 0 without reading its stdin', async () => {
+    await expect(deliverSecret(SECRET, [nodeSink('process.exit(0)')], CTX)).resolves.toBeUndefined();
+  });
+
+  it('fails with the exit code when the program exits non-zero', async () => {
+    const error = await failure(deliverSecret(SECRET, [nodeSink('process.exit(7)')], CTX));
+    expect(error.message).toBe(
+      `could not deliver the secret of "${CTX.managedName}" to command ${NODE}: ${NODE} exited with code 7; ` +
+        'make the program succeed when it reads the secret on its stdin (run it by hand with a test value), then deploy again.',
+    );
+    expect(error.details).toMatchObject({ sink: `command ${NODE}`, exitCode: 7, index: 0 });
+  });
+
+  it('fails naming the signal when the program is killed by one', async () => {
+    const error = await failure(
+      deliverSecret(SECRET, [nodeSink("process.kill(process.pid, 'SIGTERM'); setTimeout(() => {}, 10000)")], CTX),
+    );
+    expect(error.message).toContain('was ended by signal SIGTERM');
+    expect(error.details).toMatchObject({ signal: 'SIGTERM' });
+  });
+
+  it('quotes the program output with the secret redacted when the program echoes its stdin and fails', async () => {
+    const script =
+      "const s = require('fs').readFileSync(0, 'utf8'); process.stderr.write('bad token ' + s + '\\n'); process.stdout.write(s); process.exit(3)";
+    const error = await failure(deliverSecret(SECRET, [nodeSink(script)], CTX));
+    expect(error.message).toContain('exited with code 3');
+    expect(error.message).toContain('stderr: "bad token [redacted]"');
+    expect(error.message).toContain('stdout: "[redacted]"');
+    expect(error.message).not.toContain(SECRET);
+    expect(JSON.stringify(error.details)).not.toContain(SECRET);
+    expect(String((error.cause as Error | undefined)?.message)).not.toContain(SECRET);
+  });
+
+  it('kills a program that runs past its timeout and fails', async () => {
+    const pidFile = join(tmp(), 'pid');
+    const started = Date.now();
+    const error = await failure(
+      deliverSecret(
+        SECRET,
+        [nodeSink("require('fs').writeFileSync(process.argv[1], String(process.pid)); setTimeout(() => {}, 1e9)", [pidFile], 1500)],
+        CTX,
+      ),
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(error.message).toContain('did not finish within 1500 ms and was killed');
+    expect(error.message).toContain("raise the sink's timeoutMs");
+    expect(error.details).toMatchObject({ timeoutMs: 1500 });
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  it('resolves once the program exits even when a background process it started keeps its output open', async () => {
+    const pidFile = join(tmp(), 'pid');
+    const script =
+      "const c = require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });" +
+      "require('fs').writeFileSync(process.argv[1], String(c.pid)); c.unref(); process.exit(0)";
+    const started = Date.now();
+    try {
+      await expect(deliverSecret(SECRET, [nodeSink(script, [pidFile], 15_000)], CTX)).resolves.toBeUndefined();
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      // The background process is ours (started by the test's program): end it by its id.
+      const pid = Number(await readFile(pidFile, 'utf8').catch(() => '0'));
+      if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('fails with "program not found" when the program does not exist', async () => {
+    const error = await failure(deliverSecret(SECRET, [{ kind: 'command', argv: ['agility-pat-no-such-program-7f3a'] }], CTX));
+    expect(error.message).toContain('program not found: agility-pat-no-such-program-7f3a');
+    expect(error.message).toContain('PATH');
+    expect(error.details).toMatchObject({ code: 'ENOENT', sink: 'command agility-pat-no-such-program-7f3a' });
+  });
+
+  it('fails clearly when the program is not executable', async () => {
+    const error = await failure(deliverSecret(SECRET, [{ kind: 'command', argv: [tmp()] }], CTX));
+    expect(error.message).toContain(`${tmp()} cannot be run (permission denied)`);
+    expect(error.details).toMatchObject({ code: 'EACCES' });
+  });
+});

@@ -1,0 +1,117 @@
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hasErrorCode, type AgilityPatError } from '../../lib/core/errors';
+import type { SinkSpec } from '../../lib/core/sink-spec';
+import { deliverSecret } from '../../lib/sinks';
+import { CTX, SECRET, perms, useTempDir } from './fixtures';
+
+const FAILING: SinkSpec = { kind: 'command', argv: [process.execPath, '-e', 'process.exit(9)'] };
+
+const sinkFailure = async (promise: Promise<void>): Promise<AgilityPatError> => {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!hasErrorCode(error, 'SINK_FAILED')) throw new Error(`expected a SinkError, got ${String(error)}`);
+  return error;
+};
+
+describe('all-or-nothing delivery', () => {
+  const tmp = useTempDir();
+
+  it('removes a file that did not exist and restores an env file when a later command fails', async () => {
+    const fileA = join(tmp(), 'new', 'pat.txt');
+    const envB = join(tmp(), '.env');
+    const envBefore = '# keep me\r\nAGILITY_PAT=previous-secret\r\nOTHER=1';
+    await writeFile(envB, envBefore, { mode: 0o640 });
+
+    const error = await sinkFailure(
+      deliverSecret(SECRET, [{ kind: 'file', path: fileA }, { kind: 'env-file', path: envB, key: 'AGILITY_PAT' }, FAILING], CTX),
+    );
+
+    expect(error.message).toContain(`could not deliver the secret of "${CTX.managedName}" to command ${process.execPath}: `);
+    expect(error.message).toContain('exited with code 9');
+    expect(error.message).toContain('The file sinks before it were restored.');
+    expect(error.details).toMatchObject({ sink: `command ${process.execPath}`, index: 2, exitCode: 9 });
+    expect(await readFile(envB, 'utf8')).toBe(envBefore);
+    expect(perms((await stat(envB)).mode)).toBe(0o640);
+    await expect(stat(fileA)).rejects.toMatchObject({ code: 'ENOENT' });
+    // The directory created for A is gone too, and no temporary file is left.
+    expect((await readdir(tmp())).sort()).toEqual(['.env']);
+  });
+
+  it('restores the previous content and mode of an existing file', async () => {
+    const fileA = join(tmp(), 'pat.txt');
+    await writeFile(fileA, 'older-secret', { mode: 0o644 });
+
+    await sinkFailure(deliverSecret(SECRET, [{ kind: 'file', path: fileA }, FAILING], CTX));
+
+    expect(await readFile(fileA, 'utf8')).toBe('older-secret');
+    expect(perms((await stat(fileA)).mode)).toBe(0o644);
+  });
+
+  it('rolls back two entries of the same env file in reverse order', async () => {
+    const env = join(tmp(), '.env');
+    await writeFile(env, 'FIRST=old\n');
+
+    await sinkFailure(
+      deliverSecret(SECRET, [{ kind: 'env-file', path: env, key: 'FIRST' }, { kind: 'env-file', path: env, key: 'SECOND' }, FAILING], CTX),
+    );
+
+    expect(await readFile(env, 'utf8')).toBe('FIRST=old\n');
+  });
+
+  it('rolls back earlier file sinks when a later file sink is refused', async () => {
+    const fileA = join(tmp(), 'pat.txt');
+    const notADir = join(tmp(), 'plain');
+    await writeFile(notADir, 'x');
+
+    const error = await sinkFailure(
+      deliverSecret(
+        SECRET,
+        [
+          { kind: 'file', path: fileA },
+          { kind: 'file', path: join(notADir, 'pat.txt') },
+        ],
+        CTX,
+      ),
+    );
+
+    expect(error.details).toMatchObject({ sink: `file ${join(notADir, 'pat.txt')}`, index: 1 });
+    await expect(stat(fileA)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('says that a command sink which already ran cannot be undone', async () => {
+    const fileB = join(tmp(), 'pat.txt');
+    const ran = join(tmp(), 'ran.txt');
+    const first: SinkSpec = { kind: 'command', argv: [process.execPath, '-e', "require('fs').writeFileSync(process.argv[1], 'yes')", ran] };
+
+    const error = await sinkFailure(deliverSecret(SECRET, [first, { kind: 'file', path: fileB }, FAILING], CTX));
+
+    expect(await readFile(ran, 'utf8')).toBe('yes');
+    await expect(stat(fileB)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(error.message).toContain(`Command sinks that already ran cannot be undone: command ${process.execPath}.`);
+  });
+
+  it('delivers nothing when any spec is invalid', async () => {
+    const fileA = join(tmp(), 'pat.txt');
+    const error = await deliverSecret(
+      SECRET,
+      [
+        { kind: 'file', path: fileA },
+        { kind: 'env-file', path: join(tmp(), '.env'), key: '1BAD' },
+      ],
+      CTX,
+    ).catch((e: unknown) => e);
+
+    expect(hasErrorCode(error, 'INVALID_INPUT')).toBe(true);
+    expect((error as Error).message).toContain('sinks[1].key');
+    expect(await readdir(tmp())).toEqual([]);
+  });
+
+  it('refuses an empty secret before delivering anything', async () => {
+    const error = await deliverSecret('', [{ kind: 'file', path: join(tmp(), 'pat.txt') }], CTX).catch((e: unknown) => e);
+    expect(hasErrorCode(error, 'INVALID_INPUT')).toBe(true);
+    expect(await readdir(tmp())).toEqual([]);
+  });
+});
