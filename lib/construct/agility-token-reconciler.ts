@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } from 'cdktf';
+import { dependable, Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } from 'cdktf';
 // Not re-exported from cdktf's index; stable in 0.21.0, the last release (DESIGN.md section 1).
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct, type IConstruct } from 'constructs';
@@ -149,7 +149,7 @@ export class AgilityTokenReconciler extends Construct {
       );
     }
     this.tokens.push({ spec, resources });
-    this.resource.dependsOn = [...(this.resource.dependsOn ?? []), ...resources.map((r) => r.fqn)];
+    this.resource.dependsOn = [...(this.resource.dependsOn ?? []), ...resources.map((r) => dependable(r))];
   }
 
   /** What the stack declares at the synth instant: the reconciler's input, written to {@link MANIFEST_FILE}. */

@@ -1,0 +1,264 @@
+/**
+ * End-to-end: real Terraform 1.11.4 applies synthesized stacks whose hooks run the bundled agility-pat program
+ * against the in-process emulator. Each scenario asserts the exact token API calls from the emulator's request log
+ * and scans the synthesized JSON, state, Terraform output and project folder for every secret the emulator issued.
+ */
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TerraformStack } from 'cdktf';
+import { AgilityPersonalAccessToken, Duration, SecretSink } from '../../lib';
+import { startEmulator, type RunningEmulator } from '../../lib/emulator';
+import { Deployment, EmulatorAdmin, requireTerraform } from '../helpers/e2e';
+
+jest.setTimeout(300_000);
+
+const ANCHOR = '2026-01-01T00:00:00Z';
+// Generation g of a 30-day rotation anchored at ANCHOR starts at ANCHOR + g·30 days.
+const G11 = '2026-11-28T00:00:00Z';
+const G11_NEXT_DAY = '2026-11-29T00:00:00Z';
+const G12 = '2026-12-28T00:00:00Z';
+const G13 = '2027-01-27T00:00:00Z';
+const G16 = '2027-04-27T00:00:00Z';
+
+let emulator: RunningEmulator;
+let admin: EmulatorAdmin;
+const deployments: Deployment[] = [];
+
+beforeAll(async () => {
+  requireTerraform();
+  emulator = await startEmulator({ host: '127.0.0.1', port: 0, now: G11 });
+  admin = new EmulatorAdmin(emulator);
+});
+
+afterAll(async () => {
+  deployments.forEach((d) => d.cleanup());
+  await emulator?.close();
+});
+
+function deployment(stackName: string, namespace = 'e2e-project'): Deployment {
+  const d = new Deployment(admin, stackName, namespace);
+  deployments.push(d);
+  return d;
+}
+
+const rotating = (name: string, sinks: SecretSink[], overlap = true) => (stack: TerraformStack) =>
+  new AgilityPersonalAccessToken(stack, name, { name, rotation: { every: Duration.days(30), anchor: ANCHOR, overlap }, sinks });
+
+const fixed = (name: string, expiresAt: string, sinks: SecretSink[]) => (stack: TerraformStack) =>
+  new AgilityPersonalAccessToken(stack, name, { name, expiresAt, sinks });
+
+function all(...declares: ((s: TerraformStack) => unknown)[]) {
+  return (stack: TerraformStack) => declares.forEach((d) => d(stack));
+}
+
+function sorted(calls: string[]): string[] {
+  return [...calls].sort();
+}
+
+function read(d: Deployment, path: string): string {
+  return readFileSync(join(d.dir, path), 'utf8');
+}
+
+function mode(d: Deployment, path: string): number {
+  return statSync(join(d.dir, path)).mode & 0o777;
+}
+
+async function expectNoLeaks(d: Deployment, sinkFiles: string[]): Promise<void> {
+  expect(d.findSecrets(emulator.issuedSecrets(), sinkFiles)).toEqual([]);
+  // Sink files hold exactly one PAT secret each, never an OAuth credential.
+  const oauth = emulator.issuedSecrets().filter((s) => !sinkFiles.some((f) => read(d, f).includes(s)));
+  for (const f of sinkFiles) for (const s of oauth) expect(read(d, f)).not.toContain(s);
+}
+
+describe('a stack of rotating and fixed tokens, deployed with terraform over its lifetime', () => {
+  const d = () => deployments[0];
+  const declareAll = all(
+    rotating('ci', [SecretSink.file('secrets/ci.token')]),
+    fixed('preview', '2027-06-30T00:00:00Z', [SecretSink.envFile('secrets/preview.env', 'AGILITY_PREVIEW_TOKEN')]),
+    rotating('ops', [SecretSink.file('secrets/ops.token')], false),
+  );
+  const sinkFiles = ['secrets/ci.token', 'secrets/preview.env', 'secrets/ops.token'];
+  let firstCiSecret = '';
+  let g12Secret = '';
+
+  beforeAll(() => {
+    deployment('life');
+  });
+
+  test('1. first deploy: each secret delivered once to a 0600 file, and each authenticates users/me', async () => {
+    d().synth(G11, declareAll);
+    await admin.clearRequests();
+    const result = await d().terraform('apply', G11);
+    expect(result.code).toBe(0);
+    // ci: create g11 (list, create) + retain g10 (list); preview: list, create; ops: list, create; reconciler: list.
+    expect(sorted(await admin.tokenCalls())).toEqual(
+      sorted([
+        ...Array(5).fill('GET /api/v1/tokens/list 200'),
+        ...Array(3).fill('POST /api/v1/tokens/create 201'),
+      ]),
+    );
+    firstCiSecret = read(d(), 'secrets/ci.token');
+    const opsSecret = read(d(), 'secrets/ops.token');
+    const previewLine = read(d(), 'secrets/preview.env');
+    expect(previewLine).toMatch(/^AGILITY_PREVIEW_TOKEN=[A-Za-z0-9_.-]+\n?$/);
+    const previewSecret = previewLine.trim().split('=')[1];
+    expect(new Set([firstCiSecret, opsSecret, previewSecret]).size).toBe(3);
+    for (const s of [firstCiSecret, opsSecret, previewSecret]) {
+      expect(emulator.issuedSecrets()).toContain(s);
+      expect(await admin.authenticates(s)).toBe(true);
+    }
+    for (const f of sinkFiles) expect(mode(d(), f)).toBe(0o600);
+    const live = await admin.liveTokens(await d().signIn());
+    expect([...live.keys()].sort()).toEqual(
+      [`ci [cdktf:${tag(d())}/g11]`, `ops [cdktf:${tag(d())}/g11]`, `preview [cdktf:${tag(d())}/g0]`].sort(),
+    );
+    await expectNoLeaks(d(), sinkFiles);
+  });
+
+  test('2. redeploy with nothing changed: zero token API calls', async () => {
+    d().synth(G11, declareAll);
+    await admin.clearRequests();
+    const result = await d().terraform('apply', G11);
+    expect(result.code).toBe(0);
+    expect(result.output).toMatch(/No changes|0 added, 0 changed, 0 destroyed/);
+    expect(await admin.tokenCalls()).toEqual([]);
+  });
+
+  test('3. crossing rotation boundaries: the new secret is delivered, the previous still works, the one before is revoked', async () => {
+    d().synth(G12, declareAll);
+    let result = await d().terraform('apply', G12);
+    expect(result.code).toBe(0);
+    g12Secret = read(d(), 'secrets/ci.token');
+    expect(g12Secret).not.toBe(firstCiSecret);
+    expect(await admin.authenticates(g12Secret)).toBe(true);
+    expect(await admin.authenticates(firstCiSecret)).toBe(true); // g11 kept for slow consumers
+
+    d().synth(G13, declareAll);
+    await admin.clearRequests();
+    result = await d().terraform('apply', G13);
+    expect(result.code).toBe(0);
+    const g13Secret = read(d(), 'secrets/ci.token');
+    expect(await admin.authenticates(g13Secret)).toBe(true);
+    expect(await admin.authenticates(g12Secret)).toBe(true);
+    expect(await admin.authenticates(firstCiSecret)).toBe(false); // g11 revoked
+    // ci slot1: destroy g11 (list, delete) + create g13 (list, create); ops one slot: the same; reconciler: list.
+    expect(sorted(await admin.tokenCalls())).toEqual(
+      sorted([
+        ...Array(5).fill('GET /api/v1/tokens/list 200'),
+        ...Array(2).fill('DELETE /api/v1/tokens/{id}/delete 204'),
+        ...Array(2).fill('POST /api/v1/tokens/create 201'),
+      ]),
+    );
+
+    // A jump of three periods: both ci slots move; g15 is already superseded, so only g16 is created.
+    d().synth(G16, declareAll);
+    result = await d().terraform('apply', G16);
+    expect(result.code).toBe(0);
+    const live = await admin.liveTokens(await d().signIn());
+    expect([...live.keys()].filter((n) => n.startsWith('ci ')).sort()).toEqual([`ci [cdktf:${tag(d())}/g16]`]);
+    expect(await admin.authenticates(g12Secret)).toBe(false);
+    expect(await admin.authenticates(g13Secret)).toBe(false);
+    expect(await admin.authenticates(read(d(), 'secrets/ci.token'))).toBe(true);
+    await expectNoLeaks(d(), sinkFiles);
+  });
+
+  test('5a. a token deleted from the code is revoked by the reconciler on the next deploy', async () => {
+    const opsName = `ops [cdktf:${tag(d())}/g16]`;
+    d().synth(G16, all(rotating('ci', [SecretSink.file('secrets/ci.token')]), fixed('preview', '2027-06-30T00:00:00Z', [SecretSink.envFile('secrets/preview.env', 'AGILITY_PREVIEW_TOKEN')])));
+    await admin.clearRequests();
+    const result = await d().terraform('apply', G16);
+    expect(result.code).toBe(0);
+    expect(sorted(await admin.tokenCalls())).toEqual(sorted(['GET /api/v1/tokens/list 200', 'DELETE /api/v1/tokens/{id}/delete 204']));
+    expect((await admin.liveTokens(await d().signIn())).has(opsName)).toBe(false);
+  });
+
+  test('5b. a token revoked outside Terraform is recreated and redelivered at the next drift check', async () => {
+    const declare = all(rotating('ci', [SecretSink.file('secrets/ci.token')]), fixed('preview', '2027-06-30T00:00:00Z', [SecretSink.envFile('secrets/preview.env', 'AGILITY_PREVIEW_TOKEN')]));
+    const access = await d().signIn();
+    const before = read(d(), 'secrets/ci.token');
+    const ciName = `ci [cdktf:${tag(d())}/g16]`;
+    const ci = (await admin.liveTokens(access)).get(ciName)!;
+    await fetch(`${emulator.url}/api/v1/tokens/${ci.tokenID}/delete`, { method: 'DELETE', headers: { authorization: `Bearer ${access}` } });
+    expect(await admin.authenticates(before)).toBe(false);
+
+    const nextDay = '2027-04-28T00:00:00Z'; // same generation, next drift-check epoch
+    d().synth(nextDay, declare);
+    const result = await d().terraform('apply', nextDay);
+    expect(result.code).toBe(0);
+    const after = read(d(), 'secrets/ci.token');
+    expect(after).not.toBe(before);
+    expect(await admin.authenticates(after)).toBe(true);
+    expect((await admin.liveTokens(await d().signIn())).has(ciName)).toBe(true);
+  });
+
+  test('6. destroy revokes every token of the stack and touches no other stack nor unmanaged tokens', async () => {
+    // Another stack with the same stack name but another project namespace, under the same Agility user.
+    const other = new Deployment(admin, 'life', 'another-project');
+    deployments.push(other);
+    other.synth(G11_NEXT_DAY, fixed('preview', '2027-06-30T00:00:00Z', [SecretSink.file('secrets/other.token')]));
+    expect((await other.terraform('apply', '2027-04-28T00:00:00Z')).code).toBe(0);
+    const access = await d().signIn();
+    const unmanaged = await fetch(`${emulator.url}/api/v1/tokens/create`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'hand-made token' }),
+    });
+    expect(unmanaged.status).toBe(201);
+
+    const result = await d().terraform('destroy', '2027-04-28T00:00:00Z');
+    expect(result.code).toBe(0);
+    const live = [...(await admin.liveTokens(await d().signIn())).keys()];
+    expect(live.filter((n) => n.includes(tag(d())))).toEqual([]);
+    expect(live).toContain('hand-made token');
+    expect(live).toContain(`preview [cdktf:${tag(other)}/g0]`);
+    expect(tag(other)).not.toBe(tag(d()));
+    // Sinks keep what they hold when a token is revoked (DESIGN.md section 3); nothing else may hold a secret.
+    await expectNoLeaks(d(), sinkFiles);
+  });
+});
+
+describe('failures a deploy recovers from', () => {
+  test('4. a sink that fails: the apply fails clearly, no live orphan; fixed, the next apply delivers', async () => {
+    const d = deployment('sinkfail');
+    writeFileSync(join(d.dir, 'blocked'), 'a file where a folder should be');
+    d.synth(G11, fixed('broken', '2027-06-30T00:00:00Z', [SecretSink.file('blocked/x.token')]));
+    const failed = await d.terraform('apply', G11);
+    expect(failed.code).not.toBe(0);
+    expect(failed.output).toMatch(/SINK_FAILED/);
+    expect(failed.output).toContain('blocked');
+    const name = `broken [cdktf:${tag(d)}/g0]`;
+    expect((await admin.liveTokens(await d.signIn())).has(name)).toBe(false);
+
+    rmSync(join(d.dir, 'blocked'));
+    const fixedRun = await d.terraform('apply', G11);
+    expect(fixedRun.code).toBe(0);
+    const secret = read(d, 'blocked/x.token');
+    expect(await admin.authenticates(secret)).toBe(true);
+    expect([...(await admin.liveTokens(await d.signIn())).keys()]).toEqual([name]);
+    await expectNoLeaks(d, ['blocked/x.token']);
+  });
+
+  test('7. more than 5 new tokens in one deploy fails naming the limit; an hour later the next apply completes', async () => {
+    const d = deployment('burst');
+    const names = ['t1', 't2', 't3', 't4', 't5', 't6'];
+    d.synth(G11, all(...names.map((n) => fixed(n, '2027-06-30T00:00:00Z', [SecretSink.file(`secrets/${n}.token`)]))));
+    const first = await d.terraform('apply', G11);
+    expect(first.code).not.toBe(0);
+    expect(first.output).toMatch(/RATE_LIMITED/);
+    expect(first.output).toMatch(/5 .*per hour|per hour/i);
+    expect((await admin.liveTokens(await d.signIn())).size).toBe(5);
+
+    const hourLater = '2026-11-28T01:00:01Z';
+    const second = await d.terraform('apply', hourLater);
+    expect(second.code).toBe(0);
+    const live = await admin.liveTokens(await d.signIn());
+    expect(live.size).toBe(6);
+    for (const n of names) expect(await admin.authenticates(read(d, `secrets/${n}.token`))).toBe(true);
+    await expectNoLeaks(d, names.map((n) => `secrets/${n}.token`));
+  });
+});
+
+function tag(d: Deployment): string {
+  const manifest = JSON.parse(readFileSync(join(d.stackDir, 'agility-pat-manifest.json'), 'utf8')) as { stackTag: string };
+  return manifest.stackTag;
+}

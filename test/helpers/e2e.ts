@@ -1,0 +1,202 @@
+/**
+ * End-to-end harness: synthesizes stacks in-process, runs the real Terraform binary on them (asynchronously, so the
+ * in-process emulator keeps answering), reads the emulator's request log, and scans everything a deploy produced for
+ * every secret the emulator issued.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { App, LocalBackend, TerraformStack } from 'cdktf';
+import type { RequestLogEntry, RunningEmulator } from '../../lib/emulator';
+import { AgilityApi, AgilityTokenReconciler } from '../../lib';
+
+/** The Terraform binary; the end-to-end tests fail (never skip) without it. */
+export function requireTerraform(): string {
+  const probe = spawnSync('terraform', ['version'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(
+      'Terraform was not found on PATH: the end-to-end tests need Terraform 1.11.4 (install it at /usr/local/bin/terraform). ' +
+        `(${probe.error?.message ?? probe.stderr})`,
+    );
+  }
+  return 'terraform';
+}
+
+export interface RunResult {
+  code: number;
+  output: string;
+}
+
+/** Runs a program asynchronously and collects stdout and stderr together. */
+export function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+/** The emulator's admin API. */
+export class EmulatorAdmin {
+  constructor(readonly emulator: RunningEmulator) {}
+
+  async setClock(now: string): Promise<void> {
+    const res = await fetch(`${this.emulator.url}/__emulator/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ now }) });
+    if (!res.ok) throw new Error(`setting the emulator clock failed: ${res.status}`);
+  }
+
+  async requests(): Promise<RequestLogEntry[]> {
+    return (await fetch(`${this.emulator.url}/__emulator/requests`)).json() as Promise<RequestLogEntry[]>;
+  }
+
+  async clearRequests(): Promise<void> {
+    await fetch(`${this.emulator.url}/__emulator/requests`, { method: 'DELETE' });
+  }
+
+  /** Token-route calls as `METHOD route`, ids replaced by `{id}`. */
+  async tokenCalls(): Promise<string[]> {
+    return (await this.requests())
+      .filter((r) => r.path.startsWith('/api/v1/tokens'))
+      .map((r) => `${r.method} ${r.path.replace(/[0-9a-f]{8}-[0-9a-f-]{27,}/i, '{id}')} ${r.status}`);
+  }
+
+  /** Live tokens of a user: name → token. */
+  async liveTokens(accessToken: string): Promise<Map<string, { tokenID: string; expiryDate: string; isExpired: boolean }>> {
+    const res = await fetch(`${this.emulator.url}/api/v1/tokens/list`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const body = (await res.json()) as { tokens: { name: string; tokenID: string; expiryDate: string; isExpired: boolean }[] };
+    return new Map(body.tokens.filter((t) => !t.isExpired).map((t) => [t.name, t]));
+  }
+
+  /** True when the secret authenticates `GET /api/v1/users/me`. */
+  async authenticates(secret: string): Promise<boolean> {
+    const res = await fetch(`${this.emulator.url}/api/v1/users/me`, { headers: { authorization: `Bearer ${secret}` } });
+    await res.arrayBuffer();
+    return res.status === 200;
+  }
+}
+
+export type Declare = (stack: TerraformStack) => void;
+
+/**
+ * One stack deployed from a temporary project folder (cdktf.json, state, sinks), with its own Terraform working
+ * directory. Everything it writes stays under `dir`, removed by `cleanup()`.
+ */
+export class Deployment {
+  readonly dir: string;
+  readonly outdir: string;
+  /** Everything Terraform printed across every run. */
+  output = '';
+  private initialized = false;
+
+  constructor(
+    readonly admin: EmulatorAdmin,
+    readonly stackName = 'e2e',
+    readonly namespace = 'e2e-project',
+    readonly credentialEnv = 'AGILITY_ACCESS_TOKEN',
+    /** The Agility user this deployment signs in as; each user has its own limits. */
+    readonly email = `${stackName}@example.com`,
+  ) {
+    requireTerraform();
+    this.dir = mkdtempSync(join(tmpdir(), 'agility-pat-e2e-'));
+    this.outdir = join(this.dir, 'cdktf.out');
+  }
+
+  get stackDir(): string {
+    return join(this.outdir, 'stacks', this.stackName);
+  }
+
+  /** Synthesizes the stack as of `now`, with the project folder as working directory (relative sink paths). */
+  synth(now: string, declare: Declare, settings: Parameters<typeof AgilityTokenReconciler.configure>[1] = {}): void {
+    const cwd = process.cwd();
+    const before = process.env.AGILITY_PAT_NOW;
+    process.env.AGILITY_PAT_NOW = now;
+    process.chdir(this.dir);
+    try {
+      const app = new App({ outdir: this.outdir });
+      const stack = new TerraformStack(app, this.stackName);
+      new LocalBackend(stack, { path: join(this.dir, 'terraform.tfstate') });
+      AgilityTokenReconciler.configure(stack, {
+        namespace: this.namespace,
+        api: AgilityApi.url(this.admin.emulator.url),
+        credentialEnv: this.credentialEnv,
+        ...settings,
+      });
+      declare(stack);
+      app.synth();
+    } finally {
+      process.chdir(cwd);
+      if (before === undefined) delete process.env.AGILITY_PAT_NOW;
+      else process.env.AGILITY_PAT_NOW = before;
+    }
+  }
+
+  /** A fresh OAuth access token (they expire after an hour of emulator time). */
+  async signIn(): Promise<string> {
+    return (await this.admin.emulator.signIn(this.email)).access_token as string;
+  }
+
+  env(now: string, accessToken: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CHECKPOINT_DISABLE: '1',
+      DISABLE_VERSION_CHECK: '1',
+      TF_CLI_CONFIG_FILE: process.env.TF_CLI_CONFIG_FILE,
+      TF_IN_AUTOMATION: '1',
+      AGILITY_PAT_NOW: now,
+      [this.credentialEnv]: accessToken,
+      ...extra,
+    };
+  }
+
+  /** `terraform apply` (or destroy) in the stack folder, as of `now` on both sides. */
+  async terraform(verb: 'apply' | 'destroy', now: string, extra: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+    await this.admin.setClock(now);
+    const env = this.env(now, await this.signIn(), extra);
+    if (!this.initialized) {
+      const init = await run('terraform', ['init', '-input=false', '-no-color'], { cwd: this.stackDir, env });
+      this.output += init.output;
+      if (init.code !== 0) throw new Error(`terraform init failed:\n${init.output}`);
+      this.initialized = true;
+    }
+    const args = verb === 'apply' ? ['apply', '-auto-approve', '-input=false', '-no-color'] : ['destroy', '-auto-approve', '-input=false', '-no-color'];
+    const result = await run('terraform', args, { cwd: this.stackDir, env });
+    this.output += result.output;
+    return result;
+  }
+
+  /** Every place a secret must never be: files under the project folder except `allowed`, and all output. */
+  findSecrets(secrets: readonly string[], allowed: readonly string[] = []): string[] {
+    const hits: string[] = [];
+    const allowedSet = new Set(allowed.map((p) => join(this.dir, p)));
+    for (const file of walk(this.dir)) {
+      if (allowedSet.has(file) || file.includes(`${join('.terraform', 'providers')}`)) continue;
+      const text = readFileSync(file, 'latin1');
+      for (const s of secrets) if (text.includes(s)) hits.push(`${relative(this.dir, file)} contains an issued secret`);
+    }
+    for (const s of secrets) if (this.output.includes(s)) hits.push('terraform output contains an issued secret');
+    return hits;
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function* walk(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir)) {
+    const full = join(dir, entry);
+    const st = statSync(full, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (st.isDirectory()) yield* walk(full);
+    else if (st.isFile()) yield full;
+  }
+}
