@@ -17,14 +17,17 @@ import { startEmulator, type RunningEmulator } from '../lib/emulator';
 import { MANIFEST_FILE } from '../lib/construct/agility-token-reconciler';
 
 const ROOT = resolve(__dirname, '..', '..');
-const STATE_DIR = join(ROOT, '.agility-pat');
+/** The CDKTF project to deploy: this repository (main.ts), or another folder with a cdktf.json (tests use that). */
+const PROJECT = resolve(process.env.AGILITY_PAT_PROJECT_DIR || ROOT);
+const STATE_DIR = join(PROJECT, '.agility-pat');
 const STACK = 'agility-tokens';
 const DEFAULT_EMULATOR_PORT = 7311;
 
 async function start(): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: '1' };
   mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
-  if (!env.TF_CLI_CONFIG_FILE) {
+  // An unset or missing CLI configuration makes Terraform print warnings on every run: use an empty one instead.
+  if (!env.TF_CLI_CONFIG_FILE || !existsSync(env.TF_CLI_CONFIG_FILE)) {
     const rc = join(STATE_DIR, 'terraform.rc');
     if (!existsSync(rc)) writeFileSync(rc, '');
     env.TF_CLI_CONFIG_FILE = rc;
@@ -77,7 +80,7 @@ async function start(): Promise<number> {
 function runCdktf(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const cli = join(ROOT, 'node_modules', 'cdktf-cli', 'bundle', 'bin', 'cdktf');
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [cli, ...args], { cwd: PROJECT, env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise(code ?? (signal ? 1 : 0)));
   });
@@ -85,7 +88,7 @@ function runCdktf(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
 
 /** What exists now: each declared token, its live generations in Agility, expiry, sinks and next rotation. */
 async function printSummary(env: NodeJS.ProcessEnv, credentialEnv: string): Promise<void> {
-  const stackDir = join(ROOT, 'cdktf.out', 'stacks', STACK);
+  const stackDir = join(PROJECT, 'cdktf.out', 'stacks', STACK);
   const manifest: StackManifest = parseManifest(readFileSync(join(stackDir, MANIFEST_FILE), 'utf8'));
   const client = new AgilityClient({ baseUrl: env.AGILITY_API_URL as string, accessToken: env[credentialEnv] });
   const { tokens } = await client.listTokens();
@@ -98,7 +101,7 @@ async function printSummary(env: NodeJS.ProcessEnv, credentialEnv: string): Prom
       rows.push([
         live.managedName,
         live.role === 'ensure' ? 'current' : 'previous',
-        listed ? (listed.isExpired ? 'expired' : 'live') : 'missing',
+        listed ? (listed.isExpired ? 'expired' : 'live') : live.role === 'ensure' ? 'missing' : 'not created (superseded)',
         listed?.expiryDate.slice(0, 19) ?? '-',
         live.role === 'ensure' ? t.sinks.map((s) => describeSink(displaySink(s, stackDir))).join(', ') || '(no sink)' : '(delivered earlier)',
         synth.output?.[`${t.constructPath.split('/').pop()}-next-rotation`]?.value ?? '-',
@@ -111,7 +114,7 @@ async function printSummary(env: NodeJS.ProcessEnv, credentialEnv: string): Prom
 
 /** Sink paths in the manifest are relative to the stack folder; show them relative to the project. */
 function displaySink<T extends { kind: string; path?: string }>(s: T, stackDir: string): T {
-  return s.path === undefined ? s : { ...s, path: relative(ROOT, resolve(stackDir, s.path)) };
+  return s.path === undefined ? s : { ...s, path: relative(PROJECT, resolve(stackDir, s.path)) };
 }
 
 start().then(

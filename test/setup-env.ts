@@ -3,4 +3,4 @@ import { join } from 'node:path';
 
 process.env.CHECKPOINT_DISABLE = '1';
 process.env.DISABLE_VERSION_CHECK = '1';
-process.env.TF_CLI_CONFIG_FILE ??= join(__dirname, 'fixtures', 'empty.tfrc');
+process.env.TF_CLI_CONFIG_FILE = join(__dirname, 'fixtures', 'empty.tfrc');

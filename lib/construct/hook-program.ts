@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { AssetType, TerraformAsset, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { ConfigError } from '../core/errors';
@@ -13,13 +13,12 @@ const ASSET_ID = 'agility-pat-hook';
 export function hookProgramPath(): string {
   let dir = __dirname;
   for (;;) {
+    const bundle = join(dir, 'dist', 'agility-pat.js');
+    if (existsSync(bundle)) return bundle;
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'agility-pat-cdktf') {
-      const bundle = join(dir, 'dist', 'agility-pat.js');
-      if (!existsSync(bundle)) {
-        throw new ConfigError(`the hook program ${bundle} is missing: run "npm run build" in ${dir} before synthesizing.`);
-      }
-      return bundle;
+    // The compiled tree has a copy of package.json in dist/ (imported for --version): the package root is above it.
+    if (basename(dir) !== 'dist' && existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'agility-pat-cdktf') {
+      throw new ConfigError(`the hook program ${bundle} is missing: run "npm run build" in ${dir} before synthesizing.`);
     }
     const parent = dirname(dir);
     if (parent === dir) throw new ConfigError(`cannot find the agility-pat-cdktf package above ${__dirname} to locate its hook program.`);
