@@ -1,17 +1,10 @@
 import { Duration } from '../../lib/core/duration';
 import { hasErrorCode } from '../../lib/core/errors';
+import { errorOf } from '../helpers/error-of';
 
 const H = 3_600_000;
 const D = 24 * H;
 
-function errorOf(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected an error, got none');
-}
 
 describe('Duration.parse', () => {
   it.each<[string, number]>([

@@ -3,6 +3,7 @@ import { Duration } from '../../lib/core/duration';
 import { hasErrorCode } from '../../lib/core/errors';
 import { StackManifest, buildManifest, canonicalJson, liveManagedNames, manifestHash, parseManifest } from '../../lib/core/manifest';
 import { ResolvedTokenSpec, resolveTokenSpec } from '../../lib/core/token-spec';
+import { errorOf } from '../helpers/error-of';
 
 const D = 86_400_000;
 const NOW = Date.parse('2030-06-15T12:00:00Z');
@@ -15,14 +16,6 @@ function spec(declaredName: string, extra: Partial<Parameters<typeof resolveToke
   ).spec;
 }
 
-function errorOf(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected an error, got none');
-}
 
 const base = { stackTag: TAG, apiUrl: 'https://mgmt.aglty.io', credentialEnv: 'AGILITY_ACCESS_TOKEN' };
 

@@ -17,6 +17,7 @@ import {
   slotRole,
   validateRotation,
 } from '../../lib/core/rotation';
+import { errorOf } from '../helpers/error-of';
 
 const D = 86_400_000;
 const at = (iso: string): number => Date.parse(iso);
@@ -26,14 +27,6 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const LEAP_ANCHOR = at('2028-02-29T00:00:00Z');
 const P30: RotationPolicy = { everyMs: 30 * D, lifetimeMs: 90 * D, anchorMs: LEAP_ANCHOR, overlap: true };
 
-function errorOf(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected an error, got none');
-}
 
 describe('constants', () => {
   it('match DESIGN.md: rotation at least daily, 1 day of grace, lifetime at most 730 days', () => {

@@ -9,6 +9,7 @@ import {
   validateCredentialBudget,
   validateStackTokens,
 } from '../../lib/core/token-spec';
+import { errorOf } from '../helpers/error-of';
 
 const D = 86_400_000;
 const NOW = Date.parse('2030-06-15T12:00:00Z');
@@ -19,14 +20,6 @@ function input(over: Partial<TokenSpecInput> = {}): TokenSpecInput {
   return { declaredName: 'ci-deploy', stackTag: TAG, sinks: [FILE], what: 'prod/CiDeploy', ...over };
 }
 
-function errorOf(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected an error, got none');
-}
 
 const ids = (r: { warnings: { id: string }[] }): string[] => r.warnings.map((w) => w.id);
 

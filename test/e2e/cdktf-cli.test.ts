@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator';
-import { EmulatorAdmin, requireTerraform, run } from '../helpers/e2e';
+import { EmulatorAdmin, requireTerraform, run, terraformEnv } from '../helpers/e2e';
 
 jest.setTimeout(300_000);
 
@@ -28,15 +28,7 @@ function project(cdktfJson: object, files: Record<string, string> = {}): string 
 }
 
 function baseEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    CHECKPOINT_DISABLE: '1',
-    DISABLE_VERSION_CHECK: '1',
-    TF_CLI_CONFIG_FILE: process.env.TF_CLI_CONFIG_FILE,
-    CI: '1',
-    ...extra,
-  };
+  return terraformEnv({ CI: '1', ...extra });
 }
 
 function freePort(): Promise<number> {

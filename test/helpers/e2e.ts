@@ -44,6 +44,19 @@ export function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJ
   });
 }
 
+/** A minimal environment for Terraform and cdktf: no network chatter, an empty CLI configuration, no inherited secrets. */
+export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    CHECKPOINT_DISABLE: '1',
+    DISABLE_VERSION_CHECK: '1',
+    TF_CLI_CONFIG_FILE: process.env.TF_CLI_CONFIG_FILE,
+    TF_IN_AUTOMATION: '1',
+    ...extra,
+  };
+}
+
 /** The emulator's admin API. */
 export class EmulatorAdmin {
   constructor(readonly emulator: RunningEmulator) {}
@@ -144,17 +157,7 @@ export class Deployment {
   }
 
   env(now: string, accessToken: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      CHECKPOINT_DISABLE: '1',
-      DISABLE_VERSION_CHECK: '1',
-      TF_CLI_CONFIG_FILE: process.env.TF_CLI_CONFIG_FILE,
-      TF_IN_AUTOMATION: '1',
-      AGILITY_PAT_NOW: now,
-      [this.credentialEnv]: accessToken,
-      ...extra,
-    };
+    return terraformEnv({ AGILITY_PAT_NOW: now, [this.credentialEnv]: accessToken, ...extra });
   }
 
   /** `terraform apply` (or destroy) in the stack folder, as of `now` on both sides. */
