@@ -29,6 +29,8 @@ export interface ManifestToken {
   readonly currentManagedName: string;
   /** ISO-8601 expiry of the current generation; null when Agility's 2-year default applies. */
   readonly expiryDate: string | null;
+  /** ISO-8601 instant the next generation starts (a deploy after it rotates); null for a fixed expiry. */
+  readonly nextRotation: string | null;
   /** The slots that keep a token alive (role `ensure` or `retain`). */
   readonly live: readonly ManifestLiveToken[];
   readonly sinks: readonly SinkSpec[];
@@ -78,6 +80,7 @@ export function buildManifest(input: BuildManifestInput): StackManifest {
       currentGeneration: t.currentGeneration,
       currentManagedName: t.currentManagedName,
       expiryDate: t.currentExpiryDate,
+      nextRotation: t.nextRotation,
       live: t.slots.flatMap((s): ManifestLiveToken[] =>
         s.role === 'none' || s.managedName === null
           ? []
@@ -139,6 +142,7 @@ function parseToken(raw: unknown, at: string, stackTag: string): ManifestToken {
   const currentGeneration = expectGeneration(t.currentGeneration, `${at}.currentGeneration`);
   const currentManagedName = expectManagedName(t.currentManagedName, `${at}.currentManagedName`, stackTag, declaredName);
   const expiryDate = expectInstantOrNull(t.expiryDate, `${at}.expiryDate`);
+  const nextRotation = expectInstantOrNull(t.nextRotation, `${at}.nextRotation`);
   if (!Array.isArray(t.live)) fail(`${at}.live`, 'must be an array', t.live);
   const live = (t.live as unknown[]).map((l, j): ManifestLiveToken => {
     const where = `${at}.live[${j}]`;
@@ -161,7 +165,7 @@ function parseToken(raw: unknown, at: string, stackTag: string): ManifestToken {
       throw e;
     }
   });
-  return { declaredName, constructPath, currentGeneration, currentManagedName, expiryDate, live, sinks };
+  return { declaredName, constructPath, currentGeneration, currentManagedName, expiryDate, nextRotation, live, sinks };
 }
 
 function sortKeys(value: unknown): unknown {

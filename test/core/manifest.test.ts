@@ -41,12 +41,14 @@ describe('buildManifest', () => {
       currentGeneration: 735,
       currentManagedName: 'ci-deploy [cdktf:prod~3fa9c1/g735]',
       expiryDate: '2030-08-23T10:21:00.000Z',
+      nextRotation: '2030-06-24T10:21:00.000Z',
       live: [
         { managedName: 'ci-deploy [cdktf:prod~3fa9c1/g734]', generation: 734, role: 'retain', expiryDate: '2030-07-24T10:21:00.000Z' },
         { managedName: 'ci-deploy [cdktf:prod~3fa9c1/g735]', generation: 735, role: 'ensure', expiryDate: '2030-08-23T10:21:00.000Z' },
       ],
       sinks: [{ kind: 'file', path: 'secrets/ci-deploy.jwt' }],
     });
+    expect(m.tokens[1].nextRotation).toBeNull(); // a fixed expiry never rotates
     // The empty slot of generation −1 is not live.
     expect(m.tokens[2].live).toEqual([
       { managedName: 'young [cdktf:prod~3fa9c1/g0]', generation: 0, role: 'ensure', expiryDate: '2030-07-06T00:00:00.000Z' },
@@ -184,6 +186,7 @@ describe('parseManifest', () => {
       (m) => ((m.tokens[0].live[0].managedName = 'preview [cdktf:prod~3fa9c1/g0]'), m),
       'tokens[0].live[0].managedName must be a managed name of "ci-deploy" in stack prod~3fa9c1, got "preview [cdktf:prod~3fa9c1/g0]"',
     ],
+    ['no next rotation', (m) => (delete m.tokens[0].nextRotation, m), 'tokens[0].nextRotation must be an ISO-8601 date-time or null, got nothing'],
     ['no live list', (m) => (delete m.tokens[2].live, m), 'tokens[2].live must be an array, got nothing'],
   ])('refuses %s with a ConfigError naming the field', (_label, mutate, message) => {
     const e = errorOf(() => parseManifest(JSON.stringify(mutate(good()))));
