@@ -21,6 +21,10 @@ Variables: ${Object.values(HOOK_ENV).join(', ')}, and the credential variable na
 /** `agility-pat hook <action>`. */
 export async function hookCommand(args: string[], ctx: CliContext): Promise<number> {
   const [action, ...rest] = args;
+  // Checked before any input is read: a mistyped action must not be reported as a missing variable.
+  if (action !== 'create' && action !== 'destroy' && action !== 'reconcile') {
+    throw new InvalidInputError(`unknown hook action "${action ?? ''}": expected create, destroy or reconcile. Run agility-pat hook --help.`);
+  }
   if (rest.length > 0) throw new InvalidInputError(`agility-pat hook ${action} takes no arguments, got "${rest.join(' ')}". Inputs come from environment variables.`);
   const env = ctx.env;
   const apiUrl = requireEnv(env, HOOK_ENV.apiUrl, 'the Agility Management API base URL');
@@ -67,8 +71,6 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
       await reconcileStack(lifecycleDeps(ctx, apiUrl, credentialEnv), parseManifest(text));
       return 0;
     }
-    default:
-      throw new InvalidInputError(`unknown hook action "${action ?? ''}": expected create, destroy or reconcile.\n${HOOK_HELP}`);
   }
 }
 

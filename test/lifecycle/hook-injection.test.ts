@@ -1,0 +1,51 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { useEmulator } from '../emulator/support';
+import { expectDelivered, liveTokens, managed, requireBundle, runHook, useTempDir } from './hook-harness';
+
+const emulator = useEmulator({});
+const tmp = useTempDir();
+beforeAll(requireBundle);
+
+/** Every path under `dir`, relative to it. */
+function walk(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((p) => relative(dir, join(dir, p)));
+}
+
+describe('shell metacharacters in inputs', () => {
+  it('are plain strings: a declared name like $(touch pwned) and command arguments with ; and backticks run nothing', async () => {
+    const oauth = (await emulator().signIn('injection@example.com')).access_token!;
+    const declaredName = '$(touch pwned)';
+    const name = managed(declaredName);
+    expect(name).toBe('$(touch pwned) [cdktf:prod~abcdef/g5]');
+    const seen = join(tmp(), 'seen.json');
+    const file = join(tmp(), 'out', '`touch pwned4`.pat');
+    // Records the arguments and the name it was given, exactly as received.
+    const record =
+      "require('node:fs').writeFileSync(process.argv[1], JSON.stringify({ args: process.argv.slice(2), name: process.env.AGILITY_PAT_NAME }))";
+    const args = ['; touch pwned2', '`touch pwned3`', '$(touch pwned5)', '&& touch pwned6 | touch pwned7'];
+
+    const run = await runHook(
+      emulator(),
+      'create',
+      {
+        credential: oauth,
+        managedName: name,
+        declaredName,
+        generation: 5,
+        sinks: [
+          { kind: 'command', argv: [process.execPath, '-e', record, seen, ...args] },
+          { kind: 'file', path: file },
+        ],
+      },
+      tmp(),
+    );
+
+    expect(run.code).toBe(0);
+    expect(JSON.parse(readFileSync(seen, 'utf8'))).toEqual({ args, name: declaredName });
+    expect((await liveTokens(emulator(), oauth)).map((t) => t.name)).toEqual([name]);
+    await expectDelivered(emulator(), oauth, name, file);
+    expect(walk(tmp()).filter((p) => /(^|\/)pwned\d*$/.test(p))).toEqual([]);
+    expect(walk(tmp()).sort()).toEqual(['out', join('out', '`touch pwned4`.pat'), 'seen.json'].sort());
+  });
+});
