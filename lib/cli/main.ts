@@ -11,6 +11,8 @@ import { clockFromEnv } from './env-inputs';
 import { EMULATOR_HELP, emulatorCommand } from './commands/emulator';
 import { HOOK_HELP, hookCommand } from './commands/hook';
 import { TOKENS_HELP, tokensCommand } from './commands/tokens';
+import { STATUS_HELP, statusCommand } from './commands/status';
+import { AUTH_HELP, authCommand } from './commands/auth';
 
 export const MAIN_HELP = `Usage: agility-pat <command> [options]
 
@@ -19,6 +21,9 @@ Agility CMS Personal Access Tokens as infrastructure.
 Commands:
   hook create|destroy|reconcile   what Terraform runs (inputs from environment variables)
   tokens list                      list the signed-in user's tokens
+  tokens revoke <name|id>...       revoke tokens (asks first; --yes in scripts)
+  status --stack DIR               a stack's tokens against Agility: verdicts; exit 20 when action is needed
+  auth refresh                     trade a refresh token for an access token (for CI)
   emulator                         run a local Agility Management API
 
 Options:
@@ -31,6 +36,8 @@ const COMMANDS: Record<string, Command> = {
   hook: { help: HOOK_HELP, run: hookCommand },
   tokens: { help: TOKENS_HELP, run: tokensCommand },
   emulator: { help: EMULATOR_HELP, run: emulatorCommand },
+  status: { help: STATUS_HELP, run: statusCommand },
+  auth: { help: AUTH_HELP, run: authCommand },
 };
 
 /** Runs one command line and returns the exit code; never throws. */

@@ -1,13 +1,16 @@
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { AgilityClient, resolveBaseUrl } from '../../api';
 import type { PersonalAccessTokenResponse } from '../../api/models';
 import { InvalidInputError } from '../../core/errors';
 import { parseManagedName } from '../../core/managed-name';
+import { selectTokensToRevoke, type StackScope } from '../../ops/revoke-selection';
 import type { CliContext } from '../context';
 import { DEFAULT_CREDENTIAL_ENV, readCredential } from '../env-inputs';
 import { formatTable } from '../table';
 
 export const TOKENS_HELP = `Usage: agility-pat tokens list [--json] [--api-url URL | --instance-guid GUID] [--credential-env NAME]
+       agility-pat tokens revoke <managed-name|token-id>... [--yes] [--stack-tag TAG | --any-stack] [API options]
 
 Lists the Personal Access Tokens of the signed-in Agility user: name, created, expiry, days left, last used, and
 which stack manages it ("-" for tokens no stack manages). Never shows a secret (Agility returns it only at creation).
@@ -17,7 +20,16 @@ Options:
   --instance-guid GUID   pick the regional host from the instance GUID's suffix (-u, -us2, -c, -e, -a, -d)
   --credential-env NAME  environment variable holding an OAuth access token (default ${DEFAULT_CREDENTIAL_ENV})
   --json                 machine-readable output
-  -h, --help             this help`;
+  -h, --help             this help
+
+tokens revoke: revokes each token (by exact name or token id) and prints what it revoked; all or nothing when a
+reference matches no token. Asks for confirmation on a terminal (answering no revokes nothing, exit 0); without a
+terminal, --yes is required. Refuses a
+token managed by a stack (its name carries a [cdktf:<stack tag>/g<n>] marker) unless --stack-tag is that tag or
+--any-stack is given: the stack recreates a revoked current token on its next deploy.
+  --yes                  do not ask
+  --stack-tag TAG        allow tokens of this stack (e.g. prod~3fa9c1)
+  --any-stack            allow tokens of any stack`;
 
 /** Options every command that talks to the API shares. */
 export const API_OPTIONS = {
@@ -27,16 +39,33 @@ export const API_OPTIONS = {
 } as const;
 
 /** A client for commands run by a person: URL from flags or AGILITY_API_URL, credential from the named variable. */
-export function clientFromFlags(ctx: CliContext, values: { 'api-url'?: string; 'instance-guid'?: string; 'credential-env'?: string }): AgilityClient {
-  const baseUrl = resolveBaseUrl({ baseUrl: values['api-url'] ?? (values['instance-guid'] ? undefined : ctx.env.AGILITY_API_URL), instanceGuid: values['instance-guid'] });
-  return new AgilityClient({ baseUrl, accessToken: readCredential(ctx.env, values['credential-env'] ?? DEFAULT_CREDENTIAL_ENV), clock: ctx.clock });
+export function clientFromFlags(
+  ctx: CliContext,
+  values: { 'api-url'?: string; 'instance-guid'?: string; 'credential-env'?: string },
+): AgilityClient {
+  const baseUrl = resolveBaseUrl({
+    baseUrl: values['api-url'] ?? (values['instance-guid'] ? undefined : ctx.env.AGILITY_API_URL),
+    instanceGuid: values['instance-guid'],
+  });
+  return new AgilityClient({
+    baseUrl,
+    accessToken: readCredential(ctx.env, values['credential-env'] ?? DEFAULT_CREDENTIAL_ENV),
+    clock: ctx.clock,
+  });
 }
 
 /** `agility-pat tokens <subcommand>`. */
 export async function tokensCommand(args: string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'list') throw new InvalidInputError(`unknown tokens subcommand "${sub ?? ''}": expected "list".\n${TOKENS_HELP}`);
-  const { values } = parseArgs({ args: rest, options: { ...API_OPTIONS, json: { type: 'boolean' } }, strict: true, allowPositionals: false });
+  if (sub === 'revoke') return tokensRevoke(rest, ctx);
+  if (sub !== 'list')
+    throw new InvalidInputError(`unknown tokens subcommand "${sub ?? ''}": expected "list" or "revoke". Run agility-pat tokens --help.`);
+  const { values } = parseArgs({
+    args: rest,
+    options: { ...API_OPTIONS, json: { type: 'boolean' } },
+    strict: true,
+    allowPositionals: false,
+  });
   const client = clientFromFlags(ctx, values);
   const { tokens } = await client.listTokens();
   const rows = tokens.map((t) => describeToken(t, ctx.clock()));
@@ -51,7 +80,14 @@ export async function tokensCommand(args: string[], ctx: CliContext): Promise<nu
   ctx.out(
     formatTable(
       ['NAME', 'CREATED', 'EXPIRES', 'DAYS LEFT', 'LAST USED', 'MANAGED BY'],
-      rows.map((r) => [r.name, r.createdDate.slice(0, 10), r.expiryDate.slice(0, 10), String(r.daysLeft), r.lastUsedDate?.slice(0, 10) ?? 'never', r.managedBy ?? '-']),
+      rows.map((r) => [
+        r.name,
+        r.createdDate.slice(0, 10),
+        r.expiryDate.slice(0, 10),
+        String(r.daysLeft),
+        r.lastUsedDate?.slice(0, 10) ?? 'never',
+        r.managedBy ?? '-',
+      ]),
     ),
   );
   return 0;
@@ -84,4 +120,70 @@ export function describeToken(t: PersonalAccessTokenResponse, nowMs: number): To
     expired: t.isExpired,
     managedBy: parseManagedName(name)?.stackTag ?? null,
   };
+}
+
+/** Asks a yes/no question; resolves true only for an explicit yes. */
+export type Confirm = (question: string) => Promise<boolean>;
+
+/** Asks on the terminal (prompt on stderr, answer from stdin); undefined when stdin or stderr is not a terminal. */
+export function terminalConfirm(): Confirm | undefined {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  return async (question) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return /^(y|yes)$/i.test((await rl.question(`${question} [y/N] `)).trim());
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+/**
+ * `agility-pat tokens revoke <ref>... [--yes] [--stack-tag TAG | --any-stack]`: resolves every reference first
+ * (nothing is revoked unless all resolve and are allowed), asks, then revokes one by one, printing each.
+ * @param confirm how to ask; undefined when nobody can be asked (then --yes is required).
+ */
+export async function tokensRevoke(args: string[], ctx: CliContext, confirm: Confirm | undefined = terminalConfirm()): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...API_OPTIONS, yes: { type: 'boolean', short: 'y' }, 'stack-tag': { type: 'string' }, 'any-stack': { type: 'boolean' } },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (positionals.length === 0) {
+    throw new InvalidInputError('tokens revoke needs at least one managed name or token id. Run agility-pat tokens list to see them.', {
+      what: 'token',
+    });
+  }
+  if (values['stack-tag'] !== undefined && values['any-stack']) {
+    throw new InvalidInputError('pass --stack-tag TAG or --any-stack, not both.', { what: '--stack-tag' });
+  }
+  if (!values.yes && !confirm) {
+    throw new InvalidInputError(
+      'tokens revoke asks for confirmation, and there is no terminal to ask on: pass --yes to revoke without asking.',
+      {
+        what: '--yes',
+      },
+    );
+  }
+  const scope: StackScope = values['any-stack']
+    ? { kind: 'any' }
+    : values['stack-tag'] !== undefined
+      ? { kind: 'stack', stackTag: values['stack-tag'] }
+      : { kind: 'none' };
+  const client = clientFromFlags(ctx, values);
+  const { tokens } = await client.listTokens();
+  const targets = selectTokensToRevoke(positionals, tokens, scope);
+  if (!values.yes) {
+    const list = targets.map((t) => `"${t.name}" (${t.tokenID})`).join(', ');
+    if (!(await confirm!(`Revoke ${targets.length} token${targets.length === 1 ? '' : 's'}: ${list}? This cannot be undone.`))) {
+      ctx.err('agility-pat: nothing revoked.');
+      return 0;
+    }
+  }
+  for (const t of targets) {
+    await client.revokeToken(t.tokenID);
+    ctx.out(`Revoked "${t.name}" (${t.tokenID})${t.managedBy ? `, managed by stack ${t.managedBy}` : ''}.`);
+  }
+  return 0;
 }

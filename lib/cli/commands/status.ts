@@ -1,0 +1,159 @@
+import { parseArgs } from 'node:util';
+import { AgilityClient, resolveBaseUrl } from '../../api';
+import { InvalidInputError } from '../../core/errors';
+import {
+  DEFAULT_UNUSED_DAYS,
+  DEFAULT_WARN_DAYS,
+  STATUS_NEEDS_ACTION_EXIT_CODE,
+  buildStatusReport,
+  readStackManifest,
+  type StatusReport,
+} from '../../ops';
+import type { CliContext } from '../context';
+import { readCredential } from '../env-inputs';
+import { formatTable } from '../table';
+import { API_OPTIONS } from './tokens';
+
+export const STATUS_HELP = `Usage: agility-pat status (--stack DIR | --manifest FILE) [--json] [--warn-days N] [--unused-days N]
+                         [--api-url URL | --instance-guid GUID] [--credential-env NAME]
+
+Compares what a synthesized stack declares with the tokens Agility lists for the credential's user, and gives each
+declared token a verdict:
+  ok            nothing to do
+  missing       the current token is not live (revoked, deleted, expired or disabled outside Terraform): deploy
+  rotation-due  a newer generation has started (or is already live elsewhere): deploy (or synth again)
+  expiring      fewer than --warn-days days left
+  unused        not used for --unused-days days (or never, and created that long ago)
+Tokens carrying the stack's marker that it does not declare are listed as orphaned (a deploy revokes them).
+Also lists the user's other tokens (other stacks, or none), the active tokens of Agility's 10, and the tokens
+created in the last hour of Agility's 5 per hour (a lower bound: revoked tokens are not listed).
+Rotation is certain only when the manifest records the next rotation; otherwise it is inferred from the token
+list (a newer generation is live, or a rotating token's period has passed since its creation).
+
+Exit codes: 0 nothing needs action; ${STATUS_NEEDS_ACTION_EXIT_CODE} some token needs action (any verdict but ok, or an orphan);
+other codes are errors (agility-pat --help, "Exit codes").
+
+Options:
+  --stack DIR            a synthesized stack folder, e.g. cdktf.out/stacks/prod (reads DIR/agility-pat-manifest.json)
+  --manifest FILE        the manifest file itself
+  --json                 the report as JSON: {version, generatedAt, stackTag, apiUrl, warnDays, unusedDays,
+                         needsAction, tokens[], orphaned[], otherTokens[], limits} (README, "agility-pat status")
+  --warn-days N          days before expiry that count as expiring (default ${DEFAULT_WARN_DAYS})
+  --unused-days N        days without use that count as unused (default ${DEFAULT_UNUSED_DAYS})
+  --api-url URL          Management API base URL (default: the manifest's)
+  --instance-guid GUID   pick the regional host from the instance GUID's suffix
+  --credential-env NAME  variable holding an OAuth access token (default: the manifest's credential variable)
+  -h, --help             this help`;
+
+/** `agility-pat status`: returns 0 or {@link STATUS_NEEDS_ACTION_EXIT_CODE}. */
+export async function statusCommand(args: string[], ctx: CliContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...API_OPTIONS,
+      stack: { type: 'string' },
+      manifest: { type: 'string' },
+      json: { type: 'boolean' },
+      'warn-days': { type: 'string' },
+      'unused-days': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if ((values.stack === undefined) === (values.manifest === undefined)) {
+    throw new InvalidInputError('status needs exactly one of --stack DIR (a folder under cdktf.out/stacks) or --manifest FILE.', {
+      what: '--stack',
+    });
+  }
+  const warnDays = dayCount(values['warn-days'], '--warn-days', DEFAULT_WARN_DAYS);
+  const unusedDays = dayCount(values['unused-days'], '--unused-days', DEFAULT_UNUSED_DAYS);
+  const loaded = await readStackManifest({ stackDir: values.stack, manifestFile: values.manifest, cwd: ctx.cwd });
+  const { manifest } = loaded;
+
+  const baseUrl = resolveBaseUrl({
+    baseUrl: values['api-url'] ?? (values['instance-guid'] ? undefined : manifest.apiUrl),
+    instanceGuid: values['instance-guid'],
+  });
+  const client = new AgilityClient({
+    baseUrl,
+    accessToken: readCredential(ctx.env, values['credential-env'] ?? manifest.credentialEnv),
+    clock: ctx.clock,
+  });
+  const { tokens } = await client.listTokens();
+  const report = buildStatusReport(manifest, tokens, ctx.clock(), { warnDays, unusedDays });
+
+  if (values.json) ctx.out(JSON.stringify(report, null, 2));
+  else printReport(report, ctx);
+  return report.needsAction ? STATUS_NEEDS_ACTION_EXIT_CODE : 0;
+}
+
+function dayCount(raw: string | undefined, flag: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(raw))
+    throw new InvalidInputError(`${flag} must be a whole number of days (0 or more), got "${raw}".`, { what: flag, value: raw });
+  return Number(raw);
+}
+
+const day = (iso: string | null): string => (iso === null ? '-' : iso.slice(0, 10));
+
+function printReport(r: StatusReport, ctx: CliContext): void {
+  ctx.out(`Stack ${r.stackTag} at ${r.apiUrl}, as of ${r.generatedAt}`);
+  ctx.out('');
+  if (r.tokens.length === 0) ctx.out('The stack declares no tokens.');
+  else
+    ctx.out(
+      formatTable(
+        ['DECLARED', 'MANAGED NAME', 'GEN', 'EXPIRES', 'DAYS LEFT', 'LAST USED', 'VERDICT'],
+        r.tokens.map((t) => [
+          t.declaredName,
+          t.managedName,
+          String(t.generation),
+          t.expiryDate === null ? 'default (2 years)' : day(t.expiryDate),
+          t.daysLeft === null ? '-' : String(t.daysLeft),
+          t.token ? (t.lastUsedDate === null ? 'never' : day(t.lastUsedDate)) : '-',
+          t.verdicts.join(', '),
+        ]),
+      ),
+    );
+  for (const t of r.tokens) for (const n of t.notes) ctx.out(`  ${t.declaredName}: ${n}`);
+
+  if (r.orphaned.length > 0) {
+    ctx.out('');
+    ctx.out("Orphaned (this stack's marker, not declared):");
+    ctx.out(
+      formatTable(
+        ['NAME', 'TOKEN ID', 'CREATED', 'EXPIRES', 'LAST USED'],
+        r.orphaned.map((o) => [
+          o.name,
+          o.tokenID,
+          day(o.createdDate),
+          day(o.expiryDate),
+          o.lastUsedDate === null ? 'never' : day(o.lastUsedDate),
+        ]),
+      ),
+    );
+  }
+  if (r.otherTokens.length > 0) {
+    ctx.out('');
+    ctx.out('Other tokens of this user (not managed by this stack):');
+    ctx.out(
+      formatTable(
+        ['NAME', 'MANAGED BY', 'CREATED', 'EXPIRES', 'LAST USED', 'NOTE'],
+        r.otherTokens.map((o) => [
+          o.name,
+          o.managedBy ?? '-',
+          day(o.createdDate),
+          day(o.expiryDate),
+          o.lastUsedDate === null ? 'never' : day(o.lastUsedDate),
+          o.unused ? `unused ${r.unusedDays}+ days` : '',
+        ]),
+      ),
+    );
+  }
+  const { activeTokens: a, creationsLastHour: c } = r.limits;
+  ctx.out('');
+  ctx.out(
+    `Active tokens: ${a.used} of ${a.limit}. Created in the last hour: at least ${c.used} of ${c.limit} (revoked tokens are not listed).`,
+  );
+  ctx.out(r.needsAction ? `Needs action (exit ${STATUS_NEEDS_ACTION_EXIT_CODE}).` : 'Nothing needs action.');
+}

@@ -1,0 +1,297 @@
+import { MAX_ACTIVE_TOKENS_PER_USER, MAX_CREATIONS_PER_HOUR } from '../core/limits';
+import { parseManagedName } from '../core/managed-name';
+import { liveManagedNames, type ManifestToken, type StackManifest } from '../core/manifest';
+import type { PersonalAccessTokenResponse } from '../api/models';
+
+/**
+ * The `agility-pat status` report (issue 5): what one synthesized stack declares, set against the tokens the API
+ * lists for the credential's user, at one instant. Pure: the manifest, the token list and the instant are inputs.
+ */
+
+/** What a row needs, most urgent first (the order of {@link VERDICT_ORDER}). */
+export type Verdict = 'missing' | 'orphaned' | 'rotation-due' | 'expiring' | 'unused' | 'ok';
+
+/** Verdicts from most to least urgent: a row's `verdict` is the first of its `verdicts` in this order. */
+export const VERDICT_ORDER: readonly Verdict[] = ['missing', 'orphaned', 'rotation-due', 'expiring', 'unused', 'ok'];
+
+/** Exit code of `agility-pat status` when some row needs action (anything but `ok`). */
+export const STATUS_NEEDS_ACTION_EXIT_CODE = 20;
+
+/** Defaults of `--warn-days` and `--unused-days`. */
+export const DEFAULT_WARN_DAYS = 14;
+export const DEFAULT_UNUSED_DAYS = 30;
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/** Thresholds of the verdicts. */
+export interface StatusOptions {
+  /** `expiring` when the token expires in fewer than this many days. @default 14 */
+  readonly warnDays?: number;
+  /** `unused` when not used for this many days (or never, and created that long ago). @default 30 */
+  readonly unusedDays?: number;
+}
+
+/** A listed token as the report shows it. Never a secret: Agility returns one only at creation. */
+export interface ListedTokenInfo {
+  readonly tokenID: string;
+  readonly name: string;
+  readonly createdDate: string;
+  readonly expiryDate: string;
+  /** Whole days until expiry, rounded down; negative once expired. */
+  readonly daysLeft: number;
+  readonly lastUsedDate: string | null;
+  readonly enabled: boolean;
+  readonly expired: boolean;
+}
+
+/** One declared token of the stack: its current generation, and the verdicts. */
+export interface DeclaredTokenRow {
+  readonly declaredName: string;
+  readonly constructPath: string;
+  readonly managedName: string;
+  readonly generation: number;
+  /** The live token of the current generation; null when it is not listed (or only as expired or disabled). */
+  readonly token: ListedTokenInfo | null;
+  /** Expiry: the live token's, else the manifest's; null when Agility's 2-year default applies and no token is live. */
+  readonly expiryDate: string | null;
+  readonly daysLeft: number | null;
+  readonly lastUsedDate: string | null;
+  /** The previous generation the stack keeps alive during overlap, when it has one. */
+  readonly retained: { readonly managedName: string; readonly generation: number; readonly live: boolean } | null;
+  /** The instant the next generation starts, when known or inferred; null otherwise. */
+  readonly rotationDueAt: string | null;
+  /** Every verdict that applies; `['ok']` when none does. */
+  readonly verdicts: readonly Verdict[];
+  /** The most urgent of `verdicts`. */
+  readonly verdict: Verdict;
+  /** One sentence per verdict other than ok: why, and what to do. */
+  readonly notes: readonly string[];
+}
+
+/** A live token that carries this stack's marker but is not declared by the manifest. */
+export interface OrphanedTokenRow extends ListedTokenInfo {
+  readonly declaredName: string;
+  readonly generation: number;
+  readonly verdict: 'orphaned';
+  readonly notes: readonly string[];
+}
+
+/** A live token of the same user that this stack does not manage. */
+export interface OtherTokenRow extends ListedTokenInfo {
+  /** The stack tag of the stack that manages it, or null when no stack does. */
+  readonly managedBy: string | null;
+  /** Not used for `unusedDays` (information only: tokens of other stacks or of no stack do not change the exit code). */
+  readonly unused: boolean;
+}
+
+/** The whole report; `--json` prints it as is. */
+export interface StatusReport {
+  /** Shape version of this JSON. */
+  readonly version: 1;
+  readonly generatedAt: string;
+  readonly stackTag: string;
+  readonly apiUrl: string;
+  readonly warnDays: number;
+  readonly unusedDays: number;
+  /** True when any declared or orphaned row needs action; the command then exits {@link STATUS_NEEDS_ACTION_EXIT_CODE}. */
+  readonly needsAction: boolean;
+  /** One row per declared token, sorted by declared name. */
+  readonly tokens: readonly DeclaredTokenRow[];
+  readonly orphaned: readonly OrphanedTokenRow[];
+  /** Live tokens of other stacks (`managedBy` set) and of no stack (`managedBy` null). */
+  readonly otherTokens: readonly OtherTokenRow[];
+  readonly limits: {
+    /** Listed tokens that have not expired, of Agility's 10 per user. */
+    readonly activeTokens: { readonly used: number; readonly limit: number };
+    /**
+     * Listed tokens created within the last hour, of Agility's 5 creations per hour. A lower bound: revoked tokens
+     * are not listed, and the API does not report the count itself.
+     */
+    readonly creationsLastHour: { readonly used: number; readonly limit: number; readonly lowerBound: true };
+  };
+}
+
+/**
+ * Builds the status report.
+ *
+ * Verdicts of a declared token (its current generation G):
+ * - `missing`: the managed name of G is not listed, or only as expired or disabled (revoked or deleted outside
+ *   Terraform, or never created). A deploy recreates it (the reconcile hook).
+ * - `rotation-due`: a deploy would move to a newer generation: the manifest's next rotation instant has passed,
+ *   or a token of a newer generation of the same name is listed (another deploy rotated it; this synthesized
+ *   stack is behind).
+ * - `expiring`: fewer than `warnDays` days left.
+ * - `unused`: last used more than `unusedDays` days ago, or never used and created that long ago.
+ *
+ * Orphaned: listed, not expired, carries this stack's tag, not among the manifest's live names (a construct removed
+ * from the code, or a generation the stack no longer keeps), except newer generations of a declared name (they mean
+ * rotation-due). Expired tokens are never orphaned: they are harmless and Agility cannot revoke them anyway.
+ */
+export function buildStatusReport(
+  manifest: StackManifest,
+  listed: readonly PersonalAccessTokenResponse[],
+  nowMs: number,
+  options: StatusOptions = {},
+): StatusReport {
+  const warnDays = options.warnDays ?? DEFAULT_WARN_DAYS;
+  const unusedDays = options.unusedDays ?? DEFAULT_UNUSED_DAYS;
+  const infos = listed.map((t) => toInfo(t, nowMs));
+  const active = infos.filter((t) => !t.expired);
+  const usable = (name: string): ListedTokenInfo | undefined => active.find((t) => t.name === name && t.enabled);
+  const isUnused = (t: ListedTokenInfo): boolean => {
+    const since = Date.parse(t.lastUsedDate ?? t.createdDate);
+    return nowMs - since > unusedDays * DAY_MS;
+  };
+
+  const declared = new Map(manifest.tokens.map((t) => [t.declaredName, t]));
+  const liveNames = liveManagedNames(manifest);
+  const newerGenerations = new Map<string, number>();
+  const orphaned: OrphanedTokenRow[] = [];
+  const otherTokens: OtherTokenRow[] = [];
+  for (const t of active) {
+    const parts = parseManagedName(t.name);
+    if (!parts || parts.stackTag !== manifest.stackTag) {
+      otherTokens.push({ ...t, managedBy: parts?.stackTag ?? null, unused: isUnused(t) });
+      continue;
+    }
+    if (liveNames.has(t.name)) continue;
+    const owner = declared.get(parts.declaredName);
+    if (owner && parts.generation > owner.currentGeneration) {
+      newerGenerations.set(parts.declaredName, Math.max(parts.generation, newerGenerations.get(parts.declaredName) ?? 0));
+      continue;
+    }
+    orphaned.push({
+      ...t,
+      declaredName: parts.declaredName,
+      generation: parts.generation,
+      verdict: 'orphaned',
+      notes: [
+        owner
+          ? `generation ${parts.generation} of "${parts.declaredName}" is no longer kept by the stack: a deploy revokes it (or run agility-pat tokens revoke).`
+          : `"${parts.declaredName}" carries this stack's marker but is not declared: a deploy revokes it (or run agility-pat tokens revoke).`,
+      ],
+    });
+  }
+
+  const tokens = manifest.tokens.map((m) =>
+    declaredRow(m, {
+      nowMs,
+      warnDays,
+      usable,
+      isUnused,
+      newerGeneration: newerGenerations.get(m.declaredName),
+    }),
+  );
+
+  return {
+    version: 1,
+    generatedAt: new Date(nowMs).toISOString(),
+    stackTag: manifest.stackTag,
+    apiUrl: manifest.apiUrl,
+    warnDays,
+    unusedDays,
+    needsAction: tokens.some((r) => r.verdict !== 'ok') || orphaned.length > 0,
+    tokens,
+    orphaned,
+    otherTokens,
+    limits: {
+      activeTokens: { used: active.length, limit: MAX_ACTIVE_TOKENS_PER_USER },
+      creationsLastHour: {
+        used: infos.filter((t) => nowMs - Date.parse(t.createdDate) < HOUR_MS && Date.parse(t.createdDate) <= nowMs).length,
+        limit: MAX_CREATIONS_PER_HOUR,
+        lowerBound: true,
+      },
+    },
+  };
+}
+
+function declaredRow(
+  m: ManifestToken,
+  ctx: {
+    nowMs: number;
+    warnDays: number;
+    usable: (name: string) => ListedTokenInfo | undefined;
+    isUnused: (t: ListedTokenInfo) => boolean;
+    newerGeneration: number | undefined;
+  },
+): DeclaredTokenRow {
+  const { nowMs } = ctx;
+  const token = ctx.usable(m.currentManagedName) ?? null;
+  const previous = m.live.find((l) => l.role === 'retain' && l.generation === m.currentGeneration - 1);
+  const previousToken = previous ? ctx.usable(previous.managedName) : undefined;
+  const expiryDate = token?.expiryDate ?? m.expiryDate;
+  const daysLeft = expiryDate === null ? null : daysUntil(expiryDate, nowMs);
+  const verdicts: Verdict[] = [];
+  const notes: string[] = [];
+
+  if (!token) {
+    verdicts.push('missing');
+    const expiredByManifest = m.expiryDate !== null && Date.parse(m.expiryDate) <= nowMs;
+    notes.push(
+      expiredByManifest
+        ? `"${m.currentManagedName}" expired on ${m.expiryDate}: set a later expiresAt (or rotation) and deploy.`
+        : `"${m.currentManagedName}" is not live (revoked, deleted, expired or disabled outside Terraform, or never deployed): a deploy recreates it.`,
+    );
+  }
+
+  const rotationDueAt = m.nextRotation;
+  if (ctx.newerGeneration !== undefined) {
+    verdicts.push('rotation-due');
+    notes.push(
+      `generation ${ctx.newerGeneration} is live but this synthesized stack holds generation ${m.currentGeneration}: synth again (another deploy rotated it).`,
+    );
+  } else if (rotationDueAt !== null && nowMs >= Date.parse(rotationDueAt)) {
+    verdicts.push('rotation-due');
+    notes.push(`generation ${m.currentGeneration + 1} started by ${rotationDueAt}: run cdktf deploy to rotate.`);
+  }
+
+  if (daysLeft !== null && expiryDate !== null && Date.parse(expiryDate) - nowMs < ctx.warnDays * DAY_MS && token) {
+    verdicts.push('expiring');
+    notes.push(`expires on ${expiryDate} (${daysLeft} days left, warning at ${ctx.warnDays}): deploy to rotate it, or set a later expiry.`);
+  }
+  if (token && ctx.isUnused(token)) {
+    verdicts.push('unused');
+    notes.push(
+      token.lastUsedDate
+        ? `not used since ${token.lastUsedDate}: if nothing needs it, remove it from the code.`
+        : `never used since it was created on ${token.createdDate}: if nothing needs it, remove it from the code.`,
+    );
+  }
+  if (verdicts.length === 0) verdicts.push('ok');
+  verdicts.sort((a, b) => VERDICT_ORDER.indexOf(a) - VERDICT_ORDER.indexOf(b));
+
+  return {
+    declaredName: m.declaredName,
+    constructPath: m.constructPath,
+    managedName: m.currentManagedName,
+    generation: m.currentGeneration,
+    token,
+    expiryDate,
+    daysLeft,
+    lastUsedDate: token?.lastUsedDate ?? null,
+    retained: previous ? { managedName: previous.managedName, generation: previous.generation, live: previousToken !== undefined } : null,
+    rotationDueAt,
+    verdicts,
+    verdict: verdicts[0],
+    notes,
+  };
+}
+
+function toInfo(t: PersonalAccessTokenResponse, nowMs: number): ListedTokenInfo {
+  return {
+    tokenID: t.tokenID,
+    name: t.name ?? '',
+    createdDate: t.createdDate,
+    expiryDate: t.expiryDate,
+    daysLeft: daysUntil(t.expiryDate, nowMs),
+    lastUsedDate: t.lastUsedDate,
+    enabled: t.enabled,
+    // The flag, or the date: a token past its expiry is expired even if the listing was cached a moment earlier.
+    expired: t.isExpired || Date.parse(t.expiryDate) <= nowMs,
+  };
+}
+
+function daysUntil(iso: string, nowMs: number): number {
+  return Math.floor((Date.parse(iso) - nowMs) / DAY_MS);
+}
