@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator } from '../lib/emulator';
+import { hookProgramPath } from '../lib/construct/hook-program';
+import { compare, type Comparison } from './comparison';
+import { canMeasurePeakRss, peakRssMiB, runTimed, type ProcessResult } from './process-timing';
+import { summarize } from './stats';
+
+/**
+ * The baseline: the same GET /api/v1/tokens/list with the same bearer header, written with node:http and nothing
+ * else, printing the tokens and exiting explicitly once done (as the hook program does).
+ */
+const BASELINE_SCRIPT = `'use strict';
+const http = require('node:http');
+const url = new URL('/api/v1/tokens/list', process.env.AGILITY_API_URL);
+http
+  .get(url, { headers: { authorization: 'Bearer ' + process.env.AGILITY_ACCESS_TOKEN, accept: 'application/json' } }, (res) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (d) => (body += d));
+    res.on('end', () => {
+      if (res.statusCode !== 200) {
+        process.stderr.write('GET /api/v1/tokens/list answered ' + res.statusCode + '\\n');
+        process.exit(1);
+      }
+      process.stdout.write(JSON.stringify(JSON.parse(body).tokens, null, 2) + '\\n', () => process.exit(0));
+    });
+  })
+  .on('error', (e) => {
+    process.stderr.write(e.message + '\\n');
+    process.exit(1);
+  });
+`;
+
+export interface ColdStartOptions {
+  /** Timed runs of each program. */
+  readonly runs: number;
+  /** Extra runs measuring peak RSS under /usr/bin/time; 0 skips them. */
+  readonly rssRuns: number;
+  readonly log: (line: string) => void;
+}
+
+/** Tokens the signed-in user owns, so the listed response is not empty. */
+const SEEDED_TOKENS = 3;
+
+/**
+ * Measurement 1: whole-process wall time of the bundled hook program's `tokens list --json` against a minimal
+ * node:http script doing the same request, interleaved, both against one in-process emulator.
+ */
+export async function measureColdStart(opts: ColdStartOptions): Promise<Comparison[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'agility-pat-bench-cold-'));
+  const emulator = await startEmulator({ host: '127.0.0.1', port: 0 });
+  try {
+    const accessToken = (await emulator.signIn()).access_token as string;
+    for (let i = 0; i < SEEDED_TOKENS; i++) {
+      const res = await fetch(`${emulator.url}/api/v1/tokens/create`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `bench-seed-${i}` }),
+      });
+      await res.arrayBuffer();
+      if (res.status !== 201) throw new Error(`seeding the emulator failed: POST /api/v1/tokens/create answered ${res.status}`);
+    }
+    const baselineFile = join(dir, 'baseline-list.js');
+    writeFileSync(baselineFile, BASELINE_SCRIPT);
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AGILITY_API_URL: emulator.url,
+      AGILITY_ACCESS_TOKEN: accessToken,
+    };
+    const ours = { args: [hookProgramPath(), 'tokens', 'list', '--json'] };
+    const base = { args: [baselineFile] };
+
+    const check = (what: string, r: ProcessResult): ProcessResult => {
+      // Both print the token list as JSON; anything else means the program is broken, not slow.
+      const broken =
+        r.code !== 0 ? `exited with ${r.code}` : countListed(r.stdout) !== SEEDED_TOKENS ? 'did not print the seeded tokens as JSON' : '';
+      if (broken) throw new Error(`cold start: ${what} ${broken}: ${r.stderr.slice(-500)}`);
+      return r;
+    };
+    // One untimed run each first: file-system cache and the emulator's first-request costs are not start-up time.
+    check('the hook program', await runTimed(process.execPath, ours.args, { env }));
+    check('the node:http baseline', await runTimed(process.execPath, base.args, { env }));
+
+    const oursMs: number[] = [];
+    const baseMs: number[] = [];
+    for (let i = 0; i < opts.runs; i++) {
+      // Alternating which goes first keeps slow drift (thermal, other load) from favouring one side.
+      const order = i % 2 === 0 ? (['ours', 'base'] as const) : (['base', 'ours'] as const);
+      for (const side of order) {
+        if (side === 'ours') oursMs.push(check('the hook program', await runTimed(process.execPath, ours.args, { env })).ms);
+        else baseMs.push(check('the node:http baseline', await runTimed(process.execPath, base.args, { env })).ms);
+      }
+    }
+    opts.log(`cold start: ${opts.runs} runs each done`);
+    const result = [compare('cold-start', 'hook cold start: tokens list', 'ms', summarize(oursMs), summarize(baseMs), 1.5)];
+    if (opts.rssRuns > 0 && canMeasurePeakRss()) {
+      const oursRss = await peakRssMiB(process.execPath, ours.args, { env }, opts.rssRuns);
+      const baseRss = await peakRssMiB(process.execPath, base.args, { env }, opts.rssRuns);
+      result.push(compare('cold-start-rss', 'hook cold start: peak RSS', 'MiB', oursRss, baseRss, null));
+    }
+    return result;
+  } finally {
+    await emulator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** How many tokens a program printed as a JSON array; -1 when its output is not one. */
+function countListed(stdout: string): number {
+  try {
+    const parsed: unknown = JSON.parse(stdout);
+    return Array.isArray(parsed) ? parsed.length : -1;
+  } catch {
+    return -1;
+  }
+}

@@ -1,0 +1,32 @@
+import type { Summary } from './stats';
+
+/** One measured figure: our program against a baseline doing the same work the plainest way. */
+export interface Comparison {
+  /** Stable id for --json consumers, e.g. `synth-500`. */
+  readonly id: string;
+  /** What was measured, in a few words. */
+  readonly title: string;
+  readonly unit: 'ms' | 'MiB';
+  readonly ours: Summary;
+  readonly baseline: Summary;
+  /** ours.median / baseline.median. */
+  readonly ratio: number;
+  /** The ratio DESIGN.md aims for; null when the figure is informative only. */
+  readonly target: number | null;
+  /** `ok` when the ratio is within the target, `over target` when not, `-` without a target. */
+  readonly verdict: 'ok' | 'over target' | '-';
+}
+
+/** Builds a comparison from two series' summaries. */
+export function compare(
+  id: string,
+  title: string,
+  unit: Comparison['unit'],
+  ours: Summary,
+  baseline: Summary,
+  target: number | null,
+): Comparison {
+  const ratio = ours.median / baseline.median;
+  const verdict = target === null ? '-' : ratio <= target ? 'ok' : 'over target';
+  return { id, title, unit, ours, baseline, ratio, target, verdict };
+}
