@@ -33,6 +33,24 @@ http
   });
 `;
 
+/**
+ * The floor undici sets: the same request through `lib/api/undici-request` (the hook's own HTTP layer) and nothing
+ * else, bundled with the hook's esbuild settings. Ours minus this is what the project's code adds.
+ */
+const UNDICI_FLOOR_SOURCE = `import { request } from ${JSON.stringify(join(__dirname, '..', '..', 'lib', 'api', 'undici-request'))};
+const url = new URL('/api/v1/tokens/list', process.env.AGILITY_API_URL);
+request(url.href, { method: 'GET', headers: { authorization: 'Bearer ' + process.env.AGILITY_ACCESS_TOKEN, accept: 'application/json' } })
+  .then(async (res) => {
+    const body = await res.body.text();
+    if (res.statusCode !== 200) throw new Error('GET /api/v1/tokens/list answered ' + res.statusCode);
+    process.stdout.write(JSON.stringify(JSON.parse(body).tokens, null, 2) + '\\n', () => process.exit(0));
+  })
+  .catch((e) => {
+    process.stderr.write(e.message + '\\n');
+    process.exit(1);
+  });
+`;
+
 export interface ColdStartOptions {
   /** Timed runs of each program. */
   readonly runs: number;
@@ -70,8 +88,11 @@ export async function measureColdStart(opts: ColdStartOptions): Promise<Comparis
       AGILITY_API_URL: emulator.url,
       AGILITY_ACCESS_TOKEN: accessToken,
     };
+    const floorFile = join(dir, 'undici-floor.js');
+    await bundleLikeTheHook(UNDICI_FLOOR_SOURCE, dir, floorFile);
     const ours = { args: [hookProgramPath(), 'tokens', 'list', '--json'] };
     const base = { args: [baselineFile] };
+    const floor = { args: [floorFile] };
 
     const check = (what: string, r: ProcessResult): ProcessResult => {
       // Both print the token list as JSON; anything else means the program is broken, not slow.
@@ -83,19 +104,26 @@ export async function measureColdStart(opts: ColdStartOptions): Promise<Comparis
     // One untimed run each first: file-system cache and the emulator's first-request costs are not start-up time.
     check('the hook program', await runTimed(process.execPath, ours.args, { env }));
     check('the node:http baseline', await runTimed(process.execPath, base.args, { env }));
+    check('the undici floor', await runTimed(process.execPath, floor.args, { env }));
 
-    const oursMs: number[] = [];
-    const baseMs: number[] = [];
+    const sides = [
+      { what: 'the hook program', args: ours.args, ms: [] as number[] },
+      { what: 'the node:http baseline', args: base.args, ms: [] as number[] },
+      { what: 'the undici floor', args: floor.args, ms: [] as number[] },
+    ];
     for (let i = 0; i < opts.runs; i++) {
-      // Alternating which goes first keeps slow drift (thermal, other load) from favouring one side.
-      const order = i % 2 === 0 ? (['ours', 'base'] as const) : (['base', 'ours'] as const);
-      for (const side of order) {
-        if (side === 'ours') oursMs.push(check('the hook program', await runTimed(process.execPath, ours.args, { env })).ms);
-        else baseMs.push(check('the node:http baseline', await runTimed(process.execPath, base.args, { env })).ms);
+      // Rotating which goes first keeps slow drift (thermal, other load) from favouring one side.
+      for (let k = 0; k < sides.length; k++) {
+        const side = sides[(i + k) % sides.length];
+        side.ms.push(check(side.what, await runTimed(process.execPath, side.args, { env })).ms);
       }
     }
     opts.log(`cold start: ${opts.runs} runs each done`);
-    const result = [compare('cold-start', 'hook cold start: tokens list', 'ms', summarize(oursMs), summarize(baseMs), 1.5)];
+    const [oursMs, baseMs, floorMs] = sides.map((s) => summarize(s.ms));
+    const result = [
+      compare('cold-start', 'hook cold start: tokens list', 'ms', oursMs, baseMs, 1.5),
+      compare('cold-start-undici', 'undici request alone (floor)', 'ms', floorMs, baseMs, null),
+    ];
     if (opts.rssRuns > 0 && canMeasurePeakRss()) {
       const oursRss = await peakRssMiB(process.execPath, ours.args, { env }, opts.rssRuns);
       const baseRss = await peakRssMiB(process.execPath, base.args, { env }, opts.rssRuns);
@@ -106,6 +134,25 @@ export async function measureColdStart(opts: ColdStartOptions): Promise<Comparis
     await emulator.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Bundles `source` as scripts/bundle.js bundles the hook program (same target, minification and banner). */
+async function bundleLikeTheHook(source: string, dir: string, outfile: string): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const entry = join(dir, 'undici-floor.ts');
+  writeFileSync(entry, source);
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    logLevel: 'warning',
+    banner: { js: "require('v8').setFlagsFromString('--liftoff-only');" },
+  });
 }
 
 /** How many tokens a program printed as a JSON array; -1 when its output is not one. */

@@ -59,8 +59,9 @@ async function main(argv: string[]): Promise<number> {
     notes.push(
       'hook cold start: whole-process wall time of `node dist/agility-pat.js tokens list --json` (the bundled hook program) ' +
         'vs a node:http script doing the same GET /api/v1/tokens/list with the same bearer header, interleaved, spawned ' +
-        'asynchronously against one in-process emulator (3 tokens listed); one untimed warm-up run each. Peak RSS from ' +
-        '`/usr/bin/time -f %M` in separate runs (skipped when it is missing).',
+        'asynchronously against one in-process emulator (3 tokens listed); one untimed warm-up run each. The floor row is ' +
+        "the same request through undici's request alone (lib/api/undici-request, bundled like the hook): what the pinned " +
+        'undici@7 costs before any of our code runs. Peak RSS from `/usr/bin/time -f %M` in separate runs (skipped when it is missing).',
     );
   }
   if (selected.has('synth')) {

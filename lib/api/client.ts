@@ -1,5 +1,6 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from './undici-request';
 import { type Clock, systemClock } from '../core/clock';
 import {
   type AgilityPatError,

@@ -8,11 +8,6 @@ import { isAgilityPatError } from '../core/errors';
 import { version } from '../../package.json';
 import type { CliContext } from './context';
 import { clockFromEnv } from './env-inputs';
-import { EMULATOR_HELP, emulatorCommand } from './commands/emulator';
-import { HOOK_HELP, hookCommand } from './commands/hook';
-import { TOKENS_HELP, tokensCommand } from './commands/tokens';
-import { STATUS_HELP, statusCommand } from './commands/status';
-import { AUTH_HELP, authCommand } from './commands/auth';
 
 export const MAIN_HELP = `Usage: agility-pat <command> [options]
 
@@ -32,13 +27,34 @@ Options:
 
 type Command = { help: string; run: (args: string[], ctx: CliContext) => Promise<number> };
 
-const COMMANDS: Record<string, Command> = {
-  hook: { help: HOOK_HELP, run: hookCommand },
-  tokens: { help: TOKENS_HELP, run: tokensCommand },
-  emulator: { help: EMULATOR_HELP, run: emulatorCommand },
-  status: { help: STATUS_HELP, run: statusCommand },
-  auth: { help: AUTH_HELP, run: authCommand },
+/*
+ * Each command's module is loaded when it runs: Terraform starts one process per hook, and a hook has no use for the
+ * emulator's server or the operator commands (`npm run bench`, "hook cold start").
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const COMMANDS: Record<string, () => Command> = {
+  hook: () => {
+    const m = require('./commands/hook') as typeof import('./commands/hook');
+    return { help: m.HOOK_HELP, run: m.hookCommand };
+  },
+  tokens: () => {
+    const m = require('./commands/tokens') as typeof import('./commands/tokens');
+    return { help: m.TOKENS_HELP, run: m.tokensCommand };
+  },
+  emulator: () => {
+    const m = require('./commands/emulator') as typeof import('./commands/emulator');
+    return { help: m.EMULATOR_HELP, run: m.emulatorCommand };
+  },
+  status: () => {
+    const m = require('./commands/status') as typeof import('./commands/status');
+    return { help: m.STATUS_HELP, run: m.statusCommand };
+  },
+  auth: () => {
+    const m = require('./commands/auth') as typeof import('./commands/auth');
+    return { help: m.AUTH_HELP, run: m.authCommand };
+  },
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Runs one command line and returns the exit code; never throws. */
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
@@ -51,16 +67,17 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     ctx.out(MAIN_HELP);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     ctx.err(`agility-pat: error [INVALID_INPUT] unknown command "${name}". Run agility-pat --help for the list.`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    ctx.out(command.help);
-    return 0;
-  }
   try {
+    const command = load();
+    if (rest.includes('--help') || rest.includes('-h')) {
+      ctx.out(command.help);
+      return 0;
+    }
     return await command.run(rest, ctx);
   } catch (e) {
     return reportError(e, ctx);

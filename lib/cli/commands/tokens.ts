@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { AgilityClient, resolveBaseUrl } from '../../api';
 import type { PersonalAccessTokenResponse } from '../../api/models';
@@ -129,6 +128,8 @@ export type Confirm = (question: string) => Promise<boolean>;
 export function terminalConfirm(): Confirm | undefined {
   if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
   return async (question) => {
+    // Loaded here: only a person at a terminal needs it, and every process pays for what it loads.
+    const { createInterface } = await import('node:readline/promises');
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
       return /^(y|yes)$/i.test((await rl.question(`${question} [y/N] `)).trim());
