@@ -6,7 +6,7 @@ export interface Comparison {
   readonly id: string;
   /** What was measured, in a few words. */
   readonly title: string;
-  readonly unit: 'ms' | 'MiB';
+  readonly unit: 'ms' | 'MiB' | 'KiB';
   readonly ours: Summary;
   readonly baseline: Summary;
   /** ours.median / baseline.median. */

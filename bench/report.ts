@@ -9,7 +9,7 @@ export interface BenchReport {
   readonly notes: readonly string[];
 }
 
-const fmt = (n: number, unit: Comparison['unit']): string => (unit === 'MiB' ? n.toFixed(1) : n >= 100 ? n.toFixed(0) : n.toFixed(1));
+const fmt = (n: number, unit: Comparison['unit']): string => (unit !== 'ms' ? n.toFixed(1) : n >= 100 ? n.toFixed(0) : n.toFixed(1));
 
 /** The report as a fixed-width table followed by numbered notes. */
 export function formatReport(report: BenchReport): string {

@@ -25,6 +25,7 @@ const STACK = 'bench';
 export async function measureSynthTime(opts: SynthTimeOptions): Promise<Comparison[]> {
   const project = createProject('synth');
   try {
+    const sizeKiB = { ours: new Map<number, number>(), base: new Map<number, number>() };
     const synthOnce = (side: 'ours' | 'base', tokens: number, run: number): number => {
       const outdir = join(project, `cdktf.out-${side}-${tokens}-${run}`);
       const start = process.hrtime.bigint();
@@ -35,7 +36,9 @@ export async function measureSynthTime(opts: SynthTimeOptions): Promise<Comparis
         app.synth();
       });
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      const synthesized = JSON.parse(readFileSync(join(outdir, 'stacks', STACK, 'cdk.tf.json'), 'utf8'));
+      const text = readFileSync(join(outdir, 'stacks', STACK, 'cdk.tf.json'), 'utf8');
+      sizeKiB[side].set(tokens, Buffer.byteLength(text) / 1024);
+      const synthesized = JSON.parse(text);
       const count = countResources(synthesized);
       rmSync(outdir, { recursive: true, force: true });
       if (count !== 2 * tokens + 1)
@@ -71,6 +74,15 @@ export async function measureSynthTime(opts: SynthTimeOptions): Promise<Comparis
           summarize(baseMs),
           tokens === opts.targetSize ? 1.5 : null,
         ),
+      );
+    }
+    // How much configuration each side emits: synth time follows it (cdktf resolves every value of the tree).
+    const target = opts.targetSize;
+    const oursKiB = sizeKiB.ours.get(target);
+    const baseKiB = sizeKiB.base.get(target);
+    if (oursKiB !== undefined && baseKiB !== undefined) {
+      comparisons.push(
+        compare(`synth-size-${target}`, `cdk.tf.json size, ${target} tokens`, 'KiB', summarize([oursKiB]), summarize([baseKiB]), null),
       );
     }
     return comparisons;

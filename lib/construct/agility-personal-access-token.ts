@@ -10,7 +10,6 @@ import { resolveTokenSpec, type ResolvedTokenSpec, type SlotPlan } from '../core
 import type { AgilityApi } from './agility-api';
 import { AgilityTokenReconciler } from './agility-token-reconciler';
 import { hookCommand, hookProgramAsset } from './hook-program';
-import { findProjectDir } from './project-namespace';
 import type { SecretSink } from './secret-sink';
 import { createHookResource } from './slot-resource';
 import { escapeTerraformLiteral, escapeTerraformLiterals } from './terraform-string';
@@ -102,7 +101,7 @@ export class AgilityPersonalAccessToken extends Construct {
   constructor(scope: Construct, id: string, props: AgilityPersonalAccessTokenProps) {
     super(scope, id);
     const reconciler = AgilityTokenReconciler.of(this);
-    const sinks = (props.sinks ?? []).map((s) => rebaseSinkPath(s.spec, this));
+    const sinks = (props.sinks ?? []).map((s) => rebaseSinkPath(s.spec, this, reconciler.projectDir));
     const { spec, warnings } = resolveTokenSpec(
       { declaredName: props.name, stackTag: reconciler.stackTag, expiresAt: props.expiresAt, rotation: props.rotation, sinks, what: this.node.path },
       clockFromEnv(process.env)(),
@@ -181,9 +180,8 @@ function createSlot(
  * Hooks run in the stack's Terraform folder (cdktf.out/stacks/<stack>); a relative sink path is meant relative to the
  * project folder, so it is rewritten relative to the stack folder. The result is the same on every machine.
  */
-function rebaseSinkPath(spec: SinkSpec, scope: Construct): SinkSpec {
+function rebaseSinkPath(spec: SinkSpec, scope: Construct, projectDir: string): SinkSpec {
   if (spec.kind === 'command' || typeof spec.path !== 'string' || spec.path === '' || isAbsolute(spec.path)) return spec;
-  const projectDir = findProjectDir() ?? process.cwd();
   const stackDir = resolve(projectDir, App.of(scope).outdir, 'stacks', TerraformStack.of(scope).node.id);
   return { ...spec, path: relative(stackDir, join(projectDir, spec.path)) };
 }

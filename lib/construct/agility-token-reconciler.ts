@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { dependable, Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } from 'cdktf';
+import { Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } from 'cdktf';
 // Not re-exported from cdktf's index; stable in 0.21.0, the last release (DESIGN.md section 1).
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct, type IConstruct } from 'constructs';
@@ -13,7 +13,7 @@ import { validateCredentialBudget, type ResolvedTokenSpec } from '../core/token-
 import { clockFromEnv } from '../core/clock';
 import { AgilityApi } from './agility-api';
 import { hookCommand, hookProgramAsset } from './hook-program';
-import { projectIdNamespace } from './project-namespace';
+import { findProjectDir, projectIdNamespace } from './project-namespace';
 import { createHookResource, type SlotResourceType } from './slot-resource';
 import { escapeTerraformLiterals } from './terraform-string';
 
@@ -92,12 +92,15 @@ export class AgilityTokenReconciler extends Construct {
   readonly apiUrl: string;
   readonly credentialEnv: string;
   readonly resourceType: SlotResourceType;
+  /** The folder holding cdktf.json (the working directory when there is none): relative sink paths start here. */
+  readonly projectDir: string;
   private readonly tokens: RegisteredToken[] = [];
   private readonly resource: TerraformResource;
 
   private constructor(stack: TerraformStack, id: string, settings: AgilityTokenStackSettings) {
     super(stack, id);
-    this.stackTag = stackTag(stack.node.id, settings.namespace ?? projectIdNamespace());
+    this.projectDir = findProjectDir() ?? process.cwd();
+    this.stackTag = stackTag(stack.node.id, settings.namespace ?? projectIdNamespace(this.projectDir));
     this.apiUrl = (settings.api ?? AgilityApi.fromEnvironment()).baseUrl;
     this.credentialEnv = validateCredentialEnv(settings.credentialEnv ?? DEFAULT_CREDENTIAL_ENV, `${this.node.path} credentialEnv`);
     this.resourceType = settings.resourceType ?? 'terraform_data';
@@ -122,6 +125,10 @@ export class AgilityTokenReconciler extends Construct {
         },
       ],
     });
+
+    // One lazy list for all slots, resolved once at synth: a dependable() token per slot captures a full stack trace
+    // at creation and another for its fqn reference, the largest part of synth time for big stacks (`npm run bench`).
+    this.resource.dependsOn = Lazy.listValue({ produce: () => this.slotAddresses() });
 
     addCustomSynthesis(this, {
       onSynthesize: (session: ISynthesisSession) => {
@@ -149,7 +156,11 @@ export class AgilityTokenReconciler extends Construct {
       );
     }
     this.tokens.push({ spec, resources });
-    this.resource.dependsOn = [...(this.resource.dependsOn ?? []), ...resources.map((r) => dependable(r))];
+  }
+
+  /** The Terraform addresses of every slot of the stack (`terraform_data.<logical id>`), what `depends_on` lists. */
+  private slotAddresses(): string[] {
+    return this.tokens.flatMap((t) => t.resources.map((r) => `${r.terraformResourceType}.${r.friendlyUniqueId}`));
   }
 
   /** What the stack declares at the synth instant: the reconciler's input, written to {@link MANIFEST_FILE}. */

@@ -171,7 +171,11 @@ describe('AgilityPersonalAccessToken synthesis', () => {
     const reconcilers = Object.entries(json.resource.terraform_data).filter(([k]) => k.includes('AgilityTokenReconciler'));
     expect(reconcilers).toHaveLength(1);
     const [, rec] = reconcilers[0];
-    expect(rec.depends_on).toHaveLength(3);
+    const slotAddresses = Object.keys(json.resource.terraform_data)
+      .filter((k) => !k.includes('AgilityTokenReconciler'))
+      .map((k) => `terraform_data.${k}`);
+    expect(slotAddresses).toHaveLength(3);
+    expect([...rec.depends_on!].sort()).toEqual(slotAddresses.sort());
     expect(rec.triggers_replace).toMatchObject({ stack_tag: stackTag('prod', 'test-project'), credential_env: 'AGILITY_ACCESS_TOKEN' });
     expect(rec.triggers_replace!.manifest_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(rec.provisioner![0]['local-exec'].environment.AGILITY_PAT_MANIFEST).toBe(MANIFEST_FILE);
