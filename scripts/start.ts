@@ -58,7 +58,9 @@ async function start(): Promise<number> {
     const session = await emulator.signIn();
     env[credentialEnv] = session.access_token ?? '';
     env.AGILITY_API_URL = emulator.url;
-    console.log(`npm start: no Agility credentials set, so deploying against the built-in emulator at ${emulator.url} (state in .agility-pat/).`);
+    console.log(
+      `npm start: no Agility credentials set, so deploying against the built-in emulator at ${emulator.url} (state in .agility-pat/).`,
+    );
   } else {
     console.log(`npm start: deploying against ${env.AGILITY_API_URL} with the access token in ${credentialEnv}.`);
   }
@@ -103,7 +105,9 @@ async function printSummary(env: NodeJS.ProcessEnv, credentialEnv: string): Prom
         live.role === 'ensure' ? 'current' : 'previous',
         listed ? (listed.isExpired ? 'expired' : 'live') : live.role === 'ensure' ? 'missing' : 'not created (superseded)',
         listed?.expiryDate.slice(0, 19) ?? '-',
-        live.role === 'ensure' ? t.sinks.map((s) => describeSink(displaySink(s, stackDir))).join(', ') || '(no sink)' : '(delivered earlier)',
+        live.role === 'ensure'
+          ? t.sinks.map((s) => describeSink(displaySink(s, stackDir))).join(', ') || '(no sink)'
+          : '(delivered earlier)',
         synth.output?.[`${t.constructPath.split('/').pop()}-next-rotation`]?.value ?? '-',
       ]);
     }

@@ -25,9 +25,12 @@ export const DEFAULT_CREDENTIAL_ENV = 'AGILITY_ACCESS_TOKEN';
 export function requireEnv(env: NodeJS.ProcessEnv, name: string, purpose: string): string {
   const v = env[name];
   if (v === undefined || v === '') {
-    throw new ConfigError(`the environment variable ${name} is not set; it should hold ${purpose}. The construct sets it for Terraform hooks.`, {
-      variable: name,
-    });
+    throw new ConfigError(
+      `the environment variable ${name} is not set; it should hold ${purpose}. The construct sets it for Terraform hooks.`,
+      {
+        variable: name,
+      },
+    );
   }
   return v;
 }

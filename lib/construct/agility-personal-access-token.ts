@@ -103,7 +103,14 @@ export class AgilityPersonalAccessToken extends Construct {
     const reconciler = AgilityTokenReconciler.of(this);
     const sinks = (props.sinks ?? []).map((s) => rebaseSinkPath(s.spec, this, reconciler.projectDir));
     const { spec, warnings } = resolveTokenSpec(
-      { declaredName: props.name, stackTag: reconciler.stackTag, expiresAt: props.expiresAt, rotation: props.rotation, sinks, what: this.node.path },
+      {
+        declaredName: props.name,
+        stackTag: reconciler.stackTag,
+        expiresAt: props.expiresAt,
+        rotation: props.rotation,
+        sinks,
+        what: this.node.path,
+      },
       clockFromEnv(process.env)(),
     );
     for (const w of warnings) Annotations.of(this).addWarning(w.message);

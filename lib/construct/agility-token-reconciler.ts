@@ -84,7 +84,9 @@ export class AgilityTokenReconciler extends Construct {
   /** The stack's reconciler, created with default settings on first use. */
   static of(scope: IConstruct): AgilityTokenReconciler {
     const stack = TerraformStack.of(scope);
-    return (stack.node.tryFindChild(RECONCILER_ID) as AgilityTokenReconciler | undefined) ?? new AgilityTokenReconciler(stack, RECONCILER_ID, {});
+    return (
+      (stack.node.tryFindChild(RECONCILER_ID) as AgilityTokenReconciler | undefined) ?? new AgilityTokenReconciler(stack, RECONCILER_ID, {})
+    );
   }
 
   /** The stack part of every managed name's marker, e.g. `prod~3fa9c1`. */
@@ -110,7 +112,12 @@ export class AgilityTokenReconciler extends Construct {
     this.resource = createHookResource(this, 'reconcile', {
       resourceType: this.resourceType,
       triggers: {
-        ...escapeTerraformLiterals({ stack_tag: this.stackTag, api_url: this.apiUrl, credential_env: this.credentialEnv, drift_epoch: driftEpoch }),
+        ...escapeTerraformLiterals({
+          stack_tag: this.stackTag,
+          api_url: this.apiUrl,
+          credential_env: this.credentialEnv,
+          drift_epoch: driftEpoch,
+        }),
         manifest_hash: Lazy.stringValue({ produce: () => manifestHash(this.manifest()) }),
       },
       provisioners: () => [
@@ -165,7 +172,12 @@ export class AgilityTokenReconciler extends Construct {
 
   /** What the stack declares at the synth instant: the reconciler's input, written to {@link MANIFEST_FILE}. */
   manifest(): StackManifest {
-    return buildManifest({ stackTag: this.stackTag, apiUrl: this.apiUrl, credentialEnv: this.credentialEnv, tokens: this.tokens.map((t) => t.spec) });
+    return buildManifest({
+      stackTag: this.stackTag,
+      apiUrl: this.apiUrl,
+      credentialEnv: this.credentialEnv,
+      tokens: this.tokens.map((t) => t.spec),
+    });
   }
 
   /** App-wide checks, once all constructs exist: Agility's 10 active tokens per user, and Terraform's version. */
@@ -219,7 +231,9 @@ function terraformVersionProblem(): string | null {
     const out = execFileSync('terraform', ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
     const m = /v(\d+)\.(\d+)\.(\d+)/.exec(out);
     terraformVersionChecked =
-      m && (Number(m[1]) > 1 || Number(m[2]) >= 4) ? null : `Terraform 1.4 or later is needed for terraform_data; "terraform version" said: ${out.split('\n')[0]}`;
+      m && (Number(m[1]) > 1 || Number(m[2]) >= 4)
+        ? null
+        : `Terraform 1.4 or later is needed for terraform_data; "terraform version" said: ${out.split('\n')[0]}`;
   } catch {
     terraformVersionChecked = null;
   }

@@ -32,7 +32,9 @@ export function projectIdNamespace(cwd: string = process.cwd()): string {
     throw new ConfigError(`${file} is not valid JSON: fix it, or pass { namespace } to AgilityTokenReconciler.configure(stack, ...).`);
   }
   if (typeof projectId !== 'string' || projectId.trim() === '') {
-    throw new ConfigError(`${file} has no "projectId": add one (any unique string), or pass { namespace } to AgilityTokenReconciler.configure(stack, ...).`);
+    throw new ConfigError(
+      `${file} has no "projectId": add one (any unique string), or pass { namespace } to AgilityTokenReconciler.configure(stack, ...).`,
+    );
   }
   return projectId;
 }

@@ -49,15 +49,28 @@ export function validateSinkSpec(spec: SinkSpec, what = 'sink'): SinkSpec {
       }
       return spec;
     case 'command':
-      if (!Array.isArray(spec.argv) || spec.argv.length === 0 || spec.argv.some((a) => typeof a !== 'string' || a.includes('\0')) || spec.argv[0] === '') {
-        throw new InvalidInputError(`${what}.argv must be a non-empty array of strings (program first), got ${JSON.stringify(spec.argv)}.`, { what });
+      if (
+        !Array.isArray(spec.argv) ||
+        spec.argv.length === 0 ||
+        spec.argv.some((a) => typeof a !== 'string' || a.includes('\0')) ||
+        spec.argv[0] === ''
+      ) {
+        throw new InvalidInputError(
+          `${what}.argv must be a non-empty array of strings (program first), got ${JSON.stringify(spec.argv)}.`,
+          { what },
+        );
       }
       if (spec.timeoutMs !== undefined && !(Number.isInteger(spec.timeoutMs) && spec.timeoutMs > 0)) {
-        throw new InvalidInputError(`${what}.timeoutMs must be a positive whole number of milliseconds, got ${String(spec.timeoutMs)}.`, { what });
+        throw new InvalidInputError(`${what}.timeoutMs must be a positive whole number of milliseconds, got ${String(spec.timeoutMs)}.`, {
+          what,
+        });
       }
       return spec;
     default:
-      throw new InvalidInputError(`${what}.kind must be "file", "env-file" or "command", got ${JSON.stringify((spec as { kind?: unknown })?.kind)}.`, { what });
+      throw new InvalidInputError(
+        `${what}.kind must be "file", "env-file" or "command", got ${JSON.stringify((spec as { kind?: unknown })?.kind)}.`,
+        { what },
+      );
   }
 }
 

@@ -7,7 +7,10 @@ import { TOKEN_NAME_MAX_LENGTH, TOKEN_NAME_MIN_LENGTH, maxExpiryFor } from './li
  */
 export function validateTokenName(name: unknown, what = 'name'): string {
   if (typeof name !== 'string') {
-    throw new InvalidInputError(`${what} must be a string of ${TOKEN_NAME_MIN_LENGTH}–${TOKEN_NAME_MAX_LENGTH} characters, got ${typeof name}.`, { what });
+    throw new InvalidInputError(
+      `${what} must be a string of ${TOKEN_NAME_MIN_LENGTH}–${TOKEN_NAME_MAX_LENGTH} characters, got ${typeof name}.`,
+      { what },
+    );
   }
   const length = [...name].length;
   if (name.trim().length === 0 || length < TOKEN_NAME_MIN_LENGTH) {
@@ -50,7 +53,10 @@ export function validateExpiry(expiry: string | Date | number, nowMs: number, wh
   const ms = typeof expiry === 'number' ? expiry : parseInstant(expiry, what);
   const iso = new Date(ms).toISOString();
   if (ms <= nowMs) {
-    throw new InvalidInputError(`${what} must be in the future, got ${iso} (now is ${new Date(nowMs).toISOString()}).`, { what, value: iso });
+    throw new InvalidInputError(`${what} must be in the future, got ${iso} (now is ${new Date(nowMs).toISOString()}).`, {
+      what,
+      value: iso,
+    });
   }
   const max = maxExpiryFor(nowMs);
   if (ms > max) {

@@ -38,7 +38,8 @@ export function parseFaultSpec(body: unknown): FaultSpec | string {
   const known = ['method', 'path', 'status', 'retryAfter', 'latencyMs', 'drop', 'after', 'times'];
   const unknown = Object.keys(b).filter((k) => !known.includes(k));
   if (unknown.length > 0) return `Unknown fault field(s) ${unknown.join(', ')}; known: ${known.join(', ')}.`;
-  if (b.method !== undefined && (typeof b.method !== 'string' || !/^[A-Za-z]+$/.test(b.method))) return `method must be an HTTP method, got ${JSON.stringify(b.method)}.`;
+  if (b.method !== undefined && (typeof b.method !== 'string' || !/^[A-Za-z]+$/.test(b.method)))
+    return `method must be an HTTP method, got ${JSON.stringify(b.method)}.`;
   if (b.path !== undefined && (typeof b.path !== 'string' || !b.path.startsWith('/') || b.path.slice(0, -1).includes('*'))) {
     return `path must start with "/" and may only end in "*", got ${JSON.stringify(b.path)}.`;
   }
@@ -54,7 +55,8 @@ export function parseFaultSpec(body: unknown): FaultSpec | string {
   for (const flag of ['drop', 'after'] as const) {
     if (b[flag] !== undefined && typeof b[flag] !== 'boolean') return `${flag} must be true or false, got ${JSON.stringify(b[flag])}.`;
   }
-  if (b.times !== undefined && !(Number.isInteger(b.times) && (b.times as number) >= 1)) return `times must be a whole number >= 1, got ${JSON.stringify(b.times)}.`;
+  if (b.times !== undefined && !(Number.isInteger(b.times) && (b.times as number) >= 1))
+    return `times must be a whole number >= 1, got ${JSON.stringify(b.times)}.`;
   if (b.drop === true && b.status !== undefined) return 'drop and status are exclusive: a dropped connection sends no status.';
   const spec: FaultSpec = { ...(b as FaultSpec) };
   if (spec.status === undefined && spec.retryAfter !== undefined && !spec.drop) spec.status = 429;

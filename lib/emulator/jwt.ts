@@ -81,9 +81,16 @@ export function createSecretMinter(key: Buffer = randomBytes(32)): SecretMinter 
   const seconds = (ms: number): number => Math.floor(ms / 1000);
   return {
     pat: (userID, tokenID, issuedAtMs, expiresAtMs) =>
-      remember(signJwt({ sub: String(userID), jti: tokenID, iat: seconds(issuedAtMs), exp: seconds(expiresAtMs), kind: 'pat', iss: ISSUER }, key)),
+      remember(
+        signJwt({ sub: String(userID), jti: tokenID, iat: seconds(issuedAtMs), exp: seconds(expiresAtMs), kind: 'pat', iss: ISSUER }, key),
+      ),
     accessToken: (userID, issuedAtMs, expiresAtMs) =>
-      remember(signJwt({ sub: String(userID), jti: randomUUID(), iat: seconds(issuedAtMs), exp: seconds(expiresAtMs), kind: 'oauth', iss: ISSUER }, key)),
+      remember(
+        signJwt(
+          { sub: String(userID), jti: randomUUID(), iat: seconds(issuedAtMs), exp: seconds(expiresAtMs), kind: 'oauth', iss: ISSUER },
+          key,
+        ),
+      ),
     refreshToken: () => remember(randomBytes(32).toString('base64url')),
     issued: () => [...issued],
   };

@@ -32,7 +32,12 @@ const PROBLEM_TYPES: Record<number, string> = {
 };
 
 /** A ProblemDetails reply. `detail` must never contain a secret. `extensions` are extra members (e.g. `errors`). */
-export function problem(status: number, detail: string, extensions: Record<string, unknown> = {}, headers: Record<string, string> = {}): Reply {
+export function problem(
+  status: number,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Reply {
   return {
     status,
     headers,

@@ -24,7 +24,12 @@ export interface ApiRequest {
 }
 
 type Access = 'public' | 'any' | 'oauth';
-type Handler = (state: EmulatorState, req: ApiRequest, params: Record<string, string>, caller: Caller | undefined) => Reply | Promise<Reply>;
+type Handler = (
+  state: EmulatorState,
+  req: ApiRequest,
+  params: Record<string, string>,
+  caller: Caller | undefined,
+) => Reply | Promise<Reply>;
 
 interface Route {
   method: string;
@@ -85,7 +90,12 @@ export async function handleApiRequest(state: EmulatorState, req: ApiRequest): P
     }
     if (resolved.kind === 'not-found') return problem(404, `No route for ${req.method} ${req.path}.`);
     if (resolved.kind === 'method-not-allowed') {
-      return problem(405, `${req.path} does not accept ${req.method}; it accepts ${resolved.allow.join(', ')}.`, {}, { allow: resolved.allow.join(', ') });
+      return problem(
+        405,
+        `${req.path} does not accept ${req.method}; it accepts ${resolved.allow.join(', ')}.`,
+        {},
+        { allow: resolved.allow.join(', ') },
+      );
     }
     if (resolved.route.access === 'oauth' && caller?.kind === 'pat') return problem(403, PAT_NOT_ALLOWED_DETAIL);
     return await resolved.route.handler(state, req, resolved.params, caller);
@@ -104,7 +114,12 @@ function violationReply(v: RuleViolation): Reply {
     case 'not-found':
       return problem(404, v.detail);
     case 'rate-limited':
-      return problem(429, v.detail, {}, v.extra.retryAfterSeconds !== undefined ? { 'retry-after': String(v.extra.retryAfterSeconds) } : {});
+      return problem(
+        429,
+        v.detail,
+        {},
+        v.extra.retryAfterSeconds !== undefined ? { 'retry-after': String(v.extra.retryAfterSeconds) } : {},
+      );
   }
 }
 
@@ -164,7 +179,9 @@ function jsonObjectBody(req: ApiRequest): { ok: true; value: Record<string, unkn
   const fail = (reply: Reply) => ({ ok: false as const, reply });
   if (req.body.length === 0) return fail(problem(400, 'A non-empty request body is required: send a JSON object.'));
   if (!isJsonMediaType(req.mediaType)) {
-    return fail(problem(415, `Content-Type must be application/json, text/json or application/*+json, got "${req.mediaType || '(none)'}".`));
+    return fail(
+      problem(415, `Content-Type must be application/json, text/json or application/*+json, got "${req.mediaType || '(none)'}".`),
+    );
   }
   const parsed = parseJson(req.body);
   if (!parsed) return fail(problem(400, 'The request body is not valid JSON.', { errors: { $: ['The JSON value could not be parsed.'] } }));
@@ -190,7 +207,10 @@ async function oauthFields(req: ApiRequest): Promise<Map<string, string> | Reply
     for (const [k, v] of Object.entries(parsed.value as Record<string, unknown>)) if (typeof v === 'string') fields.set(k, v);
     return fields;
   }
-  return problem(415, `Content-Type must be application/x-www-form-urlencoded, multipart/form-data or application/json, got "${req.mediaType || '(none)'}".`);
+  return problem(
+    415,
+    `Content-Type must be application/x-www-form-urlencoded, multipart/form-data or application/json, got "${req.mediaType || '(none)'}".`,
+  );
 }
 
 // ---- handlers ----------------------------------------------------------------------------------
@@ -232,7 +252,10 @@ function updateToken(state: EmulatorState, req: ApiRequest, params: Record<strin
   const body = jsonObjectBody(req);
   if (!body.ok) return body.reply;
   return json(
-    state.updateToken(caller!.user, params.tokenId, { name: pickCaseInsensitive(body.value, 'name'), enabled: pickCaseInsensitive(body.value, 'enabled') }),
+    state.updateToken(caller!.user, params.tokenId, {
+      name: pickCaseInsensitive(body.value, 'name'),
+      enabled: pickCaseInsensitive(body.value, 'enabled'),
+    }),
   );
 }
 

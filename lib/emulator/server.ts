@@ -80,7 +80,8 @@ const MAX_LOG_ENTRIES = 10_000;
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;
-  const initialMs = options.now === undefined ? undefined : typeof options.now === 'number' ? validEpoch(options.now) : parseInstant(options.now, 'now');
+  const initialMs =
+    options.now === undefined ? undefined : typeof options.now === 'number' ? validEpoch(options.now) : parseInstant(options.now, 'now');
   const clock = new EmulatorClock(initialMs);
   const minter = createSecretMinter();
   const snapshot = options.stateFile ? readStateFile(options.stateFile) : undefined;
@@ -108,7 +109,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const admin = async (req: IncomingMessage, path: string, bytes: Buffer): Promise<Reply> => {
     const method = req.method ?? 'GET';
     const allow = (methods: string[]): Reply | undefined =>
-      methods.includes(method) ? undefined : problem(405, `${path} accepts ${methods.join(', ')}, not ${method}.`, {}, { allow: methods.join(', ') });
+      methods.includes(method)
+        ? undefined
+        : problem(405, `${path} accepts ${methods.join(', ')}, not ${method}.`, {}, { allow: methods.join(', ') });
     const body = (): { ok: true; value: unknown } | { ok: false; reply: Reply } => {
       const parsed = bytes.length === 0 ? { value: {} } : parseJson(bytes);
       return parsed ? { ok: true, value: parsed.value } : { ok: false, reply: problem(400, 'The body must be JSON.') };
@@ -319,6 +322,7 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 }
 
 function validEpoch(ms: number): number {
-  if (!Number.isFinite(ms)) throw new InvalidInputError(`now must be an ISO-8601 instant or epoch milliseconds, got ${ms}.`, { what: 'now' });
+  if (!Number.isFinite(ms))
+    throw new InvalidInputError(`now must be an ISO-8601 instant or epoch milliseconds, got ${ms}.`, { what: 'now' });
   return ms;
 }

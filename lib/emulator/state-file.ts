@@ -16,15 +16,20 @@ export function readStateFile(path: string): StateSnapshot | undefined {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError(`Cannot read the emulator state file ${path}: ${(e as Error).message}. Check its permissions or pass another --state path.`, {
-      path,
-    });
+    throw new ConfigError(
+      `Cannot read the emulator state file ${path}: ${(e as Error).message}. Check its permissions or pass another --state path.`,
+      {
+        path,
+      },
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`The emulator state file ${path} is not valid JSON (${(e as Error).message}). Delete it to start empty.`, { path });
+    throw new ConfigError(`The emulator state file ${path} is not valid JSON (${(e as Error).message}). Delete it to start empty.`, {
+      path,
+    });
   }
   const s = parsed as Partial<StateSnapshot> | null;
   if (

@@ -197,7 +197,9 @@ export class EmulatorState {
    */
   refresh(refreshToken: unknown): TokenResponseData {
     if (typeof refreshToken !== 'string' || refreshToken === '') {
-      throw new RuleViolation('bad-request', 'refresh_token is required (query string, form field or JSON body).', { field: 'refresh_token' });
+      throw new RuleViolation('bad-request', 'refresh_token is required (query string, form field or JSON body).', {
+        field: 'refresh_token',
+      });
     }
     const hash = hashSecret(refreshToken);
     const record = this.refreshTokens.get(hash);
@@ -345,7 +347,9 @@ export class EmulatorState {
       }
     }
     if (input.enabled !== undefined && input.enabled !== null && typeof input.enabled !== 'boolean') {
-      throw new RuleViolation('bad-request', `enabled must be true, false or null, got ${JSON.stringify(input.enabled)}.`, { field: 'Enabled' });
+      throw new RuleViolation('bad-request', `enabled must be true, false or null, got ${JSON.stringify(input.enabled)}.`, {
+        field: 'Enabled',
+      });
     }
     if (input.enabled === true && token.expiryMs <= now) {
       throw new RuleViolation('bad-request', EXPIRED_REENABLE_DETAIL, { field: 'Enabled' });
@@ -484,8 +488,10 @@ export class EmulatorState {
       this.tokens.push(record);
       this.tokensByHash.set(record.secretHash, record);
     }
-    for (const a of s.accessTokens) this.accessTokens.set(a.hash, { hash: a.hash, userID: a.userID, expiresMs: toMs(a.expiresAt, 'accessTokens[].expiresAt') });
-    for (const r of s.refreshTokens) this.refreshTokens.set(r.hash, { hash: r.hash, userID: r.userID, expiresMs: toMs(r.expiresAt, 'refreshTokens[].expiresAt') });
+    for (const a of s.accessTokens)
+      this.accessTokens.set(a.hash, { hash: a.hash, userID: a.userID, expiresMs: toMs(a.expiresAt, 'accessTokens[].expiresAt') });
+    for (const r of s.refreshTokens)
+      this.refreshTokens.set(r.hash, { hash: r.hash, userID: r.userID, expiresMs: toMs(r.expiresAt, 'refreshTokens[].expiresAt') });
     this.nextUserID = Math.max(s.nextUserID, ...[...this.usersById.keys()].map((id) => id + 1), 1);
   }
 
@@ -526,9 +532,13 @@ export class EmulatorState {
 
   private findOwn(user: UserRecord, tokenId: string): PatRecord {
     if (!UUID.test(tokenId)) {
-      throw new RuleViolation('bad-request', `tokenId must be a uuid such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got "${tokenId.slice(0, 60)}".`, {
-        field: 'tokenId',
-      });
+      throw new RuleViolation(
+        'bad-request',
+        `tokenId must be a uuid such as 3fa85f64-5717-4562-b3fc-2c963f66afa6, got "${tokenId.slice(0, 60)}".`,
+        {
+          field: 'tokenId',
+        },
+      );
     }
     const id = tokenId.toLowerCase();
     const token = this.tokens.find((t) => t.tokenID === id && t.userID === user.userID && t.revokedMs === null);

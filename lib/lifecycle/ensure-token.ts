@@ -4,9 +4,7 @@ import { findByManagedName, revokeAll } from './find-tokens';
 import type { LifecycleDeps, TokenTarget } from './types';
 
 /** What `ensureToken` did. */
-export type EnsureOutcome =
-  | { action: 'created'; tokenId: string; expiryDate: string }
-  | { action: 'skipped-expired'; expiryDate: string };
+export type EnsureOutcome = { action: 'created'; tokenId: string; expiryDate: string } | { action: 'skipped-expired'; expiryDate: string };
 
 /**
  * The create hook of a slot whose generation is current (DESIGN.md section 3, "Ensure"): list; revoke any token

@@ -3,7 +3,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App, Testing, TerraformStack } from 'cdktf';
-import { AgilityApi, AgilityPersonalAccessToken, AgilityTokenReconciler, Duration, SecretSink, type AgilityPersonalAccessTokenProps } from '../../lib';
+import {
+  AgilityApi,
+  AgilityPersonalAccessToken,
+  AgilityTokenReconciler,
+  Duration,
+  SecretSink,
+  type AgilityPersonalAccessTokenProps,
+} from '../../lib';
 import { manifestHash, parseManifest } from '../../lib/core/manifest';
 import { parseManagedName, stackTag } from '../../lib/core/managed-name';
 import { MANIFEST_FILE } from '../../lib/construct/agility-token-reconciler';
@@ -57,7 +64,10 @@ function synth(stack: TerraformStack): TfJson {
 
 function declare(props: Partial<AgilityPersonalAccessTokenProps> & { name: string }, now = NOW, stack = configured(newStack())) {
   return withNow(now, () => {
-    const token = new AgilityPersonalAccessToken(stack, props.name.length > 40 ? 'bad' : props.name, { sinks: [SecretSink.file('secrets/x.token')], ...props });
+    const token = new AgilityPersonalAccessToken(stack, props.name.length > 40 ? 'bad' : props.name, {
+      sinks: [SecretSink.file('secrets/x.token')],
+      ...props,
+    });
     return { stack, token, json: synth(stack) };
   });
 }
@@ -75,7 +85,11 @@ describe('AgilityPersonalAccessToken synthesis', () => {
     expect(generations).toEqual([token.currentGeneration - 1, token.currentGeneration]);
     for (const [, r] of slots) {
       const parsed = parseManagedName(r.triggers_replace!.managed_name)!;
-      expect(parsed).toEqual({ declaredName: 'ci-deploy', stackTag: stackTag('prod', 'test-project'), generation: Number(r.triggers_replace!.generation) });
+      expect(parsed).toEqual({
+        declaredName: 'ci-deploy',
+        stackTag: stackTag('prod', 'test-project'),
+        generation: Number(r.triggers_replace!.generation),
+      });
     }
     expect(json.resource).not.toHaveProperty('null_resource');
     expect(JSON.stringify(json)).not.toContain('create_before_destroy');
@@ -119,8 +133,14 @@ describe('AgilityPersonalAccessToken synthesis', () => {
   });
 
   test('only the slot whose generation changed gets new triggers when the clock crosses a boundary', () => {
-    const a = declare({ name: 'ci-deploy', rotation: { every: Duration.days(30), anchor: '2026-01-01T00:00:00Z' } }, '2026-11-28T00:00:00Z');
-    const b = declare({ name: 'ci-deploy', rotation: { every: Duration.days(30), anchor: '2026-01-01T00:00:00Z' } }, '2026-12-28T00:00:00Z');
+    const a = declare(
+      { name: 'ci-deploy', rotation: { every: Duration.days(30), anchor: '2026-01-01T00:00:00Z' } },
+      '2026-11-28T00:00:00Z',
+    );
+    const b = declare(
+      { name: 'ci-deploy', rotation: { every: Duration.days(30), anchor: '2026-01-01T00:00:00Z' } },
+      '2026-12-28T00:00:00Z',
+    );
     expect(b.token.currentGeneration).toBe(a.token.currentGeneration + 1);
     const before = Object.fromEntries(slotsOf(a.json).map(([k, r]) => [k, r.triggers_replace]));
     const after = Object.fromEntries(slotsOf(b.json).map(([k, r]) => [k, r.triggers_replace]));
@@ -155,7 +175,11 @@ describe('AgilityPersonalAccessToken synthesis', () => {
   });
 
   test('a sink path with ${...} reaches the hook literally, escaped for Terraform', () => {
-    const { json } = declare({ name: 'esc', rotation: { every: Duration.days(30) }, sinks: [SecretSink.command(['/bin/echo', '${HOME}', '$(touch pwned)'])] });
+    const { json } = declare({
+      name: 'esc',
+      rotation: { every: Duration.days(30) },
+      sinks: [SecretSink.command(['/bin/echo', '${HOME}', '$(touch pwned)'])],
+    });
     const env = slotsOf(json)[0][1].provisioner![0]['local-exec'].environment;
     expect(env.AGILITY_PAT_SINKS).toContain('$${HOME}');
     expect(env.AGILITY_PAT_SINKS).toContain('$(touch pwned)');
@@ -215,7 +239,10 @@ describe('AgilityPersonalAccessToken synthesis', () => {
   });
 
   test('read-only attributes tell the managed names, generation, expiry and next rotation', () => {
-    const { token } = declare({ name: 'ci', rotation: { every: Duration.days(30), anchor: '2026-01-01T00:00:00Z' } }, '2026-11-28T00:00:00Z');
+    const { token } = declare(
+      { name: 'ci', rotation: { every: Duration.days(30), anchor: '2026-01-01T00:00:00Z' } },
+      '2026-11-28T00:00:00Z',
+    );
     // 2026-01-01 + 11·30 days = 2026-11-27: generation 11 started the day before NOW.
     expect(token.currentGeneration).toBe(11);
     expect(token.nextRotation).toBe('2026-12-27T00:00:00.000Z');
@@ -227,11 +254,19 @@ describe('AgilityPersonalAccessToken synthesis', () => {
 
 describe('synth-time validation names the construct, the prop, the rule and the value', () => {
   const cases: [string, Partial<AgilityPersonalAccessTokenProps>, RegExp][] = [
-    ['both expiresAt and rotation', { expiresAt: '2027-01-01T00:00:00Z', rotation: { every: Duration.days(30) } }, /prod\/bad.*expiresAt.*rotation/s],
+    [
+      'both expiresAt and rotation',
+      { expiresAt: '2027-01-01T00:00:00Z', rotation: { every: Duration.days(30) } },
+      /prod\/bad.*expiresAt.*rotation/s,
+    ],
     ['a name too long with its marker', { name: 'x'.repeat(90) }, /prod\/bad.*100 characters/s],
     ['a fixed expiry more than 2 years away', { expiresAt: '2029-01-01T00:00:00Z' }, /prod\/bad.*2 years/s],
     ['a rotation period under a day', { rotation: { every: Duration.hours(4) } }, /rotation\.every must be at least 1 day, got 4 hours/],
-    ['a lifetime shorter than two periods plus grace', { rotation: { every: Duration.days(30), lifetime: Duration.days(45) } }, /rotation\.lifetime.*45 days/],
+    [
+      'a lifetime shorter than two periods plus grace',
+      { rotation: { every: Duration.days(30), lifetime: Duration.days(45) } },
+      /rotation\.lifetime.*45 days/,
+    ],
     ['an anchor in the future', { rotation: { every: Duration.days(30), anchor: '2027-01-01T00:00:00Z' } }, /anchor/],
     ['an env-file sink with a bad key', { sinks: [SecretSink.envFile('x.env', '1BAD')] }, /key must be a variable name/],
   ];
@@ -242,9 +277,9 @@ describe('synth-time validation names the construct, the prop, the rule and the 
   test('duplicate names in one stack fail naming both constructs', () => {
     const stack = configured(newStack());
     withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'one', { name: 'same', expiresAt: '2027-01-01T00:00:00Z' }));
-    expect(() => withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'two', { name: 'same', expiresAt: '2027-01-01T00:00:00Z' }))).toThrow(
-      /prod\/two.*"same".*prod\/one/,
-    );
+    expect(() =>
+      withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'two', { name: 'same', expiresAt: '2027-01-01T00:00:00Z' })),
+    ).toThrow(/prod\/two.*"same".*prod\/one/);
   });
 
   test('a non-https API URL other than loopback is refused', () => {
@@ -258,7 +293,8 @@ describe('synth-time validation names the construct, the prop, the rule and the 
       const stack = new TerraformStack(app, name);
       AgilityTokenReconciler.configure(stack, { namespace: 'p', api: AgilityApi.url('https://mgmt.aglty.io') });
       withNow(NOW, () => {
-        for (let i = 0; i < 3; i++) new AgilityPersonalAccessToken(stack, `t${i}`, { name: `t${i}`, rotation: { every: Duration.days(30) }, sinks: [] });
+        for (let i = 0; i < 3; i++)
+          new AgilityPersonalAccessToken(stack, `t${i}`, { name: `t${i}`, rotation: { every: Duration.days(30) }, sinks: [] });
       });
     }
     // 2 stacks × 3 tokens × 2 live generations = 12 > 10
@@ -269,7 +305,10 @@ describe('synth-time validation names the construct, the prop, the rule and the 
   test('tokens of one stack must share its API and credential', () => {
     const stack = configured(newStack());
     expect(() =>
-      withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'x', { name: 'x', expiresAt: '2027-01-01T00:00:00Z', credentialEnv: 'OTHER_TOKEN' })),
+      withNow(
+        NOW,
+        () => new AgilityPersonalAccessToken(stack, 'x', { name: 'x', expiresAt: '2027-01-01T00:00:00Z', credentialEnv: 'OTHER_TOKEN' }),
+      ),
     ).toThrow(/OTHER_TOKEN/);
   });
 });

@@ -5,7 +5,6 @@ import { errorOf } from '../helpers/error-of';
 const H = 3_600_000;
 const D = 24 * H;
 
-
 describe('Duration.parse', () => {
   it.each<[string, number]>([
     ['30d', 30 * D],

@@ -16,7 +16,6 @@ function spec(declaredName: string, extra: Partial<Parameters<typeof resolveToke
   ).spec;
 }
 
-
 const base = { stackTag: TAG, apiUrl: 'https://mgmt.aglty.io', credentialEnv: 'AGILITY_ACCESS_TOKEN' };
 
 function sample(now = NOW): StackManifest {
@@ -150,7 +149,6 @@ describe('parseManifest', () => {
     expect(e.message).toMatch(/^The stack manifest is not valid JSON \(.*\)\. It is written by synth: run cdktf synth again\.$/);
   });
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests reach into arbitrary JSON to break it
   type Json = any;
   const good = (): Record<string, Json> => JSON.parse(JSON.stringify(sample()));
   it.each<[string, (m: Record<string, Json>) => unknown, string]>([
@@ -186,7 +184,11 @@ describe('parseManifest', () => {
       (m) => ((m.tokens[0].live[0].managedName = 'preview [cdktf:prod~3fa9c1/g0]'), m),
       'tokens[0].live[0].managedName must be a managed name of "ci-deploy" in stack prod~3fa9c1, got "preview [cdktf:prod~3fa9c1/g0]"',
     ],
-    ['no next rotation', (m) => (delete m.tokens[0].nextRotation, m), 'tokens[0].nextRotation must be an ISO-8601 date-time or null, got nothing'],
+    [
+      'no next rotation',
+      (m) => (delete m.tokens[0].nextRotation, m),
+      'tokens[0].nextRotation must be an ISO-8601 date-time or null, got nothing',
+    ],
     ['no live list', (m) => (delete m.tokens[2].live, m), 'tokens[2].live must be an array, got nothing'],
   ])('refuses %s with a ConfigError naming the field', (_label, mutate, message) => {
     const e = errorOf(() => parseManifest(JSON.stringify(mutate(good()))));

@@ -20,7 +20,6 @@ function input(over: Partial<TokenSpecInput> = {}): TokenSpecInput {
   return { declaredName: 'ci-deploy', stackTag: TAG, sinks: [FILE], what: 'prod/CiDeploy', ...over };
 }
 
-
 const ids = (r: { warnings: { id: string }[] }): string[] => r.warnings.map((w) => w.id);
 
 describe('resolveTokenSpec: rotating tokens', () => {

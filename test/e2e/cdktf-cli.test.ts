@@ -67,7 +67,12 @@ function leaks(dir: string, output: string, secrets: string[], sinkFiles: string
 describe('npm start', () => {
   test('deploys main.ts against the built-in emulator, prints what exists, and a second run changes nothing', async () => {
     requireTerraform();
-    const dir = project({ language: 'typescript', app: `node "${join(ROOT, 'dist', 'main.js')}"`, projectId: 'npm-start-e2e', sendCrashReports: 'false' });
+    const dir = project({
+      language: 'typescript',
+      app: `node "${join(ROOT, 'dist', 'main.js')}"`,
+      projectId: 'npm-start-e2e',
+      sendCrashReports: 'false',
+    });
     const env = baseEnv({ AGILITY_PAT_PROJECT_DIR: dir, AGILITY_EMULATOR_PORT: String(await freePort()) });
     const first = await run(process.execPath, [join(ROOT, 'dist', 'scripts', 'start.js')], { cwd: ROOT, env });
     expect(first.output).toContain('deploying against the built-in emulator');
@@ -76,7 +81,9 @@ describe('npm start', () => {
     expect(first.output).toMatch(/ci-deploy \[cdktf:agility-tokens~[0-9a-f]{6}\/g\d+\]\s+current\s+live/);
     expect(first.output).toMatch(/preview-site \[cdktf:agility-tokens~[0-9a-f]{6}\/g0\]\s+current\s+live/);
     const ci = readFileSync(join(dir, 'secrets', 'ci-deploy.token'), 'utf8');
-    const preview = readFileSync(join(dir, 'secrets', 'preview-site.env'), 'utf8').trim().split('=')[1];
+    const preview = readFileSync(join(dir, 'secrets', 'preview-site.env'), 'utf8')
+      .trim()
+      .split('=')[1];
     expect(ci).toMatch(JWT);
     expect(preview).toMatch(JWT);
     expect(statSync(join(dir, 'secrets', 'ci-deploy.token')).mode & 0o777).toBe(0o600);
@@ -118,16 +125,17 @@ AgilityTokenReconciler.configure(stack, { api: AgilityApi.fromEnvironment() });
 new AgilityPersonalAccessToken(stack, 'deploy-bot', { name: 'deploy-bot', rotation: { every: Duration.days(7) }, sinks: [SecretSink.file('out/deploy-bot.token')] });
 app.synth();
 `;
-    const dir = project({ language: 'javascript', app: 'node app.js', projectId: 'cdktf-cli-e2e', sendCrashReports: 'false' }, { 'app.js': app });
+    const dir = project(
+      { language: 'javascript', app: 'node app.js', projectId: 'cdktf-cli-e2e', sendCrashReports: 'false' },
+      { 'app.js': app },
+    );
     const access = (await emulator.signIn()).access_token as string;
     const env = baseEnv({ AGILITY_API_URL: emulator.url, AGILITY_ACCESS_TOKEN: access });
 
     await admin.clearRequests();
     const deploy = await run(process.execPath, [CDKTF, 'deploy', '--auto-approve', 'user-stack'], { cwd: dir, env });
     expect(deploy.code).toBe(0);
-    expect(await admin.tokenCalls()).toEqual(
-      expect.arrayContaining(['POST /api/v1/tokens/create 201']),
-    );
+    expect(await admin.tokenCalls()).toEqual(expect.arrayContaining(['POST /api/v1/tokens/create 201']));
     expect((await admin.tokenCalls()).filter((c) => c.startsWith('POST'))).toHaveLength(1);
     const secret = readFileSync(join(dir, 'out', 'deploy-bot.token'), 'utf8');
     expect(await admin.authenticates(secret)).toBe(true);

@@ -41,8 +41,10 @@ function deployment(stackName: string, namespace = 'e2e-project'): Deployment {
   return d;
 }
 
-const rotating = (name: string, sinks: SecretSink[], overlap = true) => (stack: TerraformStack) =>
-  new AgilityPersonalAccessToken(stack, name, { name, rotation: { every: Duration.days(30), anchor: ANCHOR, overlap }, sinks });
+const rotating =
+  (name: string, sinks: SecretSink[], overlap = true) =>
+  (stack: TerraformStack) =>
+    new AgilityPersonalAccessToken(stack, name, { name, rotation: { every: Duration.days(30), anchor: ANCHOR, overlap }, sinks });
 
 const fixed = (name: string, expiresAt: string, sinks: SecretSink[]) => (stack: TerraformStack) =>
   new AgilityPersonalAccessToken(stack, name, { name, expiresAt, sinks });
@@ -92,10 +94,7 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
     expect(result.code).toBe(0);
     // ci: create g11 (list, create) + retain g10 (list); preview: list, create; ops: list, create; reconciler: list.
     expect(sorted(await admin.tokenCalls())).toEqual(
-      sorted([
-        ...Array(5).fill('GET /api/v1/tokens/list 200'),
-        ...Array(3).fill('POST /api/v1/tokens/create 201'),
-      ]),
+      sorted([...Array(5).fill('GET /api/v1/tokens/list 200'), ...Array(3).fill('POST /api/v1/tokens/create 201')]),
     );
     firstCiSecret = read(d(), 'secrets/ci.token');
     const opsSecret = read(d(), 'secrets/ops.token');
@@ -164,7 +163,13 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
 
   test('5a. a token deleted from the code is revoked by the reconciler on the next deploy', async () => {
     const opsName = `ops [cdktf:${tag(d())}/g16]`;
-    d().synth(G16, all(rotating('ci', [SecretSink.file('secrets/ci.token')]), fixed('preview', '2027-06-30T00:00:00Z', [SecretSink.envFile('secrets/preview.env', 'AGILITY_PREVIEW_TOKEN')])));
+    d().synth(
+      G16,
+      all(
+        rotating('ci', [SecretSink.file('secrets/ci.token')]),
+        fixed('preview', '2027-06-30T00:00:00Z', [SecretSink.envFile('secrets/preview.env', 'AGILITY_PREVIEW_TOKEN')]),
+      ),
+    );
     await admin.clearRequests();
     const result = await d().terraform('apply', G16);
     expect(result.code).toBe(0);
@@ -173,7 +178,10 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
   });
 
   test('5b. a token revoked outside Terraform is recreated and redelivered at the next drift check', async () => {
-    const declare = all(rotating('ci', [SecretSink.file('secrets/ci.token')]), fixed('preview', '2027-06-30T00:00:00Z', [SecretSink.envFile('secrets/preview.env', 'AGILITY_PREVIEW_TOKEN')]));
+    const declare = all(
+      rotating('ci', [SecretSink.file('secrets/ci.token')]),
+      fixed('preview', '2027-06-30T00:00:00Z', [SecretSink.envFile('secrets/preview.env', 'AGILITY_PREVIEW_TOKEN')]),
+    );
     const access = await d().signIn();
     const before = read(d(), 'secrets/ci.token');
     const ciName = `ci [cdktf:${tag(d())}/g16]`;
@@ -254,7 +262,10 @@ describe('failures a deploy recovers from', () => {
     const live = await admin.liveTokens(await d.signIn());
     expect(live.size).toBe(6);
     for (const n of names) expect(await admin.authenticates(read(d, `secrets/${n}.token`))).toBe(true);
-    await expectNoLeaks(d, names.map((n) => `secrets/${n}.token`));
+    await expectNoLeaks(
+      d,
+      names.map((n) => `secrets/${n}.token`),
+    );
   });
 });
 

@@ -50,7 +50,12 @@ describe('/__emulator/clock', () => {
     ['both now and advanceSeconds', { now: NOW, advanceSeconds: 1 }],
     ['neither field', {}],
   ])('answers 400 to %s and leaves the clock alone', async (_label, body) => {
-    const r = await call(emulator(), 'POST', '/__emulator/clock', typeof body === 'string' ? { body, headers: { 'content-type': 'application/json' } } : { json: body });
+    const r = await call(
+      emulator(),
+      'POST',
+      '/__emulator/clock',
+      typeof body === 'string' ? { body, headers: { 'content-type': 'application/json' } } : { json: body },
+    );
     expect(r.status).toBe(400);
     expect((await call(emulator(), 'GET', '/__emulator/clock')).body).toEqual({ now: NOW });
   });

@@ -136,7 +136,9 @@ describe('routing', () => {
   it('serves GET /api/v1/types without authentication', async () => {
     const r = await call(emulator(), 'GET', '/api/v1/types');
     expect(r.status).toBe(200);
-    expect(r.body.userTypes).toEqual(expect.arrayContaining([expect.objectContaining({ value: expect.any(Number), name: expect.any(String) })]));
+    expect(r.body.userTypes).toEqual(
+      expect.arrayContaining([expect.objectContaining({ value: expect.any(Number), name: expect.any(String) })]),
+    );
   });
 
   it('answers 404 JSON for an unknown route', async () => {

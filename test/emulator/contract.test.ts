@@ -49,7 +49,12 @@ describe('emulator responses match the OpenAPI fixture', () => {
   it('GET /api/v1/types 200 and the instance user routes 200', async () => {
     const token = await oauth();
     expectConforms('GET', '/api/v1/types', await call(emulator(), 'GET', '/api/v1/types'), 200);
-    expectConforms('GET', '/api/v1/instance/1234abcd-u/user/list', await call(emulator(), 'GET', '/api/v1/instance/1234abcd-u/user/list', { token }), 200);
+    expectConforms(
+      'GET',
+      '/api/v1/instance/1234abcd-u/user/list',
+      await call(emulator(), 'GET', '/api/v1/instance/1234abcd-u/user/list', { token }),
+      200,
+    );
     const save = '/api/v1/instance/1234abcd-u/user/save?emailAddress=x%40example.com';
     expectConforms('POST', save, await call(emulator(), 'POST', save, { token, json: [{ roleID: 1 }] }), 200);
     const del = '/api/v1/instance/1234abcd-u/user/delete/3';
@@ -116,7 +121,8 @@ describe('emulator responses match the OpenAPI fixture', () => {
     const documented: string[] = [];
     for (const [template, ops] of Object.entries(doc.paths)) {
       if (!template.startsWith('/api/v1/tokens')) continue;
-      for (const [method, op] of Object.entries(ops)) for (const status of Object.keys(op.responses)) documented.push(`${method} ${template} ${status}`);
+      for (const [method, op] of Object.entries(ops))
+        for (const status of Object.keys(op.responses)) documented.push(`${method} ${template} ${status}`);
     }
     const seen = new Set(observed.map((o) => `${o.method} ${o.template} ${o.status}`));
     expect(documented.length).toBeGreaterThanOrEqual(20);
@@ -157,7 +163,9 @@ describe('the OpenAPI helper', () => {
   });
 
   it('checks the OAuth and user schemas too', () => {
-    expect(validateResponse('POST', '/oauth/token', 200, { access_token: 'a', expires_in: '3600', refresh_token: null, token_type: 'Bearer' })).not.toEqual([]);
+    expect(
+      validateResponse('POST', '/oauth/token', 200, { access_token: 'a', expires_in: '3600', refresh_token: null, token_type: 'Bearer' }),
+    ).not.toEqual([]);
     expect(validateResponse('GET', '/api/v1/users/me', 200, { userID: 1, websiteAccess: [{ guid: 'g', isOwner: 'yes' }] })).not.toEqual([]);
     expect(validateResponse('GET', '/api/v1/users/me', 200, { userID: 1, websiteAccess: [{ guid: 'g', isOwner: true }] })).toEqual([]);
   });

@@ -8,12 +8,22 @@ describe('emulator JWTs', () => {
     const jwt = signJwt({ sub: '1', jti: 'j', iat: 10, exp: 20, kind: 'pat', iss: 'i' }, key);
     const [header, payload, signature] = jwt.split('.');
     expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'HS256', typ: 'JWT' });
-    expect(JSON.parse(Buffer.from(payload, 'base64url').toString())).toEqual({ sub: '1', jti: 'j', iat: 10, exp: 20, kind: 'pat', iss: 'i' });
+    expect(JSON.parse(Buffer.from(payload, 'base64url').toString())).toEqual({
+      sub: '1',
+      jti: 'j',
+      iat: 10,
+      exp: 20,
+      kind: 'pat',
+      iss: 'i',
+    });
     expect(signature).toBe(createHmac('sha256', key).update(`${header}.${payload}`).digest('base64url'));
   });
 
   it('decodes claims, and gives undefined for values that are not JWT-shaped', () => {
-    expect(decodeJwtClaims(signJwt({ sub: '2', jti: 'x', iat: 1, exp: 2, kind: 'oauth', iss: 'i' }, key))).toMatchObject({ sub: '2', kind: 'oauth' });
+    expect(decodeJwtClaims(signJwt({ sub: '2', jti: 'x', iat: 1, exp: 2, kind: 'oauth', iss: 'i' }, key))).toMatchObject({
+      sub: '2',
+      kind: 'oauth',
+    });
     expect(decodeJwtClaims('opaque')).toBeUndefined();
     expect(decodeJwtClaims('a.!!!.c')).toBeUndefined();
   });

@@ -93,7 +93,12 @@ describe('POST /api/v1/tokens/create', () => {
     ['an expiryDate one second over two years', { name: 'x', expiryDate: '2028-03-01T12:00:01Z' }],
   ])('answers 400 with a ProblemDetails-like body for %s', async (_label, body) => {
     const token = await oauth();
-    const r = await call(emulator(), 'POST', '/api/v1/tokens/create', typeof body === 'string' ? { token, body, headers: { 'content-type': 'application/json' } } : { token, json: body });
+    const r = await call(
+      emulator(),
+      'POST',
+      '/api/v1/tokens/create',
+      typeof body === 'string' ? { token, body, headers: { 'content-type': 'application/json' } } : { token, json: body },
+    );
     expect(r.status).toBe(400);
     expect(r.body).toMatchObject({ status: 400, title: expect.any(String), detail: expect.any(String) });
     const list = await call(emulator(), 'GET', '/api/v1/tokens/list', { token });
@@ -106,7 +111,11 @@ describe('POST /api/v1/tokens/create', () => {
   });
 
   it('answers 400 for an empty body', async () => {
-    const r = await call(emulator(), 'POST', '/api/v1/tokens/create', { token: await oauth(), body: '', headers: { 'content-type': 'application/json' } });
+    const r = await call(emulator(), 'POST', '/api/v1/tokens/create', {
+      token: await oauth(),
+      body: '',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(400);
   });
 });
@@ -262,7 +271,10 @@ describe('PUT /api/v1/tokens/{tokenId}/update', () => {
     const disabled = await call(emulator(), 'PUT', `/api/v1/tokens/${created.tokenID}/update`, { token, json: { Enabled: false } });
     expect(disabled.body).toMatchObject({ name: 'after', enabled: false });
     expect((await call(emulator(), 'GET', '/api/v1/users/me', { token: created.token })).status).toBe(401);
-    const enabled = await call(emulator(), 'PUT', `/api/v1/tokens/${created.tokenID}/update`, { token, json: { enabled: true, name: null } });
+    const enabled = await call(emulator(), 'PUT', `/api/v1/tokens/${created.tokenID}/update`, {
+      token,
+      json: { enabled: true, name: null },
+    });
     expect(enabled.body).toMatchObject({ name: 'after', enabled: true });
     expect((await call(emulator(), 'GET', '/api/v1/users/me', { token: created.token })).status).toBe(200);
   });
@@ -276,7 +288,10 @@ describe('PUT /api/v1/tokens/{tokenId}/update', () => {
     const created = await createToken(emulator(), token, 'keep');
     const r = await call(emulator(), 'PUT', `/api/v1/tokens/${created.tokenID}/update`, { token, json: body });
     expect(r.status).toBe(400);
-    expect((await call(emulator(), 'GET', `/api/v1/tokens/${created.tokenID}`, { token })).body).toMatchObject({ name: 'keep', enabled: true });
+    expect((await call(emulator(), 'GET', `/api/v1/tokens/${created.tokenID}`, { token })).body).toMatchObject({
+      name: 'keep',
+      enabled: true,
+    });
   });
 
   it('refuses to enable an expired token with 400 "Expired tokens cannot be re-enabled"', async () => {
@@ -310,7 +325,10 @@ describe('PUT /api/v1/tokens/{tokenId}/update', () => {
 
   it("answers 404 for another user's token", async () => {
     const theirs = await createToken(emulator(), await oauth('other@example.com'), 'theirs');
-    const r = await call(emulator(), 'PUT', `/api/v1/tokens/${theirs.tokenID}/update`, { token: await oauth(), json: { name: 'mine now' } });
+    const r = await call(emulator(), 'PUT', `/api/v1/tokens/${theirs.tokenID}/update`, {
+      token: await oauth(),
+      json: { name: 'mine now' },
+    });
     expect(r.status).toBe(404);
   });
 });

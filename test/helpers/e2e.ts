@@ -62,7 +62,11 @@ export class EmulatorAdmin {
   constructor(readonly emulator: RunningEmulator) {}
 
   async setClock(now: string): Promise<void> {
-    const res = await fetch(`${this.emulator.url}/__emulator/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ now }) });
+    const res = await fetch(`${this.emulator.url}/__emulator/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ now }),
+    });
     if (!res.ok) throw new Error(`setting the emulator clock failed: ${res.status}`);
   }
 
@@ -170,7 +174,10 @@ export class Deployment {
       if (init.code !== 0) throw new Error(`terraform init failed:\n${init.output}`);
       this.initialized = true;
     }
-    const args = verb === 'apply' ? ['apply', '-auto-approve', '-input=false', '-no-color'] : ['destroy', '-auto-approve', '-input=false', '-no-color'];
+    const args =
+      verb === 'apply'
+        ? ['apply', '-auto-approve', '-input=false', '-no-color']
+        : ['destroy', '-auto-approve', '-input=false', '-no-color'];
     const result = await run('terraform', args, { cwd: this.stackDir, env });
     this.output += result.output;
     return result;

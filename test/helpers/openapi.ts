@@ -112,7 +112,14 @@ function operation(method: string, pathTemplate: string): { template: string; op
 
 /** The schema of a content map: `application/json` first, then any other JSON-ish or form media type. */
 function schemaOf(content: Record<string, { schema?: JsonObject }>): { mediaType: string; schema: JsonObject | undefined } {
-  const order = ['application/json', 'text/json', 'application/*+json', 'multipart/form-data', 'application/x-www-form-urlencoded', 'text/plain'];
+  const order = [
+    'application/json',
+    'text/json',
+    'application/*+json',
+    'multipart/form-data',
+    'application/x-www-form-urlencoded',
+    'text/plain',
+  ];
   const mediaType = order.find((m) => content[m]) ?? Object.keys(content)[0];
   return { mediaType, schema: content[mediaType]?.schema };
 }
@@ -126,7 +133,9 @@ function check(key: string, schema: JsonObject | undefined, body: unknown, what:
     compiled.set(key, validate);
   }
   if (validate(body)) return [];
-  return (validate.errors ?? []).map((e) => `${what}: ${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+  return (validate.errors ?? []).map(
+    (e) => `${what}: ${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+  );
 }
 
 /**
@@ -141,9 +150,12 @@ export function validateResponse(method: string, pathTemplate: string, status: n
   const what = `${method.toUpperCase()} ${found.template} ${status}`;
   const responses = found.op.responses;
   const response = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses.default;
-  if (!response) return [`${what}: the OpenAPI document lists no response for status ${status} (it lists ${Object.keys(responses).join(', ')})`];
+  if (!response)
+    return [`${what}: the OpenAPI document lists no response for status ${status} (it lists ${Object.keys(responses).join(', ')})`];
   if (!response.content) {
-    return body === undefined || body === null || body === '' ? [] : [`${what}: the document specifies no body, got ${JSON.stringify(body).slice(0, 200)}`];
+    return body === undefined || body === null || body === ''
+      ? []
+      : [`${what}: the document specifies no body, got ${JSON.stringify(body).slice(0, 200)}`];
   }
   const { mediaType, schema } = schemaOf(response.content);
   return check(`res ${what} ${mediaType}`, schema, body, what);

@@ -23,9 +23,14 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
   const [action, ...rest] = args;
   // Checked before any input is read: a mistyped action must not be reported as a missing variable.
   if (action !== 'create' && action !== 'destroy' && action !== 'reconcile') {
-    throw new InvalidInputError(`unknown hook action "${action ?? ''}": expected create, destroy or reconcile. Run agility-pat hook --help.`);
+    throw new InvalidInputError(
+      `unknown hook action "${action ?? ''}": expected create, destroy or reconcile. Run agility-pat hook --help.`,
+    );
   }
-  if (rest.length > 0) throw new InvalidInputError(`agility-pat hook ${action} takes no arguments, got "${rest.join(' ')}". Inputs come from environment variables.`);
+  if (rest.length > 0)
+    throw new InvalidInputError(
+      `agility-pat hook ${action} takes no arguments, got "${rest.join(' ')}". Inputs come from environment variables.`,
+    );
   const env = ctx.env;
   const apiUrl = requireEnv(env, HOOK_ENV.apiUrl, 'the Agility Management API base URL');
   const credentialEnv = env[HOOK_ENV.credentialEnv] || DEFAULT_CREDENTIAL_ENV;
@@ -64,9 +69,12 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
       try {
         text = readFileSync(file, 'utf8');
       } catch (e) {
-        throw new ConfigError(`cannot read the stack manifest ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); synthesize the stack again.`, {
-          file,
-        });
+        throw new ConfigError(
+          `cannot read the stack manifest ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); synthesize the stack again.`,
+          {
+            file,
+          },
+        );
       }
       await reconcileStack(lifecycleDeps(ctx, apiUrl, credentialEnv), parseManifest(text));
       return 0;
