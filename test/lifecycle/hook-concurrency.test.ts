@@ -1,16 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SinkSpec } from '../../lib/core/sink-spec';
-import { useEmulator } from '../emulator/support';
-import { expectDelivered, liveNamed, liveTokens, managed, requestLog, requireBundle, runHook, useTempDir, waitFor } from './hook-harness';
+import { expectDelivered, liveNamed, liveTokens, managed, requestLog, runHook, waitFor, useHookSuite } from './hook-harness';
 
-const emulator = useEmulator({});
-const tmp = useTempDir();
-beforeAll(requireBundle);
-
-async function signIn(email: string): Promise<string> {
-  return (await emulator().signIn(email)).access_token!;
-}
+const { emulator, tmp, signIn } = useHookSuite();
 
 function isRunning(pid: number): boolean {
   try {

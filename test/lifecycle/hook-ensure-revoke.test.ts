@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { advance, call, createToken, useEmulator } from '../emulator/support';
+import { advance, call, createToken } from '../emulator/support';
 import {
   authenticates,
   clearRequests,
@@ -8,20 +8,12 @@ import {
   liveNamed,
   liveTokens,
   managed,
-  requireBundle,
   runHook,
   tokenCalls,
-  useTempDir,
+  useHookSuite,
 } from './hook-harness';
 
-// Real time: the hook's clock is the wall clock, so the emulator follows it (each test resets it).
-const emulator = useEmulator({});
-const tmp = useTempDir();
-beforeAll(requireBundle);
-
-async function signIn(email: string): Promise<string> {
-  return (await emulator().signIn(email)).access_token!;
-}
+const { emulator, tmp, signIn } = useHookSuite();
 
 describe('hook create (ensure)', () => {
   it('creates one token with the managed name on a clean account, delivers it 0600, and makes only a list and a create', async () => {

@@ -1,15 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { advance, createToken, useEmulator } from '../emulator/support';
-import { clearRequests, liveNamed, liveTokens, managed, requireBundle, runHook, tokenCalls, useTempDir } from './hook-harness';
+import { advance, createToken } from '../emulator/support';
+import { clearRequests, liveNamed, liveTokens, managed, runHook, tokenCalls, useHookSuite } from './hook-harness';
 
-const emulator = useEmulator({});
-const tmp = useTempDir();
-beforeAll(requireBundle);
-
-async function signIn(email: string): Promise<string> {
-  return (await emulator().signIn(email)).access_token!;
-}
+const { emulator, tmp, signIn } = useHookSuite();
 
 /** The single error line of a failed run. */
 function errorLines(stderr: string): string[] {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createToken, useEmulator } from '../emulator/support';
+import { createToken } from '../emulator/support';
 import {
   authenticates,
   clearRequests,
@@ -7,19 +7,12 @@ import {
   injectFault,
   liveNamed,
   managed,
-  requireBundle,
   runHook,
   tokenCalls,
-  useTempDir,
+  useHookSuite,
 } from './hook-harness';
 
-const emulator = useEmulator({});
-const tmp = useTempDir();
-beforeAll(requireBundle);
-
-async function signIn(email: string): Promise<string> {
-  return (await emulator().signIn(email)).access_token!;
-}
+const { emulator, tmp, signIn } = useHookSuite();
 
 /** Runs an ensure for `ci [cdktf:prod~abcdef/g5]` into a file sink and returns the run, the file and the name. */
 async function ensure(oauth: string) {

@@ -11,7 +11,7 @@ import { formatManagedName } from '../../lib/core/managed-name';
 import type { SinkSpec } from '../../lib/core/sink-spec';
 import { decodeJwtClaims } from '../../lib/emulator/jwt';
 import type { RequestLogEntry, RunningEmulator } from '../../lib/emulator';
-import { call } from '../emulator/support';
+import { call, useEmulator } from '../emulator/support';
 
 /** The bundled hook program Terraform runs with `node`. */
 export const BUNDLE = resolve(__dirname, '..', '..', 'dist', 'agility-pat.js');
@@ -221,4 +221,16 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * What every hook test file sets up: an emulator on the wall clock (the hook's clock; each test resets it), a fresh
+ * temporary folder per test, the bundle built, and `signIn(email)` returning that user's OAuth access token.
+ */
+export function useHookSuite() {
+  const emulator = useEmulator({});
+  const tmp = useTempDir();
+  beforeAll(requireBundle);
+  const signIn = async (email: string): Promise<string> => (await emulator().signIn(email)).access_token!;
+  return { emulator, tmp, signIn };
 }

@@ -1,11 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { useEmulator } from '../emulator/support';
-import { expectDelivered, liveTokens, managed, requireBundle, runHook, useTempDir } from './hook-harness';
+import { expectDelivered, liveTokens, managed, runHook, useHookSuite } from './hook-harness';
 
-const emulator = useEmulator({});
-const tmp = useTempDir();
-beforeAll(requireBundle);
+const { emulator, tmp } = useHookSuite();
 
 /** Every path under `dir`, relative to it. */
 function walk(dir: string): string[] {

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SinkSpec } from '../../lib/core/sink-spec';
 import { parseManifest } from '../../lib/core/manifest';
-import { advance, call, createToken, useEmulator } from '../emulator/support';
+import { advance, call, createToken } from '../emulator/support';
 import {
   CREDENTIAL_ENV,
   STACK_TAG,
@@ -11,19 +11,12 @@ import {
   expectDelivered,
   liveTokens,
   managed,
-  requireBundle,
   runHook,
   tokenCalls,
-  useTempDir,
+  useHookSuite,
 } from './hook-harness';
 
-const emulator = useEmulator({});
-const tmp = useTempDir();
-beforeAll(requireBundle);
-
-async function signIn(email: string): Promise<string> {
-  return (await emulator().signIn(email)).access_token!;
-}
+const { emulator, tmp, signIn } = useHookSuite();
 
 /** One declared token in parseManifest's shape: the current generation (ensure) and, optionally, the previous one (retain). */
 function declared(declaredName: string, generation: number, sinks: SinkSpec[], withPrevious = false) {
