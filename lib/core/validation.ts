@@ -12,6 +12,8 @@ export function validateTokenName(name: unknown, what = 'name'): string {
       { what },
     );
   }
+  // Counted in code points, as JSON Schema's maxLength counts (the OpenAPI document is the contract). Managed names
+  // are budgeted more strictly, in UTF-16 units (managed-name.ts), so a name synth accepts passes either reading.
   const length = [...name].length;
   if (name.trim().length === 0 || length < TOKEN_NAME_MIN_LENGTH) {
     throw new InvalidInputError(`${what} must not be empty: Agility requires 1–${TOKEN_NAME_MAX_LENGTH} characters.`, { what });
