@@ -11,10 +11,13 @@ export function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: st
     accessToken: readCredential(ctx.env, credentialEnv),
     clock: ctx.clock,
   });
+  // Command sinks inherit the hook's environment, but not the OAuth credential: they are given one secret, not the
+  // power to create and revoke the user's tokens.
+  const { [credentialEnv]: _credential, ...sinkEnv } = ctx.env;
   return {
     api,
     clock: ctx.clock,
-    deliver: (secret, sinks, info) => deliverSecret(secret, sinks, info, { cwd: ctx.cwd, env: ctx.env }),
+    deliver: (secret, sinks, info) => deliverSecret(secret, sinks, info, { cwd: ctx.cwd, env: sinkEnv }),
     log: (line) => ctx.out(`agility-pat: ${line}`),
   };
 }

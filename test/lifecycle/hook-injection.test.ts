@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { expectDelivered, liveTokens, managed, runHook, useHookSuite } from './hook-harness';
+import { CREDENTIAL_ENV, expectDelivered, liveTokens, managed, runHook, useHookSuite } from './hook-harness';
 
 const { emulator, tmp } = useHookSuite();
 
@@ -44,5 +44,33 @@ describe('shell metacharacters in inputs', () => {
     await expectDelivered(emulator(), oauth, name, file);
     expect(walk(tmp()).filter((p) => /(^|\/)pwned\d*$/.test(p))).toEqual([]);
     expect(walk(tmp()).sort()).toEqual(['out', join('out', '`touch pwned4`.pat'), 'seen.json'].sort());
+  });
+});
+
+describe('the environment of a command sink', () => {
+  it("has the token's name, generation and id, and not the OAuth credential the hook was given", async () => {
+    const oauth = (await emulator().signIn('sink-env@example.com')).access_token!;
+    const seen = join(tmp(), 'env.json');
+    const record = "require('node:fs').writeFileSync(process.argv[1], JSON.stringify(process.env))";
+
+    const run = await runHook(
+      emulator(),
+      'create',
+      {
+        credential: oauth,
+        managedName: managed('ci'),
+        declaredName: 'ci',
+        generation: 5,
+        sinks: [{ kind: 'command', argv: [process.execPath, '-e', record, seen] }],
+      },
+      tmp(),
+    );
+
+    expect(run.code).toBe(0);
+    const env = JSON.parse(readFileSync(seen, 'utf8')) as Record<string, string>;
+    expect(env).toMatchObject({ AGILITY_PAT_NAME: 'ci', AGILITY_PAT_MANAGED_NAME: managed('ci'), AGILITY_PAT_GENERATION: '5' });
+    expect(env.AGILITY_PAT_TOKEN_ID).toMatch(/^[0-9a-f-]{36}$/);
+    expect(env).not.toHaveProperty(CREDENTIAL_ENV);
+    expect(Object.values(env)).not.toContain(oauth);
   });
 });
