@@ -1,5 +1,4 @@
-/** Day-to-day operation of managed tokens: the status report, revoke selection, credential files (issue 5). */
+/** Day-to-day operation of managed tokens: the status report, revoke selection (issue 5). */
 export * from './status-report';
 export * from './read-stack-manifest';
 export * from './revoke-selection';
-export * from './write-file-atomic';

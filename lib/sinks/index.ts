@@ -1,2 +1,3 @@
 export { deliverSecret } from './deliver-secret';
+export { deliverToFile } from './file-sink';
 export type { DeliverOptions, DeliveryContext } from './delivery-context';

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../lib/cli/main';
@@ -83,6 +83,24 @@ describe('auth refresh', () => {
     expect(await main(['auth', 'refresh', '--refresh-token-file', file, '--print'], printed.ctx)).toBe(0);
     expect(printed.out).toHaveLength(1);
     expect(await canListTokens(printed.out[0])).toBe(true);
+  });
+
+  it('refuses to write the rotated refresh token through a symbolic link (SINK_FAILED, exit 13), the link target untouched', async () => {
+    const target = await refreshTokenFile();
+    const before = readFileSync(target, 'utf8');
+    const link = join(dir, 'via-link');
+    symlinkSync(target, link);
+    const run = await runBundle(emulator(), ['auth', 'refresh', '--refresh-token-file', link, '--api-url', emulator().url], {
+      env: programEnv(T0_MS),
+      cwd: dir,
+    });
+    expect(run.code).toBe(13);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /^agility-pat: error \[SINK_FAILED\] Agility issued a new refresh token, but writing it to .*via-link failed \(.*symbolic link/,
+    );
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe(before);
   });
 
   it('fails clearly (CONFIG, exit 3) when the refresh token file or variable is missing or empty', async () => {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AgilityClient, resolveBaseUrl } from '../../api';
 import { AuthFailedError, BadResponseError, ConfigError, InvalidInputError, SinkError, hasErrorCode } from '../../core/errors';
-import { writeFileAtomic600 } from '../../ops';
+import { deliverToFile } from '../../sinks';
 import type { CliContext } from '../context';
 
 /** The variable `auth refresh` reads the refresh token from when neither source flag is given. */
@@ -90,10 +90,11 @@ async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
   const rotated = answer.refresh_token && answer.refresh_token !== refreshToken ? answer.refresh_token : null;
   if (rotated && source.kind === 'file') {
     try {
-      await writeFileAtomic600(source.path, `${rotated}\n`);
+      // The rules of a file sink: atomic, 0600, never through a symbolic link.
+      await deliverToFile(`${rotated}\n`, { kind: 'file', path: source.path }, ctx.cwd);
     } catch (e) {
       throw new SinkError(
-        `Agility issued a new refresh token, but writing it to ${source.path} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ` +
+        `Agility issued a new refresh token, but writing it to ${source.path} failed (${(e as Error).message}); ` +
           `the old one no longer works, so sign in again to get a new one. Make the file's folder writable.`,
         { sink: 'refresh-token-file', path: source.path },
       );
