@@ -1,4 +1,4 @@
-import { resolveBaseUrl } from '../api/base-url';
+import { DEFAULT_BASE_URL, resolveBaseUrl } from '../api/base-url';
 
 /** Which Agility Management API the hooks call. */
 export class AgilityApi {
@@ -14,7 +14,7 @@ export class AgilityApi {
 
   /** `AGILITY_API_URL` from the synth environment when set, else the US host `https://mgmt.aglty.io`. */
   static fromEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): AgilityApi {
-    return AgilityApi.url(env.AGILITY_API_URL || 'https://mgmt.aglty.io');
+    return AgilityApi.url(env.AGILITY_API_URL || DEFAULT_BASE_URL);
   }
 
   private constructor(readonly baseUrl: string) {}

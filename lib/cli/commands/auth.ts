@@ -1,15 +1,14 @@
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AgilityClient, resolveBaseUrl } from '../../api';
+import { AgilityClient, DEFAULT_BASE_URL } from '../../api';
 import { AuthFailedError, BadResponseError, ConfigError, InvalidInputError, SinkError, hasErrorCode } from '../../core/errors';
 import { deliverToFile } from '../../sinks';
+import { baseUrlFromFlags } from '../api-flags';
 import type { CliContext } from '../context';
 
 /** The variable `auth refresh` reads the refresh token from when neither source flag is given. */
 export const DEFAULT_REFRESH_TOKEN_ENV = 'AGILITY_REFRESH_TOKEN';
-/** The Management API used when neither --api-url nor AGILITY_API_URL is given. */
-export const DEFAULT_API_URL = 'https://mgmt.aglty.io';
 
 export const AUTH_HELP = `Usage: agility-pat auth refresh [--refresh-token-file FILE | --refresh-token-env NAME] [--print]
                                [--api-url URL | --instance-guid GUID]
@@ -25,7 +24,7 @@ Options:
   --refresh-token-file FILE  file holding the refresh token (surrounding whitespace ignored); rewritten on rotation
   --refresh-token-env NAME   variable holding the refresh token (default ${DEFAULT_REFRESH_TOKEN_ENV})
   --print                    print the access token even when stdout is a terminal
-  --api-url URL              Management API base URL (default: $AGILITY_API_URL, else ${DEFAULT_API_URL})
+  --api-url URL              Management API base URL (default: $AGILITY_API_URL, else ${DEFAULT_BASE_URL})
   --instance-guid GUID       pick the regional host from the instance GUID's suffix
   -h, --help                 this help`;
 
@@ -61,11 +60,7 @@ async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
       : { kind: 'env', name: values['refresh-token-env'] ?? DEFAULT_REFRESH_TOKEN_ENV };
   const refreshToken = await readRefreshToken(source, ctx);
 
-  const baseUrl = resolveBaseUrl({
-    baseUrl: values['api-url'] ?? (values['instance-guid'] ? undefined : ctx.env.AGILITY_API_URL || DEFAULT_API_URL),
-    instanceGuid: values['instance-guid'],
-  });
-  const client = new AgilityClient({ baseUrl, clock: ctx.clock });
+  const client = new AgilityClient({ baseUrl: baseUrlFromFlags(values, ctx.env.AGILITY_API_URL || DEFAULT_BASE_URL), clock: ctx.clock });
   let answer;
   try {
     answer = await client.refresh(refreshToken);

@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { AgilityClient, resolveBaseUrl } from '../../api';
 import { InvalidInputError } from '../../core/errors';
 import {
   DEFAULT_UNUSED_DAYS,
@@ -10,9 +9,8 @@ import {
   type StatusReport,
 } from '../../ops';
 import type { CliContext } from '../context';
-import { readCredential } from '../env-inputs';
 import { formatTable } from '../table';
-import { API_OPTIONS } from './tokens';
+import { API_OPTIONS, clientFromFlags } from '../api-flags';
 
 export const STATUS_HELP = `Usage: agility-pat status (--stack DIR | --manifest FILE) [--json] [--warn-days N] [--unused-days N]
                          [--api-url URL | --instance-guid GUID] [--credential-env NAME]
@@ -70,15 +68,7 @@ export async function statusCommand(args: string[], ctx: CliContext): Promise<nu
   const loaded = await readStackManifest({ stackDir: values.stack, manifestFile: values.manifest, cwd: ctx.cwd });
   const { manifest } = loaded;
 
-  const baseUrl = resolveBaseUrl({
-    baseUrl: values['api-url'] ?? (values['instance-guid'] ? undefined : manifest.apiUrl),
-    instanceGuid: values['instance-guid'],
-  });
-  const client = new AgilityClient({
-    baseUrl,
-    accessToken: readCredential(ctx.env, values['credential-env'] ?? manifest.credentialEnv),
-    clock: ctx.clock,
-  });
+  const client = clientFromFlags(ctx, values, { apiUrl: manifest.apiUrl, credentialEnv: manifest.credentialEnv });
   const { tokens } = await client.listTokens();
   const report = buildStatusReport(manifest, tokens, ctx.clock(), { warnDays, unusedDays });
 

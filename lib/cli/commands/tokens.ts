@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import { AgilityClient, resolveBaseUrl } from '../../api';
 import type { PersonalAccessTokenResponse } from '../../api/models';
 import { InvalidInputError } from '../../core/errors';
 import { parseManagedName } from '../../core/managed-name';
 import { selectTokensToRevoke, type StackScope } from '../../ops/revoke-selection';
 import type { CliContext } from '../context';
-import { DEFAULT_CREDENTIAL_ENV, readCredential } from '../env-inputs';
+import { API_OPTIONS, type ApiFlags, clientFromFlags } from '../api-flags';
+import { DEFAULT_CREDENTIAL_ENV } from '../env-inputs';
 import { formatTable } from '../table';
 
 export const TOKENS_HELP = `Usage: agility-pat tokens list [--json] [--api-url URL | --instance-guid GUID] [--credential-env NAME]
@@ -30,28 +30,9 @@ token managed by a stack (its name carries a [cdktf:<stack tag>/g<n>] marker) un
   --stack-tag TAG        allow tokens of this stack (e.g. prod~3fa9c1)
   --any-stack            allow tokens of any stack`;
 
-/** Options every command that talks to the API shares. */
-export const API_OPTIONS = {
-  'api-url': { type: 'string' },
-  'instance-guid': { type: 'string' },
-  'credential-env': { type: 'string' },
-} as const;
-
-/** A client for commands run by a person: URL from flags or AGILITY_API_URL, credential from the named variable. */
-export function clientFromFlags(
-  ctx: CliContext,
-  values: { 'api-url'?: string; 'instance-guid'?: string; 'credential-env'?: string },
-): AgilityClient {
-  const baseUrl = resolveBaseUrl({
-    baseUrl: values['api-url'] ?? (values['instance-guid'] ? undefined : ctx.env.AGILITY_API_URL),
-    instanceGuid: values['instance-guid'],
-  });
-  return new AgilityClient({
-    baseUrl,
-    accessToken: readCredential(ctx.env, values['credential-env'] ?? DEFAULT_CREDENTIAL_ENV),
-    clock: ctx.clock,
-  });
-}
+/** Tokens commands read the API URL from AGILITY_API_URL when no flag gives it. */
+const tokensClient = (ctx: CliContext, values: ApiFlags) =>
+  clientFromFlags(ctx, values, { apiUrl: ctx.env.AGILITY_API_URL, credentialEnv: DEFAULT_CREDENTIAL_ENV });
 
 /** `agility-pat tokens <subcommand>`. */
 export async function tokensCommand(args: string[], ctx: CliContext): Promise<number> {
@@ -65,7 +46,7 @@ export async function tokensCommand(args: string[], ctx: CliContext): Promise<nu
     strict: true,
     allowPositionals: false,
   });
-  const client = clientFromFlags(ctx, values);
+  const client = tokensClient(ctx, values);
   const { tokens } = await client.listTokens();
   const rows = tokens.map((t) => describeToken(t, ctx.clock()));
   if (values.json) {
@@ -172,7 +153,7 @@ export async function tokensRevoke(args: string[], ctx: CliContext, confirm: Con
     : values['stack-tag'] !== undefined
       ? { kind: 'stack', stackTag: values['stack-tag'] }
       : { kind: 'none' };
-  const client = clientFromFlags(ctx, values);
+  const client = tokensClient(ctx, values);
   const { tokens } = await client.listTokens();
   const targets = selectTokensToRevoke(positionals, tokens, scope);
   if (!values.yes) {
