@@ -1,4 +1,5 @@
 import { ConfigError, InvalidInputError } from '../core/errors';
+import { ENV_VAR_NAME } from '../core/validation';
 
 /**
  * Names of the environment variables through which the construct (or a plain HCL configuration) passes inputs to
@@ -46,7 +47,7 @@ export function intEnv(env: NodeJS.ProcessEnv, name: string, purpose: string): n
  * Reads the OAuth access token from the variable named by `credentialEnv`. Only the name ever appears in messages.
  */
 export function readCredential(env: NodeJS.ProcessEnv, credentialEnv: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(credentialEnv)) {
+  if (!ENV_VAR_NAME.test(credentialEnv)) {
     throw new InvalidInputError(`the credential variable name must be a valid environment variable name, got "${credentialEnv}".`);
   }
   const value = env[credentialEnv];

@@ -7,6 +7,7 @@ import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct, type IConstruct } from 'constructs';
 import { Duration } from '../core/duration';
 import { InvalidInputError } from '../core/errors';
+import { ENV_VAR_NAME } from '../core/validation';
 import { stackTag } from '../core/managed-name';
 import { buildManifest, manifestHash, type StackManifest } from '../core/manifest';
 import { validateCredentialBudget, type ResolvedTokenSpec } from '../core/token-spec';
@@ -203,7 +204,7 @@ export class AgilityTokenReconciler extends Construct {
 }
 
 function validateCredentialEnv(name: string, what: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+  if (!ENV_VAR_NAME.test(name)) {
     throw new InvalidInputError(`${what} must be an environment variable name (letters, digits, underscores), got "${name}".`);
   }
   return name;

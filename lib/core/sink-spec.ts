@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors';
+import { ENV_VAR_NAME } from './validation';
 
 /**
  * Where a token's secret goes, as plain serialisable data (it travels in the stack manifest and in hook
@@ -31,8 +32,6 @@ export interface CommandSinkSpec {
   readonly timeoutMs?: number;
 }
 
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /** Checks a sink spec and returns it; `what` names it in messages, e.g. `sinks[1]`. */
 export function validateSinkSpec(spec: SinkSpec, what = 'sink'): SinkSpec {
   switch (spec?.kind) {
@@ -41,7 +40,7 @@ export function validateSinkSpec(spec: SinkSpec, what = 'sink'): SinkSpec {
       if (typeof spec.path !== 'string' || spec.path.trim() === '' || spec.path.includes('\0')) {
         throw new InvalidInputError(`${what}.path must be a non-empty file path, got ${JSON.stringify(spec.path)}.`, { what });
       }
-      if (spec.kind === 'env-file' && !ENV_KEY.test(spec.key ?? '')) {
+      if (spec.kind === 'env-file' && !ENV_VAR_NAME.test(spec.key ?? '')) {
         throw new InvalidInputError(
           `${what}.key must be a variable name (letters, digits, underscores; not starting with a digit), got ${JSON.stringify(spec.key)}.`,
           { what },

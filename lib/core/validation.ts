@@ -1,6 +1,9 @@
 import { InvalidInputError } from './errors';
 import { TOKEN_NAME_MAX_LENGTH, TOKEN_NAME_MIN_LENGTH, maxExpiryFor } from './limits';
 
+/** An environment variable name as POSIX shells accept it: letters, digits and underscores, not starting with a digit. */
+export const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /**
  * Checks a token name against Agility's rule (`PersonalAccessTokenRequest.name`: 1–100 characters).
  * @param what how the caller names the value in messages, e.g. `name` or `rotation token "ci-deploy" managed name`.

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AgilityClient, DEFAULT_BASE_URL } from '../../api';
 import { AuthFailedError, BadResponseError, ConfigError, InvalidInputError, SinkError, hasErrorCode } from '../../core/errors';
+import { ENV_VAR_NAME } from '../../core/validation';
 import { deliverToFile } from '../../sinks';
 import { baseUrlFromFlags } from '../api-flags';
 import type { CliContext } from '../context';
@@ -115,7 +116,7 @@ async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
 async function readRefreshToken(source: Source, ctx: CliContext): Promise<string> {
   let raw: string | undefined;
   if (source.kind === 'env') {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(source.name)) {
+    if (!ENV_VAR_NAME.test(source.name)) {
       throw new InvalidInputError(`--refresh-token-env must be an environment variable name, got "${source.name}".`, {
         what: '--refresh-token-env',
       });
