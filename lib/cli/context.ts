@@ -14,3 +14,9 @@ export interface CliContext {
   /** True when standard output is a terminal. */
   stdoutIsTty: boolean;
 }
+
+/** A subcommand of `agility-pat`: its help text and what runs it (returns the exit code). */
+export interface Command {
+  readonly help: string;
+  run(args: string[], ctx: CliContext): Promise<number>;
+}

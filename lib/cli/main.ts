@@ -6,7 +6,7 @@
  */
 import { isAgilityPatError } from '../core/errors';
 import { version } from '../../package.json';
-import type { CliContext } from './context';
+import type { CliContext, Command } from './context';
 import { clockFromEnv } from './env-inputs';
 
 export const MAIN_HELP = `Usage: agility-pat <command> [options]
@@ -25,34 +25,17 @@ Options:
   -h, --help      help for any command (agility-pat <command> --help)
   -v, --version   print the version`;
 
-type Command = { help: string; run: (args: string[], ctx: CliContext) => Promise<number> };
-
 /*
  * Each command's module is loaded when it runs: Terraform starts one process per hook, and a hook has no use for the
  * emulator's server or the operator commands (`npm run bench`, "hook cold start").
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 const COMMANDS: Record<string, () => Command> = {
-  hook: () => {
-    const m = require('./commands/hook') as typeof import('./commands/hook');
-    return { help: m.HOOK_HELP, run: m.hookCommand };
-  },
-  tokens: () => {
-    const m = require('./commands/tokens') as typeof import('./commands/tokens');
-    return { help: m.TOKENS_HELP, run: m.tokensCommand };
-  },
-  emulator: () => {
-    const m = require('./commands/emulator') as typeof import('./commands/emulator');
-    return { help: m.EMULATOR_HELP, run: m.emulatorCommand };
-  },
-  status: () => {
-    const m = require('./commands/status') as typeof import('./commands/status');
-    return { help: m.STATUS_HELP, run: m.statusCommand };
-  },
-  auth: () => {
-    const m = require('./commands/auth') as typeof import('./commands/auth');
-    return { help: m.AUTH_HELP, run: m.authCommand };
-  },
+  hook: () => (require('./commands/hook') as typeof import('./commands/hook')).command,
+  tokens: () => (require('./commands/tokens') as typeof import('./commands/tokens')).command,
+  emulator: () => (require('./commands/emulator') as typeof import('./commands/emulator')).command,
+  status: () => (require('./commands/status') as typeof import('./commands/status')).command,
+  auth: () => (require('./commands/auth') as typeof import('./commands/auth')).command,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -6,7 +6,7 @@ import { AuthFailedError, BadResponseError, ConfigError, InvalidInputError, Sink
 import { ENV_VAR_NAME } from '../../core/validation';
 import { deliverToFile } from '../../sinks';
 import { baseUrlFromFlags } from '../api-flags';
-import type { CliContext } from '../context';
+import type { CliContext, Command } from '../context';
 
 /** The variable `auth refresh` reads the refresh token from when neither source flag is given. */
 export const DEFAULT_REFRESH_TOKEN_ENV = 'AGILITY_REFRESH_TOKEN';
@@ -149,3 +149,6 @@ async function readRefreshToken(source: Source, ctx: CliContext): Promise<string
 function describeSource(source: Source): string {
   return source.kind === 'file' ? `the file ${source.path}` : `the environment variable ${source.name}`;
 }
+
+/** `agility-pat auth`, as the program's entry point loads it. */
+export const command: Command = { help: AUTH_HELP, run: authCommand };

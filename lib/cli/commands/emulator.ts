@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { emulatorBanner, startEmulator } from '../../emulator';
 import { InvalidInputError } from '../../core/errors';
 import { parseInstant } from '../../core/validation';
-import type { CliContext } from '../context';
+import type { CliContext, Command } from '../context';
 
 export const EMULATOR_HELP = `Usage: agility-pat emulator [--host H] [--port N] [--state FILE] [--now ISO-8601]
 
@@ -40,3 +40,6 @@ export async function emulatorCommand(args: string[], ctx: CliContext): Promise<
   await emulator.close();
   return 0;
 }
+
+/** `agility-pat emulator`, as the program's entry point loads it. */
+export const command: Command = { help: EMULATOR_HELP, run: emulatorCommand };

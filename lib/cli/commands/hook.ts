@@ -4,7 +4,7 @@ import { ConfigError, InvalidInputError } from '../../core/errors';
 import { parseManifest } from '../../core/manifest';
 import { validateSinkSpec, type SinkSpec } from '../../core/sink-spec';
 import { ensureToken, reconcileStack, retainToken, revokeToken } from '../../lifecycle';
-import type { CliContext } from '../context';
+import type { CliContext, Command } from '../context';
 import { lifecycleDeps } from '../deps';
 import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, intEnv, requireEnv } from '../env-inputs';
 
@@ -93,3 +93,6 @@ function parseSinks(raw: string | undefined): SinkSpec[] {
   if (!Array.isArray(parsed)) throw new ConfigError(`${HOOK_ENV.sinks} must be a JSON array of sink specs.`);
   return parsed.map((s, i) => validateSinkSpec(s as SinkSpec, `${HOOK_ENV.sinks}[${i}]`));
 }
+
+/** `agility-pat hook`, as the program's entry point loads it. */
+export const command: Command = { help: HOOK_HELP, run: hookCommand };

@@ -8,7 +8,7 @@ import {
   readStackManifest,
   type StatusReport,
 } from '../../ops';
-import type { CliContext } from '../context';
+import type { CliContext, Command } from '../context';
 import { formatTable } from '../table';
 import { API_OPTIONS, clientFromFlags } from '../api-flags';
 
@@ -147,3 +147,6 @@ function printReport(r: StatusReport, ctx: CliContext): void {
   );
   ctx.out(r.needsAction ? `Needs action (exit ${STATUS_NEEDS_ACTION_EXIT_CODE}).` : 'Nothing needs action.');
 }
+
+/** `agility-pat status`, as the program's entry point loads it. */
+export const command: Command = { help: STATUS_HELP, run: statusCommand };

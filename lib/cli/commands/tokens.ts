@@ -3,7 +3,7 @@ import type { PersonalAccessTokenResponse } from '../../api/models';
 import { InvalidInputError } from '../../core/errors';
 import { parseManagedName } from '../../core/managed-name';
 import { selectTokensToRevoke, type StackScope } from '../../ops/revoke-selection';
-import type { CliContext } from '../context';
+import type { CliContext, Command } from '../context';
 import { API_OPTIONS, type ApiFlags, clientFromFlags } from '../api-flags';
 import { DEFAULT_CREDENTIAL_ENV } from '../env-inputs';
 import { formatTable } from '../table';
@@ -169,3 +169,6 @@ export async function tokensRevoke(args: string[], ctx: CliContext, confirm: Con
   }
   return 0;
 }
+
+/** `agility-pat tokens`, as the program's entry point loads it. */
+export const command: Command = { help: TOKENS_HELP, run: tokensCommand };
