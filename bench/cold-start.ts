@@ -136,23 +136,17 @@ export async function measureColdStart(opts: ColdStartOptions): Promise<Comparis
   }
 }
 
-/** Bundles `source` as scripts/bundle.js bundles the hook program (same target, minification and banner). */
+/** Bundles `source` with the hook program's own esbuild settings (scripts/bundle.js). */
 async function bundleLikeTheHook(source: string, dir: string, outfile: string): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  /* eslint-disable @typescript-eslint/no-require-imports */
   const esbuild = require('esbuild') as typeof import('esbuild');
+  const { HOOK_BUNDLE_OPTIONS } = require(join(__dirname, '..', '..', 'scripts', 'bundle.js')) as {
+    HOOK_BUNDLE_OPTIONS: import('esbuild').BuildOptions;
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const entry = join(dir, 'undici-floor.ts');
   writeFileSync(entry, source);
-  await esbuild.build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    logLevel: 'warning',
-    banner: { js: "require('v8').setFlagsFromString('--liftoff-only');" },
-  });
+  await esbuild.build({ ...HOOK_BUNDLE_OPTIONS, entryPoints: [entry], outfile });
 }
 
 /** How many tokens a program printed as a JSON array; -1 when its output is not one. */

@@ -6,23 +6,35 @@ const esbuild = require('esbuild');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-esbuild
-  .build({
-    entryPoints: [path.join(root, 'lib/cli/main.ts')],
-    outfile: path.join(root, 'dist/agility-pat.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    keepNames: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-    // Before undici loads: Liftoff-only compilation of its llhttp WebAssembly saves ~70 ms and ~35 MiB per hook
-    // process, which otherwise waits at exit for V8's background tier-up (DESIGN.md section 1, measured).
-    banner: { js: "require('v8').setFlagsFromString('--liftoff-only');" },
-  })
-  .catch((e) => {
-    console.error(e.message);
-    process.exit(1);
-  });
+
+/**
+ * The esbuild settings of the hook program, also used by `npm run bench` to bundle its undici floor the same way.
+ * Before undici loads, the banner turns on Liftoff-only compilation of its llhttp WebAssembly: that saves ~70 ms and
+ * ~35 MiB per hook process, which otherwise waits at exit for V8's background tier-up (DESIGN.md section 1, measured).
+ */
+const HOOK_BUNDLE_OPTIONS = Object.freeze({
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  banner: { js: "require('v8').setFlagsFromString('--liftoff-only');" },
+});
+
+module.exports = { HOOK_BUNDLE_OPTIONS };
+
+if (require.main === module) {
+  esbuild
+    .build({
+      ...HOOK_BUNDLE_OPTIONS,
+      entryPoints: [path.join(root, 'lib/cli/main.ts')],
+      outfile: path.join(root, 'dist/agility-pat.js'),
+    })
+    .catch((e) => {
+      console.error(e.message);
+      process.exit(1);
+    });
+}
