@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import type { RequestLogEntry, RunningEmulator } from '../../lib/emulator';
 import { AgilityApi, AgilityTokenReconciler } from '../../lib';
+import { terraformEnv as minimalTerraformEnv } from '../../bench/terraform';
 
 /** The Terraform binary; the end-to-end tests fail (never skip) without it. */
 export function requireTerraform(): string {
@@ -44,17 +45,12 @@ export function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJ
   });
 }
 
-/** A minimal environment for Terraform and cdktf: no network chatter, an empty CLI configuration, no inherited secrets. */
+/**
+ * A minimal environment for Terraform and cdktf: no network chatter, the empty CLI configuration test/setup-env.ts
+ * sets, no inherited secrets; the benchmark's, so both run Terraform the same way.
+ */
 export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    CHECKPOINT_DISABLE: '1',
-    DISABLE_VERSION_CHECK: '1',
-    TF_CLI_CONFIG_FILE: process.env.TF_CLI_CONFIG_FILE,
-    TF_IN_AUTOMATION: '1',
-    ...extra,
-  };
+  return minimalTerraformEnv(process.env.TF_CLI_CONFIG_FILE, extra);
 }
 
 /** The emulator's admin API. */
