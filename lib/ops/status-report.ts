@@ -2,6 +2,7 @@ import { MAX_ACTIVE_TOKENS_PER_USER, MAX_CREATIONS_PER_HOUR } from '../core/limi
 import { parseManagedName } from '../core/managed-name';
 import { liveManagedNames, type ManifestToken, type StackManifest } from '../core/manifest';
 import type { PersonalAccessTokenResponse } from '../api/models';
+import { daysUntil, describeListedToken, type ListedTokenInfo } from './listed-token';
 
 /**
  * The `agility-pat status` report (issue 5): what one synthesized stack declares, set against the tokens the API
@@ -30,19 +31,6 @@ export interface StatusOptions {
   readonly warnDays?: number;
   /** `unused` when not used for this many days (or never, and created that long ago). @default 30 */
   readonly unusedDays?: number;
-}
-
-/** A listed token as the report shows it. Never a secret: Agility returns one only at creation. */
-export interface ListedTokenInfo {
-  readonly tokenID: string;
-  readonly name: string;
-  readonly createdDate: string;
-  readonly expiryDate: string;
-  /** Whole days until expiry, rounded down; negative once expired. */
-  readonly daysLeft: number;
-  readonly lastUsedDate: string | null;
-  readonly enabled: boolean;
-  readonly expired: boolean;
 }
 
 /** One declared token of the stack: its current generation, and the verdicts. */
@@ -136,7 +124,7 @@ export function buildStatusReport(
 ): StatusReport {
   const warnDays = options.warnDays ?? DEFAULT_WARN_DAYS;
   const unusedDays = options.unusedDays ?? DEFAULT_UNUSED_DAYS;
-  const infos = listed.map((t) => toInfo(t, nowMs));
+  const infos = listed.map((t) => describeListedToken(t, nowMs));
   const active = infos.filter((t) => !t.expired);
   const usable = (name: string): ListedTokenInfo | undefined => active.find((t) => t.name === name && t.enabled);
   const isUnused = (t: ListedTokenInfo): boolean => {
@@ -276,22 +264,4 @@ function declaredRow(
     verdict: verdicts[0],
     notes,
   };
-}
-
-function toInfo(t: PersonalAccessTokenResponse, nowMs: number): ListedTokenInfo {
-  return {
-    tokenID: t.tokenID,
-    name: t.name ?? '',
-    createdDate: t.createdDate,
-    expiryDate: t.expiryDate,
-    daysLeft: daysUntil(t.expiryDate, nowMs),
-    lastUsedDate: t.lastUsedDate,
-    enabled: t.enabled,
-    // The flag, or the date: a token past its expiry is expired even if the listing was cached a moment earlier.
-    expired: t.isExpired || Date.parse(t.expiryDate) <= nowMs,
-  };
-}
-
-function daysUntil(iso: string, nowMs: number): number {
-  return Math.floor((Date.parse(iso) - nowMs) / DAY_MS);
 }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { PersonalAccessTokenResponse } from '../../api/models';
 import { InvalidInputError } from '../../core/errors';
 import { parseManagedName } from '../../core/managed-name';
+import { describeListedToken, type ListedTokenInfo } from '../../ops/listed-token';
 import { selectTokensToRevoke, type StackScope } from '../../ops/revoke-selection';
 import type { CliContext, Command } from '../context';
 import { API_OPTIONS, type ApiFlags, clientFromFlags } from '../api-flags';
@@ -73,33 +74,14 @@ export async function tokensCommand(args: string[], ctx: CliContext): Promise<nu
   return 0;
 }
 
-/** One token as `tokens list` shows it. */
-export interface TokenRow {
-  tokenID: string;
-  name: string;
-  createdDate: string;
-  expiryDate: string;
-  daysLeft: number;
-  lastUsedDate: string | null;
-  enabled: boolean;
-  expired: boolean;
-  /** The stack tag of the stack that manages it, or null. */
-  managedBy: string | null;
+/** One token as `tokens list` shows it: the listed token and the stack that manages it, or null. */
+export interface TokenRow extends ListedTokenInfo {
+  readonly managedBy: string | null;
 }
 
 export function describeToken(t: PersonalAccessTokenResponse, nowMs: number): TokenRow {
-  const name = t.name ?? '';
-  return {
-    tokenID: t.tokenID,
-    name,
-    createdDate: t.createdDate,
-    expiryDate: t.expiryDate,
-    daysLeft: Math.floor((Date.parse(t.expiryDate) - nowMs) / 86_400_000),
-    lastUsedDate: t.lastUsedDate,
-    enabled: t.enabled,
-    expired: t.isExpired,
-    managedBy: parseManagedName(name)?.stackTag ?? null,
-  };
+  const info = describeListedToken(t, nowMs);
+  return { ...info, managedBy: parseManagedName(info.name)?.stackTag ?? null };
 }
 
 /** Asks a yes/no question; resolves true only for an explicit yes. */
