@@ -13,22 +13,15 @@ import {
   useHookSuite,
 } from './hook-harness';
 
-const { emulator, tmp, signIn } = useHookSuite();
+const { emulator, tmp, signIn, ensureCi } = useHookSuite();
 
 describe('hook create (ensure)', () => {
   it('creates one token with the managed name on a clean account, delivers it 0600, and makes only a list and a create', async () => {
     const email = 'ensure-clean@example.com';
     const oauth = await signIn(email);
-    const name = managed('ci');
-    const file = join(tmp(), 'secrets', 'ci.pat');
     await clearRequests(emulator());
 
-    const run = await runHook(
-      emulator(),
-      'create',
-      { credential: oauth, managedName: name, declaredName: 'ci', generation: 5, sinks: [{ kind: 'file', path: file }] },
-      tmp(),
-    );
+    const { run, file, name } = await ensureCi(oauth, join(tmp(), 'secrets', 'ci.pat'));
 
     expect(run.code).toBe(0);
     expect(await tokenCalls(emulator(), email)).toEqual(['GET /api/v1/tokens/list 200', 'POST /api/v1/tokens/create 201']);
@@ -60,17 +53,10 @@ describe('hook create (ensure)', () => {
   it('revokes a token that already carries the managed name, creates a new one and delivers it, leaving exactly one live', async () => {
     const email = 'ensure-existing@example.com';
     const oauth = await signIn(email);
-    const name = managed('ci');
-    const old = await createToken(emulator(), oauth, name);
-    const file = join(tmp(), 'ci.pat');
+    const old = await createToken(emulator(), oauth, managed('ci'));
     await clearRequests(emulator());
 
-    const run = await runHook(
-      emulator(),
-      'create',
-      { credential: oauth, managedName: name, declaredName: 'ci', generation: 5, sinks: [{ kind: 'file', path: file }] },
-      tmp(),
-    );
+    const { run, file, name } = await ensureCi(oauth);
 
     expect(run.code).toBe(0);
     expect(await tokenCalls(emulator(), email)).toEqual([

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { createToken } from '../emulator/support';
 import {
   authenticates,
@@ -12,20 +11,7 @@ import {
   useHookSuite,
 } from './hook-harness';
 
-const { emulator, tmp, signIn } = useHookSuite();
-
-/** Runs an ensure for `ci [cdktf:prod~abcdef/g5]` into a file sink and returns the run, the file and the name. */
-async function ensure(oauth: string) {
-  const name = managed('ci');
-  const file = join(tmp(), 'ci.pat');
-  const run = await runHook(
-    emulator(),
-    'create',
-    { credential: oauth, managedName: name, declaredName: 'ci', generation: 5, sinks: [{ kind: 'file', path: file }] },
-    tmp(),
-  );
-  return { run, file, name };
-}
+const { emulator, tmp, signIn, ensureCi } = useHookSuite();
 
 describe('injected faults on the token routes', () => {
   it('retries a list that answers 503 and then succeeds', async () => {
@@ -34,7 +20,7 @@ describe('injected faults on the token routes', () => {
     await clearRequests(emulator());
     await injectFault(emulator(), { method: 'GET', path: '/api/v1/tokens/list', status: 503 });
 
-    const { run, file, name } = await ensure(oauth);
+    const { run, file, name } = await ensureCi(oauth);
 
     expect(run.code).toBe(0);
     expect(await tokenCalls(emulator(), email)).toEqual([
@@ -52,7 +38,7 @@ describe('injected faults on the token routes', () => {
     await clearRequests(emulator());
     await injectFault(emulator(), { path: '/api/v1/tokens/*', latencyMs: 400, times: 3 });
 
-    const { run, file, name } = await ensure(oauth);
+    const { run, file, name } = await ensureCi(oauth);
 
     expect(run.code).toBe(0);
     expect(run.durationMs).toBeGreaterThanOrEqual(1200);
@@ -116,7 +102,7 @@ describe('injected faults on the token routes', () => {
     await clearRequests(emulator());
     await injectFault(emulator(), { method: 'POST', path: '/api/v1/tokens/create', ...fault });
 
-    const { run, file, name } = await ensure(oauth);
+    const { run, file, name } = await ensureCi(oauth);
 
     expect(run.code).toBe(0);
     // The token the failed create made server side is found by listing, revoked, and created once more.
@@ -137,7 +123,7 @@ describe('injected faults on the token routes', () => {
     await clearRequests(emulator());
     await injectFault(emulator(), { method: 'POST', path: '/api/v1/tokens/create', status: 500 });
 
-    const { run, file, name } = await ensure(oauth);
+    const { run, file, name } = await ensureCi(oauth);
 
     expect(run.code).toBe(0);
     expect(await tokenCalls(emulator(), email)).toEqual([

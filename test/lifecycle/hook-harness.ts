@@ -232,5 +232,16 @@ export function useHookSuite() {
   const tmp = useTempDir();
   beforeAll(requireBundle);
   const signIn = async (email: string): Promise<string> => (await emulator().signIn(email)).access_token!;
-  return { emulator, tmp, signIn };
+  /** Runs `hook create` for `ci [cdktf:prod~abcdef/g5]` into one file sink; returns the run, the file and the name. */
+  const ensureCi = async (oauth: string, file = join(tmp(), 'ci.pat')) => {
+    const name = managed('ci');
+    const run = await runHook(
+      emulator(),
+      'create',
+      { credential: oauth, managedName: name, declaredName: 'ci', generation: 5, sinks: [{ kind: 'file', path: file }] },
+      tmp(),
+    );
+    return { run, file, name };
+  };
+  return { emulator, tmp, signIn, ensureCi };
 }
