@@ -1,13 +1,27 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { advance, createToken } from '../emulator/support';
-import { clearRequests, liveNamed, liveTokens, managed, runHook, tokenCalls, useHookSuite } from './hook-harness';
+import { clearRequests, liveNamed, liveTokens, managed, runHook, tokenCalls, useHookSuite, type ProgramRun } from './hook-harness';
 
 const { emulator, tmp, signIn } = useHookSuite();
 
 /** The single error line of a failed run. */
 function errorLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.startsWith('agility-pat: error ['));
+}
+
+/** Runs `hook create` for `ci [cdktf:prod~abcdef/g5]`, with no sink, as `credential`. */
+function createCi(credential: string) {
+  return runHook(emulator(), 'create', { credential, managedName: managed('ci'), declaredName: 'ci', generation: 5, sinks: [] }, tmp());
+}
+
+/** Checks that the run exited with `exitCode` and printed exactly one error line, of `code`; returns that line. */
+function onlyErrorLine(run: ProgramRun, exitCode: number, code: string): string {
+  expect(run.code).toBe(exitCode);
+  const lines = errorLines(run.stderr);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^agility-pat: error \\[${code}\\] `));
+  return lines[0];
 }
 
 describe('a failed delivery', () => {
@@ -69,18 +83,8 @@ describe('a Personal Access Token given as the credential', () => {
     const oauth = await signIn('pat-credential@example.com');
     const pat = await createToken(emulator(), oauth, 'used-as-credential');
 
-    const run = await runHook(
-      emulator(),
-      'create',
-      { credential: pat.token, managedName: managed('ci'), declaredName: 'ci', generation: 5, sinks: [] },
-      tmp(),
-    );
-
-    expect(run.code).toBe(5);
-    const lines = errorLines(run.stderr);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^agility-pat: error \[PAT_NOT_ALLOWED\] /);
-    expect(lines[0]).toMatch(/Personal Access Token/);
+    const line = onlyErrorLine(await createCi(pat.token), 5, 'PAT_NOT_ALLOWED');
+    expect(line).toMatch(/Personal Access Token/);
     expect((await liveTokens(emulator(), oauth)).map((t) => t.name)).toEqual(['used-as-credential']);
   });
 });
@@ -97,18 +101,8 @@ describe("Agility's limits", () => {
     const fresh = await signIn(email);
     expect(await liveTokens(emulator(), fresh)).toHaveLength(10);
 
-    const run = await runHook(
-      emulator(),
-      'create',
-      { credential: fresh, managedName: managed('ci'), declaredName: 'ci', generation: 5, sinks: [] },
-      tmp(),
-    );
-
-    expect(run.code).toBe(8);
-    const lines = errorLines(run.stderr);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^agility-pat: error \[RATE_LIMITED\] /);
-    expect(lines[0]).toMatch(/at most 10 active tokens/);
+    const line = onlyErrorLine(await createCi(fresh), 8, 'RATE_LIMITED');
+    expect(line).toMatch(/at most 10 active tokens/);
     expect(await liveNamed(emulator(), fresh, managed('ci'))).toEqual([]);
   });
 
@@ -118,20 +112,10 @@ describe("Agility's limits", () => {
     for (let i = 0; i < 5; i++) await createToken(emulator(), oauth, `burst-${i}`);
     await clearRequests(emulator());
 
-    const run = await runHook(
-      emulator(),
-      'create',
-      { credential: oauth, managedName: managed('ci'), declaredName: 'ci', generation: 5, sinks: [] },
-      tmp(),
-    );
-
-    expect(run.code).toBe(8);
-    const lines = errorLines(run.stderr);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^agility-pat: error \[RATE_LIMITED\] /);
-    expect(lines[0]).toMatch(/at most 5 token creations per hour/);
-    expect(lines[0]).toMatch(/retry in (\d+) seconds/);
-    const seconds = Number(/retry in (\d+) seconds/.exec(lines[0])![1]);
+    const line = onlyErrorLine(await createCi(oauth), 8, 'RATE_LIMITED');
+    expect(line).toMatch(/at most 5 token creations per hour/);
+    expect(line).toMatch(/retry in (\d+) seconds/);
+    const seconds = Number(/retry in (\d+) seconds/.exec(line)![1]);
     expect(seconds).toBeGreaterThan(3500);
     expect(seconds).toBeLessThanOrEqual(3600);
     // A refused create is not retried.
