@@ -14,7 +14,7 @@ import { parseManifest, type StackManifest } from '../lib/core/manifest';
 import { describeSink } from '../lib/core/sink-spec';
 import { isAgilityPatError } from '../lib/core/errors';
 import { startEmulator, type RunningEmulator } from '../lib/emulator';
-import { MANIFEST_FILE } from '../lib/construct/agility-token-reconciler';
+import { MANIFEST_FILE } from '../lib/core/hook-contract';
 
 const ROOT = resolve(__dirname, '..', '..');
 /** The CDKTF project to deploy: this repository (main.ts), or another folder with a cdktf.json (tests use that). */

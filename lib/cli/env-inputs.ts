@@ -1,26 +1,7 @@
 import { ConfigError, InvalidInputError } from '../core/errors';
 import { ENV_VAR_NAME } from '../core/validation';
 
-/**
- * Names of the environment variables through which the construct (or a plain HCL configuration) passes inputs to
- * `agility-pat hook ...`. Values, never secrets: the credential itself is read from the variable whose NAME is in
- * AGILITY_PAT_CREDENTIAL_ENV. A README contract.
- */
-export const HOOK_ENV = {
-  apiUrl: 'AGILITY_PAT_API_URL',
-  credentialEnv: 'AGILITY_PAT_CREDENTIAL_ENV',
-  managedName: 'AGILITY_PAT_MANAGED_NAME',
-  declaredName: 'AGILITY_PAT_DECLARED_NAME',
-  generation: 'AGILITY_PAT_GENERATION',
-  currentGeneration: 'AGILITY_PAT_CURRENT_GENERATION',
-  expiry: 'AGILITY_PAT_EXPIRY',
-  sinks: 'AGILITY_PAT_SINKS',
-  manifest: 'AGILITY_PAT_MANIFEST',
-  now: 'AGILITY_PAT_NOW',
-} as const;
-
-/** The credential variable used when none is named. */
-export const DEFAULT_CREDENTIAL_ENV = 'AGILITY_ACCESS_TOKEN';
+export { DEFAULT_CREDENTIAL_ENV, HOOK_ENV } from '../core/hook-contract';
 
 /** A required variable's value, or a ConfigError saying which is missing. */
 export function requireEnv(env: NodeJS.ProcessEnv, name: string, purpose: string): string {

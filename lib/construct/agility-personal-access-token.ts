@@ -4,6 +4,7 @@ import { Annotations, App, TerraformStack, type LocalExecProvisioner, type Terra
 import { Construct } from 'constructs';
 import { clockFromEnv } from '../core/clock';
 import type { Duration } from '../core/duration';
+import { HOOK_ENV } from '../core/hook-contract';
 import { canonicalJson } from '../core/manifest';
 import type { SinkSpec } from '../core/sink-spec';
 import { resolveTokenSpec, type ResolvedTokenSpec, type SlotPlan } from '../core/token-spec';
@@ -158,15 +159,15 @@ function createSlot(
         type: 'local-exec',
         command: hookCommand(ctx.hook, 'create'),
         environment: {
-          AGILITY_PAT_API_URL: self('api_url'),
-          AGILITY_PAT_CREDENTIAL_ENV: self('credential_env'),
-          AGILITY_PAT_MANAGED_NAME: self('managed_name'),
-          AGILITY_PAT_DECLARED_NAME: self('declared_name'),
-          AGILITY_PAT_GENERATION: self('generation'),
-          AGILITY_PAT_EXPIRY: self('expiry'),
+          [HOOK_ENV.apiUrl]: self('api_url'),
+          [HOOK_ENV.credentialEnv]: self('credential_env'),
+          [HOOK_ENV.managedName]: self('managed_name'),
+          [HOOK_ENV.declaredName]: self('declared_name'),
+          [HOOK_ENV.generation]: self('generation'),
+          [HOOK_ENV.expiry]: self('expiry'),
           // Not a trigger: a slot whose generation is still live must not be replaced when the current one moves on.
-          AGILITY_PAT_CURRENT_GENERATION: String(spec.currentGeneration),
-          AGILITY_PAT_SINKS: escapeTerraformLiteral(sinksJson),
+          [HOOK_ENV.currentGeneration]: String(spec.currentGeneration),
+          [HOOK_ENV.sinks]: escapeTerraformLiteral(sinksJson),
         },
       },
       {
@@ -174,9 +175,9 @@ function createSlot(
         when: 'destroy',
         command: hookCommand(ctx.hook, 'destroy'),
         environment: {
-          AGILITY_PAT_API_URL: self('api_url'),
-          AGILITY_PAT_CREDENTIAL_ENV: self('credential_env'),
-          AGILITY_PAT_MANAGED_NAME: self('managed_name'),
+          [HOOK_ENV.apiUrl]: self('api_url'),
+          [HOOK_ENV.credentialEnv]: self('credential_env'),
+          [HOOK_ENV.managedName]: self('managed_name'),
         },
       },
     ],

@@ -6,6 +6,7 @@ import { Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } 
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct, type IConstruct } from 'constructs';
 import { Duration } from '../core/duration';
+import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, MANIFEST_FILE } from '../core/hook-contract';
 import { InvalidInputError } from '../core/errors';
 import { ENV_VAR_NAME } from '../core/validation';
 import { stackTag } from '../core/managed-name';
@@ -18,11 +19,7 @@ import { findProjectDir, projectIdNamespace } from './project-namespace';
 import { createHookResource, type SlotResourceType } from './slot-resource';
 import { escapeTerraformLiterals } from './terraform-string';
 
-/** The file, in the stack's Terraform folder, that tells the reconciler what the stack declares. */
-export const MANIFEST_FILE = 'agility-pat-manifest.json';
-
 const RECONCILER_ID = 'AgilityTokenReconciler';
-const DEFAULT_CREDENTIAL_ENV = 'AGILITY_ACCESS_TOKEN';
 
 /** Settings shared by every token of one stack. */
 export interface AgilityTokenStackSettings {
@@ -126,9 +123,9 @@ export class AgilityTokenReconciler extends Construct {
           type: 'local-exec',
           command: hookCommand(hook, 'reconcile'),
           environment: escapeTerraformLiterals({
-            AGILITY_PAT_API_URL: this.apiUrl,
-            AGILITY_PAT_CREDENTIAL_ENV: this.credentialEnv,
-            AGILITY_PAT_MANIFEST: MANIFEST_FILE,
+            [HOOK_ENV.apiUrl]: this.apiUrl,
+            [HOOK_ENV.credentialEnv]: this.credentialEnv,
+            [HOOK_ENV.manifest]: MANIFEST_FILE,
           }),
         },
       ],

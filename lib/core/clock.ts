@@ -1,3 +1,4 @@
+import { HOOK_ENV } from './hook-contract';
 import { parseInstant } from './validation';
 
 /**
@@ -21,7 +22,7 @@ export function fixedClock(at: string | number | Date): Clock {
  * that variable is set in `env`, else the wall clock. Pure: the caller passes the environment.
  */
 export function clockFromEnv(env: Readonly<Record<string, string | undefined>>): Clock {
-  const now = env.AGILITY_PAT_NOW;
+  const now = env[HOOK_ENV.now];
   if (now === undefined || now === '') return systemClock;
-  return fixedClock(parseInstant(now, 'AGILITY_PAT_NOW'));
+  return fixedClock(parseInstant(now, HOOK_ENV.now));
 }

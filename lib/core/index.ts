@@ -2,6 +2,7 @@
 export * from './clock';
 export * from './duration';
 export * from './errors';
+export * from './hook-contract';
 export * from './limits';
 export * from './managed-name';
 export * from './manifest';

@@ -1,6 +1,7 @@
 import type { PersonalAccessTokenCreationResponse, PersonalAccessTokenResponse } from '../api/models';
 import type { Clock } from '../core/clock';
 import type { SinkSpec } from '../core/sink-spec';
+import type { DeliveryContext } from '../sinks/delivery-context';
 
 /** The token routes the lifecycle needs; `AgilityClient` implements it, tests may pass a fake. */
 export interface TokenApi {
@@ -9,14 +10,8 @@ export interface TokenApi {
   revokeToken(tokenId: string): Promise<void>;
 }
 
-/** What a delivery needs to know about the token, besides its secret. */
-export interface DeliveryInfo {
-  declaredName: string;
-  managedName: string;
-  expiryDate: string;
-  generation: number;
-  tokenId: string;
-}
+/** What a delivery needs to know about the token, besides its secret (one type with the sinks' `DeliveryContext`). */
+export type DeliveryInfo = DeliveryContext;
 
 /** Delivers one secret to every sink, all-or-nothing (`lib/sinks` `deliverSecret`). */
 export type Deliver = (secret: string, sinks: readonly SinkSpec[], info: DeliveryInfo) => Promise<void>;

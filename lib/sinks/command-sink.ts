@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { COMMAND_SINK_ENV } from '../core/hook-contract';
 import type { CommandSinkSpec } from '../core/sink-spec';
 import type { DeliveryContext } from './delivery-context';
 import { DeliveryFailure } from './delivery-failure';
@@ -25,11 +26,11 @@ export function commandEnvironment(base: NodeJS.ProcessEnv, ctx: DeliveryContext
   for (const [name, value] of Object.entries(base)) {
     if (value !== undefined && !(secret !== '' && value.includes(secret))) env[name] = value;
   }
-  env.AGILITY_PAT_NAME = ctx.declaredName;
-  env.AGILITY_PAT_MANAGED_NAME = ctx.managedName;
-  env.AGILITY_PAT_EXPIRY = ctx.expiryDate;
-  env.AGILITY_PAT_GENERATION = String(ctx.generation);
-  env.AGILITY_PAT_TOKEN_ID = ctx.tokenId;
+  env[COMMAND_SINK_ENV.declaredName] = ctx.declaredName;
+  env[COMMAND_SINK_ENV.managedName] = ctx.managedName;
+  env[COMMAND_SINK_ENV.expiry] = ctx.expiryDate;
+  env[COMMAND_SINK_ENV.generation] = String(ctx.generation);
+  env[COMMAND_SINK_ENV.tokenId] = ctx.tokenId;
   return env;
 }
 

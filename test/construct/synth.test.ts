@@ -13,7 +13,7 @@ import {
 } from '../../lib';
 import { manifestHash, parseManifest } from '../../lib/core/manifest';
 import { parseManagedName, stackTag } from '../../lib/core/managed-name';
-import { MANIFEST_FILE } from '../../lib/construct/agility-token-reconciler';
+import { MANIFEST_FILE } from '../../lib/core/hook-contract';
 
 const NOW = '2026-11-28T12:00:00Z';
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, InvalidInputError } from '../../core/errors';
 import { parseManifest } from '../../core/manifest';
+import { slotRole } from '../../core/rotation';
 import { validateSinkSpec, type SinkSpec } from '../../core/sink-spec';
 import { ensureToken, reconcileStack, retainToken, revokeToken } from '../../lifecycle';
 import type { CliContext, Command } from '../context';
@@ -41,12 +42,15 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
       const generation = intEnv(env, HOOK_ENV.generation, "the slot's generation");
       const current = env[HOOK_ENV.currentGeneration] ? intEnv(env, HOOK_ENV.currentGeneration, 'the current generation') : generation;
       const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
-      if (generation === current - 1) {
+      const role = slotRole(generation, current);
+      if (role === 'retain') {
         await retainToken(deps, managedName);
         return 0;
       }
-      if (generation !== current) {
-        ctx.out(`agility-pat: "${managedName}" is generation ${generation}, older than the previous one (${current - 1}): nothing to do`);
+      if (role === 'none') {
+        ctx.out(
+          `agility-pat: "${managedName}" is generation ${generation}, not the current (${current}) or the previous one: nothing to do`,
+        );
         return 0;
       }
       await ensureToken(deps, {
