@@ -1,3 +1,4 @@
+import type { StopRequests } from './stop-requests';
 import type { Clock } from '../core/clock';
 
 /** Everything a command touches outside itself, so commands are testable in-process. */
@@ -11,6 +12,8 @@ export interface CliContext {
   err(line: string): void;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM); only long-running commands wait on it. */
   stopSignal: Promise<void>;
+  /** The same stop requests, for commands that stop at safe points (the hooks). */
+  stops: StopRequests;
   /** True when standard output is a terminal. */
   stdoutIsTty: boolean;
 }

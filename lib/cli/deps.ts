@@ -1,16 +1,20 @@
 import { AgilityClient, resolveBaseUrl } from '../api';
 import type { LifecycleDeps } from '../lifecycle';
+import { lockFileFor, withFileLock } from '../locks/file-lock';
 import { deliverSecret } from '../sinks';
 import type { CliContext } from './context';
 import { readCredential } from './env-inputs';
 
-/** Builds the lifecycle's collaborators from the command's context: the real client, the real sinks. */
+/**
+ * How long a hook waits for another hook working on the same managed name: long enough for a whole create, delivery
+ * and rename of a second deploy of the stack (each request is bounded by its own timeout).
+ */
+export const NAME_LOCK_WAIT_MS = 300_000;
+
+/** Builds the lifecycle's collaborators from the command's context: the real client, the real sinks, real locks. */
 export function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: string): LifecycleDeps {
-  const api = new AgilityClient({
-    baseUrl: resolveBaseUrl({ baseUrl: apiUrl }),
-    accessToken: readCredential(ctx.env, credentialEnv),
-    clock: ctx.clock,
-  });
+  const baseUrl = resolveBaseUrl({ baseUrl: apiUrl });
+  const api = new AgilityClient({ baseUrl, accessToken: readCredential(ctx.env, credentialEnv), clock: ctx.clock });
   // Command sinks inherit the hook's environment, but not the OAuth credential: they are given one secret, not the
   // power to create and revoke the user's tokens.
   const { [credentialEnv]: _credential, ...sinkEnv } = ctx.env;
@@ -19,5 +23,13 @@ export function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: st
     clock: ctx.clock,
     deliver: (secret, sinks, info) => deliverSecret(secret, sinks, info, { cwd: ctx.cwd, env: sinkEnv }),
     log: (line) => ctx.out(`agility-pat: ${line}`),
+    // One lock per API and managed name, shared by every deploy of every project on this machine.
+    lock: (managedName, fn) =>
+      withFileLock(lockFileFor('name', `${baseUrl}\n${managedName}`), fn, {
+        waitMs: NAME_LOCK_WAIT_MS,
+        what: `the token "${managedName}"`,
+      }),
+    critical: (fn) => ctx.stops.critical(fn),
+    checkpoint: () => ctx.stops.checkpoint(),
   };
 }

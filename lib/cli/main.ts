@@ -8,6 +8,7 @@ import { isAgilityPatError } from '../core/errors';
 import { version } from '../../package.json';
 import type { CliContext, Command } from './context';
 import { clockFromEnv } from './env-inputs';
+import { StopRequests } from './stop-requests';
 
 export const MAIN_HELP = `Usage: agility-pat <command> [options]
 
@@ -85,17 +86,17 @@ export function reportError(e: unknown, ctx: CliContext): number {
 
 /** The real process around `main`. */
 export function processContext(): CliContext {
-  const stopSignal = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  const stops = new StopRequests();
+  process.once('SIGINT', () => stops.request('SIGINT'));
+  process.once('SIGTERM', () => stops.request('SIGTERM'));
   return {
+    stops,
     env: process.env,
     cwd: process.cwd(),
     clock: clockFromEnv(process.env),
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
-    stopSignal,
+    stopSignal: stops.requested(),
     stdoutIsTty: Boolean(process.stdout.isTTY),
   };
 }

@@ -32,6 +32,10 @@ export const ERROR_CODES = {
   BAD_RESPONSE: 12,
   /** A secret could not be delivered to a sink. */
   SINK_FAILED: 13,
+  /** Another process held a lock (of a managed name or a sink file) for longer than the bounded wait. */
+  LOCK_TIMEOUT: 14,
+  /** A SIGINT or SIGTERM stopped the program at a safe point: nothing is half done, and a rerun carries on. */
+  INTERRUPTED: 130,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -164,5 +168,19 @@ export class SinkError extends AgilityPatError {
   constructor(message: string, details: { sink: string } & Record<string, unknown>, options?: { cause?: unknown }) {
     super('SINK_FAILED', message, details, options);
     this.name = 'SinkError';
+  }
+}
+
+export class LockTimeoutError extends AgilityPatError {
+  constructor(message: string, details: { lock: string } & Record<string, unknown>) {
+    super('LOCK_TIMEOUT', message, details);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+export class InterruptedError extends AgilityPatError {
+  constructor(message: string, details: { signal: string } & Record<string, unknown>) {
+    super('INTERRUPTED', message, details);
+    this.name = 'InterruptedError';
   }
 }

@@ -10,4 +10,5 @@ export * from './redact';
 export * from './rotation';
 export * from './sink-spec';
 export * from './token-spec';
+export * from './token-state';
 export * from './validation';

@@ -4,7 +4,12 @@ import { TOKEN_NAME_MAX_LENGTH } from './limits';
 
 /**
  * Managed token names: `<declared name> [cdktf:<stack tag>/g<generation>]`, e.g.
- * `ci-deploy [cdktf:prod~3fa9c1/g2931]` (a README contract, DESIGN.md section 3).
+ * `ci-deploy [cdktf:prod~3fa9c1/g2931]` (a README contract; docs/design.md, "Managed names").
+ *
+ * A token is created under its *pending* name, `<declared name> [cdktf:<stack tag>/g<generation>/pending]`, and
+ * renamed to its managed name only once every sink took its secret (docs/design.md, "Delivery record"). So a live
+ * token under a managed name was delivered, and one still under a pending name was not: the record lives on the
+ * server, where every machine that deploys the stack sees it.
  *
  * The Agility token list is the source of truth: every hook finds its token by this name alone, and the
  * reconcile hook revokes tokens carrying its stack's marker that the code no longer declares. So the format
@@ -20,9 +25,11 @@ export const STACK_NAME_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
 export const STACK_TAG_PATTERN = /^[A-Za-z0-9_-]{1,40}~[0-9a-f]{6}$/;
 /** Digits the name budget keeps for the generation: 9 999 999 daily rotations is 27 000 years. */
 export const GENERATION_DIGITS_RESERVED = 7;
+/** What a pending name adds inside the marker, after the generation. */
+export const PENDING_SUFFIX = '/pending';
 
-/** The marker at the very end of a managed name: stack tag and a generation without leading zeros. */
-const MARKER_AT_END = /^([\s\S]*) \[cdktf:([A-Za-z0-9_-]{1,40}~[0-9a-f]{6})\/g(0|[1-9][0-9]*)\]$/;
+/** The marker at the very end of a managed or pending name: stack tag, a generation without leading zeros, `/pending`. */
+const MARKER_AT_END = /^([\s\S]*) \[cdktf:([A-Za-z0-9_-]{1,40}~[0-9a-f]{6})\/g(0|[1-9][0-9]*)(\/pending)?\]$/;
 /**
  * Anything that looks like a marker, well-formed or not: a declared name ending like this could be taken for a
  * managed name of another stack or generation (or of an older format), so declared names may not end with it.
@@ -39,6 +46,8 @@ export interface ManagedNameParts {
   readonly stackTag: string;
   /** The rotation generation; 0 for tokens that do not rotate. */
   readonly generation: number;
+  /** True for the pending name a token has between its creation and its delivery. @default false */
+  readonly pending?: boolean;
 }
 
 /**
@@ -69,12 +78,12 @@ export function stackTag(stackName: string, namespace: string): string {
 }
 
 /**
- * How many UTF-16 code units a declared name may have so that the managed name, with any generation of up to
- * {@link GENERATION_DIGITS_RESERVED} digits, fits Agility's 100 characters:
- * 100 − length of `` ` [cdktf:${stackTag}/g` `` − 7 − 1 (the closing `]`).
+ * How many UTF-16 code units a declared name may have so that the pending name (the longer of the two), with any
+ * generation of up to {@link GENERATION_DIGITS_RESERVED} digits, fits Agility's 100 characters:
+ * 100 − length of `` ` [cdktf:${stackTag}/g` `` − 7 − length of `/pending` − 1 (the closing `]`).
  */
 export function maxDeclaredNameLength(tag: string): number {
-  return TOKEN_NAME_MAX_LENGTH - ` [cdktf:${tag}/g`.length - GENERATION_DIGITS_RESERVED - 1;
+  return TOKEN_NAME_MAX_LENGTH - ` [cdktf:${tag}/g`.length - GENERATION_DIGITS_RESERVED - PENDING_SUFFIX.length - 1;
 }
 
 /**
@@ -115,7 +124,7 @@ export function validateDeclaredName(declaredName: string, tag: string, what: st
   if (declaredName.length > budget) {
     throw new InvalidInputError(
       `${what}: the token name ${JSON.stringify(declaredName)} is ${declaredName.length} characters, but with its marker ` +
-        `" [cdktf:${tag}/g…]" (up to ${GENERATION_DIGITS_RESERVED} generation digits) the managed name must fit Agility's ` +
+        `" [cdktf:${tag}/g…${PENDING_SUFFIX}]" (up to ${GENERATION_DIGITS_RESERVED} generation digits, and the pending mark a token carries until it is delivered) the name must fit Agility's ` +
         `${TOKEN_NAME_MAX_LENGTH} characters, which leaves at most ${budget} for the name (counted in UTF-16 code units, as .NET does). Shorten the name.`,
       { what, value: declaredName, length: declaredName.length, max: budget },
     );
@@ -124,7 +133,8 @@ export function validateDeclaredName(declaredName: string, tag: string, what: st
 }
 
 /**
- * The managed name `<declared name> [cdktf:<stack tag>/g<generation>]`.
+ * The managed name `<declared name> [cdktf:<stack tag>/g<generation>]`, or with `pending` the pending name
+ * `<declared name> [cdktf:<stack tag>/g<generation>/pending]`.
  * @throws InvalidInputError when a part is malformed or the result is longer than Agility's 100 characters.
  */
 export function formatManagedName(parts: ManagedNameParts): string {
@@ -136,7 +146,7 @@ export function formatManagedName(parts: ManagedNameParts): string {
       value: String(generation),
     });
   }
-  const name = `${declaredName} [cdktf:${tag}/g${generation}]`;
+  const name = `${declaredName} [cdktf:${tag}/g${generation}${parts.pending ? PENDING_SUFFIX : ''}]`;
   if (name.length > TOKEN_NAME_MAX_LENGTH) {
     throw new InvalidInputError(
       `managed name ${JSON.stringify(name)} is ${name.length} characters, more than Agility's ${TOKEN_NAME_MAX_LENGTH}.`,
@@ -155,13 +165,30 @@ export function parseManagedName(name: string): ManagedNameParts | undefined {
   if (typeof name !== 'string') return undefined;
   const m = MARKER_AT_END.exec(name);
   if (!m) return undefined;
-  const [, declaredName, tag, digits] = m;
+  const [, declaredName, tag, digits, pending] = m;
   const generation = Number(digits);
   if (!Number.isSafeInteger(generation)) return undefined;
   if (declaredName === '' || declaredName !== declaredName.trim() || CONTROL.test(declaredName) || MARKER_LIKE_AT_END.test(declaredName)) {
     return undefined;
   }
-  return { declaredName, stackTag: tag, generation };
+  return { declaredName, stackTag: tag, generation, pending: pending !== undefined };
+}
+
+/** The managed name a pending name becomes once delivered; any other name is returned as it is. */
+export function deliveredNameOf(name: string): string {
+  return parseManagedName(name)?.pending ? `${name.slice(0, -(PENDING_SUFFIX.length + 1))}]` : name;
+}
+
+/**
+ * The pending name of a managed name: what the token is called from its creation until every sink took its secret.
+ * @throws InvalidInputError when `managedName` is not a managed name (or is already a pending one).
+ */
+export function pendingNameOf(managedName: string): string {
+  const parts = parseManagedName(managedName);
+  if (!parts || parts.pending) {
+    throw new InvalidInputError(`not a managed token name: ${JSON.stringify(managedName)}.`, { what: 'managed name' });
+  }
+  return `${managedName.slice(0, -1)}${PENDING_SUFFIX}]`;
 }
 
 /** True when `name` is a managed name whose marker carries exactly this stack tag. */

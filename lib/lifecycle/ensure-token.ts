@@ -1,19 +1,31 @@
-import type { PersonalAccessTokenCreationResponse } from '../api/models';
+import type { PersonalAccessTokenCreationResponse, PersonalAccessTokenResponse } from '../api/models';
 import { BadResponseError, hasErrorCode, isAgilityPatError } from '../core/errors';
-import { findByManagedName, revokeAll } from './find-tokens';
+import { pendingNameOf } from '../core/managed-name';
+import { listManagedName, revokeAll } from './find-tokens';
 import type { LifecycleDeps, TokenTarget } from './types';
 
 /** What `ensureToken` did. */
-export type EnsureOutcome = { action: 'created'; tokenId: string; expiryDate: string } | { action: 'skipped-expired'; expiryDate: string };
+export type EnsureOutcome =
+  | { action: 'created'; tokenId: string; expiryDate: string }
+  | { action: 'kept'; tokenId: string; expiryDate: string }
+  | { action: 'skipped-expired'; expiryDate: string };
+
+/** How often a rename that failed ambiguously is checked and tried again before the hook gives up. */
+const RENAME_ATTEMPTS = 3;
 
 /**
- * The create hook of a slot whose generation is current (DESIGN.md section 3, "Ensure"): list; revoke any token
- * already carrying the managed name (its secret is unknown to us); create; deliver to every sink; if delivery
- * fails, revoke the new token and fail. Idempotent: a re-run after any failure (taint, SIGKILL) converges on
- * exactly one live token, delivered.
+ * The create hook of a slot whose generation is current (docs/design.md, "Hooks" and "Delivery record"), holding the
+ * managed name's lock:
  *
- * Creation is never retried blindly: after an ambiguous failure (timeout, dropped connection, 5xx, unreadable
- * answer) the token may exist server-side, so list first, revoke what we cannot deliver, and create once more.
+ * 1. List. Revoke what cannot be trusted: tokens under the pending name (created, never delivered) and disabled ones.
+ * 2. Exactly one live token under the managed name: it was delivered (only a delivered token is renamed to it), so it
+ *    is kept. This is what makes a fresh or lost Terraform state adopt tokens instead of rotating them. Several:
+ *    which one the sinks hold cannot be known, so all are revoked and a fresh one replaces them.
+ * 3. Otherwise create under the pending name, deliver to every sink, then rename to the managed name. If delivery
+ *    fails, the new token is revoked. Creation is never retried blindly: after an ambiguous failure (timeout,
+ *    dropped connection, 5xx, unreadable answer) list first and revoke what the failed attempt may have created.
+ *
+ * Idempotent: a rerun after any failure, taint or SIGKILL converges on exactly one live, delivered token.
  */
 export async function ensureToken(deps: LifecycleDeps, target: TokenTarget): Promise<EnsureOutcome> {
   if (target.expiryDate !== null && Date.parse(target.expiryDate) <= deps.clock()) {
@@ -22,16 +34,31 @@ export async function ensureToken(deps: LifecycleDeps, target: TokenTarget): Pro
     );
     return { action: 'skipped-expired', expiryDate: target.expiryDate };
   }
+  const pendingName = pendingNameOf(target.managedName);
+  return deps.lock(target.managedName, async () => {
+    deps.checkpoint();
+    const state = await listManagedName(deps, target.managedName);
+    await revokeAll(deps, state.pending, 'created under its pending name and never delivered');
+    await revokeAll(deps, state.disabled, 'disabled outside Terraform: its secret no longer works');
+    if (state.delivered.length === 1) {
+      const kept = state.delivered[0]!;
+      deps.log(`"${target.managedName}" (${kept.tokenID}) is live and was delivered: kept, nothing created`);
+      return { action: 'kept', tokenId: kept.tokenID, expiryDate: kept.expiryDate };
+    }
+    await revokeAll(deps, state.delivered, 'several tokens bear this name and the sinks can hold only one: a fresh one replaces them');
+    deps.checkpoint();
+    return deps.critical(() => createAndDeliver(deps, target, pendingName));
+  });
+}
 
-  const existing = await findByManagedName(deps, target.managedName);
-  await revokeAll(deps, existing, 'its secret was never delivered by this run, a fresh one replaces it');
-
-  const created = await createOnce(deps, target).catch(async (e: unknown) => {
+/** Steps 3 of {@link ensureToken}: create (pending), deliver, record the delivery by renaming. */
+async function createAndDeliver(deps: LifecycleDeps, target: TokenTarget, pendingName: string): Promise<EnsureOutcome> {
+  const created = await createOnce(deps, target, pendingName).catch(async (e: unknown) => {
     if (!isAmbiguous(e)) throw e;
-    deps.log(`creating "${target.managedName}" failed ambiguously (${describe(e)}); checking the token list before trying once more`);
-    const maybeCreated = await findByManagedName(deps, target.managedName);
-    await revokeAll(deps, maybeCreated, 'created by the failed attempt, its secret never arrived');
-    return createOnce(deps, target);
+    deps.log(`creating "${pendingName}" failed ambiguously (${describe(e)}); checking the token list before trying once more`);
+    const state = await listManagedName(deps, target.managedName);
+    await revokeAll(deps, state.pending, 'created by the failed attempt, its secret never arrived');
+    return createOnce(deps, target, pendingName);
   });
 
   try {
@@ -47,6 +74,7 @@ export async function ensureToken(deps: LifecycleDeps, target: TokenTarget): Pro
     await revokeAll(deps, [created.token], 'its delivery failed');
     throw e;
   }
+  await recordDelivery(deps, created.token, target.managedName);
   const where = target.sinks.length === 0 ? 'no sink' : `${target.sinks.length} sink(s)`;
   deps.log(`created "${target.managedName}" (${created.token.tokenID}), expires ${created.token.expiryDate}, delivered to ${where}`);
   return { action: 'created', tokenId: created.token.tokenID, expiryDate: created.token.expiryDate };
@@ -55,12 +83,13 @@ export async function ensureToken(deps: LifecycleDeps, target: TokenTarget): Pro
 async function createOnce(
   deps: LifecycleDeps,
   target: TokenTarget,
+  pendingName: string,
 ): Promise<{ token: PersonalAccessTokenCreationResponse; secret: string }> {
-  const token = await deps.api.createToken({ name: target.managedName, expiryDate: target.expiryDate });
+  const token = await deps.api.createToken({ name: pendingName, expiryDate: target.expiryDate });
   if (typeof token.token !== 'string' || token.token.length === 0) {
     // Agility returns the secret once, at creation; a create without it leaves a token nobody can use.
     await revokeAll(deps, [token], 'the API returned no secret for it');
-    throw new BadResponseError(`Agility created "${target.managedName}" but returned no secret; it was revoked. Deploy again.`, {
+    throw new BadResponseError(`Agility created "${pendingName}" but returned no secret; it was revoked. Deploy again.`, {
       method: 'POST',
       path: '/api/v1/tokens/create',
     });
@@ -68,7 +97,32 @@ async function createOnce(
   return { token, secret: token.token };
 }
 
-/** True when a create may have happened server-side although we got no usable answer. */
+/**
+ * Renames the delivered token from its pending name to its managed name: the record that its secret reached every
+ * sink. A rename is idempotent, so an ambiguous failure is checked against the list and tried again (a few times).
+ * When it cannot be done, the hook fails: the token stays live under its pending name, its secret in the sinks, and
+ * the next deploy (or `status`) sees an undelivered token and replaces it.
+ */
+async function recordDelivery(deps: LifecycleDeps, token: PersonalAccessTokenResponse, managedName: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.api.updateToken(token.tokenID, { name: managedName });
+      return;
+    } catch (e) {
+      if (!isAmbiguous(e) || attempt >= RENAME_ATTEMPTS) {
+        deps.log(
+          `"${managedName}" (${token.tokenID}) was delivered, but recording it (renaming the token) failed (${describe(e)}): the next deploy replaces it`,
+        );
+        throw e;
+      }
+      const now = (await deps.api.listTokens()).tokens.find((t) => t.tokenID === token.tokenID);
+      if (now?.name === managedName) return;
+      deps.log(`recording the delivery of "${managedName}" failed ambiguously (${describe(e)}); trying again`);
+    }
+  }
+}
+
+/** True when a create (or rename) may have happened server-side although we got no usable answer. */
 export function isAmbiguous(e: unknown): boolean {
   if (!isAgilityPatError(e)) return false;
   if (e.code === 'NETWORK' || e.code === 'TIMEOUT' || e.code === 'BAD_RESPONSE') return true;

@@ -1,11 +1,12 @@
 import type { PersonalAccessTokenResponse } from '../api/models';
 import { hasErrorCode } from '../core/errors';
+import { managedNameState, type ManagedNameState } from '../core/token-state';
 import type { LifecycleDeps } from './types';
 
-/** Every listed token whose name is exactly `managedName` (the API's list is the source of truth). */
-export async function findByManagedName(deps: LifecycleDeps, managedName: string): Promise<PersonalAccessTokenResponse[]> {
+/** Lists the user's tokens and sorts those of one managed name (the API's list is the source of truth). */
+export async function listManagedName(deps: LifecycleDeps, managedName: string): Promise<ManagedNameState<PersonalAccessTokenResponse>> {
   const { tokens } = await deps.api.listTokens();
-  return tokens.filter((t) => t.name === managedName);
+  return managedNameState(tokens, managedName, deps.clock());
 }
 
 /**

@@ -3,4 +3,4 @@ export * from './ensure-token';
 export * from './retain-token';
 export * from './revoke-token';
 export * from './reconcile-stack';
-export { findByManagedName } from './find-tokens';
+export { listManagedName } from './find-tokens';

@@ -1,47 +1,78 @@
-import { parseManagedName } from '../core/managed-name';
-import { liveManagedNames, type StackManifest } from '../core/manifest';
+import type { ManifestLiveToken, ManifestToken, StackManifest } from '../core/manifest';
+import { classifyStackTokens, isHealthy, managedNameState, type ManagedNameState } from '../core/token-state';
+import type { PersonalAccessTokenResponse } from '../api/models';
 import { ensureToken } from './ensure-token';
 import { revokeAll } from './find-tokens';
+import { retainToken } from './retain-token';
 import type { LifecycleDeps } from './types';
 
 /** What `reconcileStack` did. */
 export interface ReconcileOutcome {
-  /** Managed names revoked because the stack no longer declares them. */
+  /** Names of the tokens revoked because the stack no longer declares them. */
   revokedOrphans: string[];
-  /** Managed names created and delivered again because they had gone missing outside Terraform. */
+  /** Managed names created and delivered again (they were missing, disabled, undelivered or duplicated). */
   recreated: string[];
+  /** Managed names whose leftovers (pending or disabled tokens of a kept generation) were revoked. */
+  cleaned: string[];
 }
 
 /**
- * The stack's reconciler (DESIGN.md section 3, "Reconcile"), run after every slot of the stack: revoke tokens that
- * carry this stack's marker but that the manifest no longer declares (a construct deleted from the code has no
- * destroy hook), and recreate declared current tokens that were revoked or deleted outside Terraform, delivering them
- * again. Tokens without this stack's marker are never touched.
+ * The stack's reconciler (docs/design.md, "Hooks"), run after every slot of the stack. From one listing:
+ * - revoke tokens that carry this stack's marker but that the manifest no longer keeps (a construct deleted from the
+ *   code has no destroy hook); a generation newer than the manifest's is never one of them;
+ * - for each current token that is not healthy (exactly one live, delivered token and nothing else): create and
+ *   deliver it again through {@link ensureToken}, which revokes pending, disabled and duplicate tokens first;
+ * - for each previous generation the stack keeps: revoke its pending or disabled tokens, never create one.
+ * Tokens without this stack's marker are never touched.
  */
 export async function reconcileStack(deps: LifecycleDeps, manifest: StackManifest): Promise<ReconcileOutcome> {
+  deps.checkpoint();
   const { tokens } = await deps.api.listTokens();
-  const live = liveManagedNames(manifest);
-  const orphans = tokens.filter((t) => t.name !== null && !live.has(t.name) && parseManagedName(t.name)?.stackTag === manifest.stackTag);
+  const nowMs = deps.clock();
+  const { orphans } = classifyStackTokens(manifest, tokens, nowMs);
   await revokeAll(deps, orphans, 'this stack no longer declares it');
 
-  const present = new Set(tokens.filter((t) => !t.isExpired && t.name !== null).map((t) => t.name as string));
   const recreated: string[] = [];
+  const cleaned: string[] = [];
   for (const token of manifest.tokens) {
-    const current = token.live.find((l) => l.role === 'ensure');
-    if (!current || present.has(current.managedName)) continue;
-    if (current.expiryDate !== null && Date.parse(current.expiryDate) <= deps.clock()) continue;
-    deps.log(`"${current.managedName}" is declared but not live (revoked or deleted outside Terraform): creating it again`);
-    const outcome = await ensureToken(deps, {
-      declaredName: token.declaredName,
-      managedName: current.managedName,
-      generation: current.generation,
-      expiryDate: current.expiryDate,
-      sinks: token.sinks,
-    });
-    if (outcome.action === 'created') recreated.push(current.managedName);
+    for (const live of token.live) {
+      deps.checkpoint();
+      const state = managedNameState(tokens, live.managedName, nowMs);
+      if (isHealthy(state)) continue;
+      if (live.role === 'retain') {
+        if (state.pending.length + state.disabled.length === 0) continue;
+        await retainToken(deps, live.managedName);
+        cleaned.push(live.managedName);
+        continue;
+      }
+      if (live.expiryDate !== null && Date.parse(live.expiryDate) <= nowMs) continue;
+      deps.log(`"${live.managedName}" is declared but ${whyUnhealthy(state)}: creating and delivering it again`);
+      const outcome = await ensureToken(deps, targetOf(token, live));
+      if (outcome.action === 'created') recreated.push(live.managedName);
+      else cleaned.push(live.managedName);
+    }
   }
   deps.log(
-    `reconciled stack ${manifest.stackTag}: ${orphans.length} orphan(s) revoked, ${recreated.length} token(s) recreated, ${manifest.tokens.length} declared`,
+    `reconciled stack ${manifest.stackTag}: ${orphans.length} orphan(s) revoked, ${recreated.length} token(s) recreated, ` +
+      `${cleaned.length} cleaned up, ${manifest.tokens.length} declared`,
   );
-  return { revokedOrphans: orphans.map((t) => t.name as string), recreated };
+  return { revokedOrphans: orphans.map((t) => t.name as string), recreated, cleaned };
+}
+
+function targetOf(token: ManifestToken, live: ManifestLiveToken) {
+  return {
+    declaredName: token.declaredName,
+    managedName: live.managedName,
+    generation: live.generation,
+    expiryDate: live.expiryDate,
+    sinks: token.sinks,
+  };
+}
+
+function whyUnhealthy(state: ManagedNameState<PersonalAccessTokenResponse>): string {
+  if (state.delivered.length > 1) return `has ${state.delivered.length} live tokens`;
+  if (state.delivered.length === 1) return 'has leftovers (undelivered or disabled tokens)';
+  if (state.pending.length > 0) return 'was never delivered (only a pending token is live)';
+  if (state.disabled.length > 0) return 'was disabled outside Terraform';
+  return 'not live (revoked or deleted outside Terraform)';
 }

@@ -1,16 +1,20 @@
-import { findByManagedName, revokeAll } from './find-tokens';
+import { listManagedName, revokeAll } from './find-tokens';
 import type { LifecycleDeps } from './types';
 
 /**
- * The destroy hook (DESIGN.md section 3, "Revoke"): find by managed name and delete. A token that is missing,
- * already revoked or expired is success: the goal, no live token under this name, holds.
+ * The destroy hook (docs/design.md, "Hooks"): under the name's lock, revoke every token under the managed name or its
+ * pending name. One that is missing, already revoked or expired is success: the goal, no live token under this name,
+ * holds. Expired tokens are left alone: they authenticate nothing and count toward no limit.
  */
 export async function revokeToken(deps: LifecycleDeps, managedName: string): Promise<{ revoked: number }> {
-  const found = await findByManagedName(deps, managedName);
-  if (found.length === 0) {
-    deps.log(`"${managedName}" is not live (missing, revoked or expired): nothing to revoke`);
-    return { revoked: 0 };
-  }
-  const revoked = await revokeAll(deps, found, 'its slot was destroyed');
-  return { revoked };
+  return deps.lock(managedName, async () => {
+    deps.checkpoint();
+    const state = await listManagedName(deps, managedName);
+    const found = [...state.delivered, ...state.disabled, ...state.pending];
+    if (found.length === 0) {
+      deps.log(`"${managedName}" is not live (missing, revoked or expired): nothing to revoke`);
+      return { revoked: 0 };
+    }
+    return { revoked: await revokeAll(deps, found, 'its slot was destroyed') };
+  });
 }

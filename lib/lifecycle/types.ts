@@ -7,6 +7,8 @@ import type { DeliveryContext } from '../sinks/delivery-context';
 export interface TokenApi {
   listTokens(): Promise<{ tokens: PersonalAccessTokenResponse[]; totalCount: number }>;
   createToken(req: { name: string; expiryDate?: string | Date | null }): Promise<PersonalAccessTokenCreationResponse>;
+  /** Renames a token: how a pending token becomes delivered (docs/design.md, "Delivery record"). */
+  updateToken(tokenId: string, req: { name?: string | null; enabled?: boolean | null }): Promise<PersonalAccessTokenResponse>;
   revokeToken(tokenId: string): Promise<void>;
 }
 
@@ -23,6 +25,18 @@ export interface LifecycleDeps {
   clock: Clock;
   /** One line of progress, in plain words; never a secret. */
   log: (line: string) => void;
+  /**
+   * Runs `fn` holding the lock of one managed name, so that two hooks for the same name (two deploys on one machine,
+   * or a rerun while the first still runs) take turns (docs/design.md, "Concurrency and locks").
+   */
+  lock: <T>(managedName: string, fn: () => Promise<T>) => Promise<T>;
+  /**
+   * Runs `fn` as a section a stop request must not cut: from a create until its token is delivered and recorded, or
+   * revoked. A SIGTERM or SIGINT that arrives meanwhile takes effect at the next {@link LifecycleDeps.checkpoint}.
+   */
+  critical: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** A safe point: throws `InterruptedError` when a stop was requested. */
+  checkpoint: () => void;
 }
 
 /** One token as a create hook or the reconciler sees it. */

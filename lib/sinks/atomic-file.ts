@@ -1,7 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { lockFileFor, withFileLock } from '../locks/file-lock';
 import { DeliveryFailure, fsFailure } from './delivery-failure';
+
+/** How long a sink waits for another hook writing the same file (docs/design.md, "Concurrency and locks"). */
+export const TARGET_LOCK_WAIT_MS = 60_000;
+
+/**
+ * Runs `fn` holding the lock of one sink target (an absolute path): Terraform runs the hooks of different tokens at
+ * once, and tokens may share an env file, so every read-modify-write of a target, and every undo, takes turns.
+ */
+export function withTargetLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  return withFileLock(lockFileFor('file', path), fn, { waitMs: TARGET_LOCK_WAIT_MS, what: `the sink file ${path}` });
+}
 
 /** Mode of every file a sink writes: read and write for the owner only. */
 export const SECRET_FILE_MODE = 0o600;

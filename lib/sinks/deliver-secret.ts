@@ -1,7 +1,7 @@
 import { InvalidInputError, SinkError } from '../core/errors';
 import { describeSink, validateSinkSpec, type SinkSpec } from '../core/sink-spec';
-import { restoreTarget, type TargetSnapshot } from './atomic-file';
 import { deliverToCommand } from './command-sink';
+import type { Delivered } from './delivered';
 import type { DeliverOptions, DeliveryContext } from './delivery-context';
 import { DeliveryFailure } from './delivery-failure';
 import { deliverToEnvFile } from './env-file-sink';
@@ -16,8 +16,10 @@ import { deliverToFile } from './file-sink';
  *   environment; it must exit 0 within its timeout.
  *
  * Every spec is checked with `validateSinkSpec` before anything is delivered. When sink k fails, the `file`
- * and `env-file` sinks before it are rolled back, last first: their previous content and mode are put back
- * atomically, or the file (and the directories created for it) removed when it did not exist. **Command
+ * and `env-file` sinks before it are undone, last first, each under its file's lock: a file gets its previous content
+ * and mode back (or is removed, with the directories created for it, when it did not exist), an env file gets its
+ * key's previous value back (or loses the key), and only while they still hold what this delivery wrote: keys that
+ * other tokens wrote meanwhile are never touched. **Command
  * sinks cannot be rolled back**: a program that already took the secret keeps it, so put command sinks last
  * when a later failure would leave them holding a secret that is about to be revoked.
  *
@@ -50,15 +52,15 @@ export async function deliverSecret(
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
 
-  const done: Array<{ spec: SinkSpec; snapshot?: TargetSnapshot }> = [];
+  const done: Array<{ spec: SinkSpec } & Delivered> = [];
   for (const [index, spec] of sinks.entries()) {
     try {
       switch (spec.kind) {
         case 'file':
-          done.push({ spec, snapshot: await deliverToFile(secret, spec, cwd) });
+          done.push({ spec, ...(await deliverToFile(secret, spec, cwd)) });
           break;
         case 'env-file':
-          done.push({ spec, snapshot: await deliverToEnvFile(secret, spec, cwd) });
+          done.push({ spec, ...(await deliverToEnvFile(secret, spec, cwd)) });
           break;
         case 'command':
           await deliverToCommand(secret, spec, ctx, { cwd, env });
@@ -75,7 +77,7 @@ async function failAndRollBack(
   error: unknown,
   spec: SinkSpec,
   index: number,
-  done: ReadonlyArray<{ spec: SinkSpec; snapshot?: TargetSnapshot }>,
+  done: ReadonlyArray<{ spec: SinkSpec } & Delivered>,
   ctx: DeliveryContext,
 ): Promise<SinkError> {
   const failure =
@@ -87,9 +89,9 @@ async function failAndRollBack(
   const rollbackFailed: string[] = [];
   const rollbackReasons: string[] = [];
   for (const earlier of [...done].reverse()) {
-    if (!earlier.snapshot) continue;
+    if (!earlier.undo) continue;
     try {
-      await restoreTarget(earlier.snapshot);
+      await earlier.undo();
     } catch (e) {
       rollbackFailed.push(describeSink(earlier.spec));
       rollbackReasons.push(`${describeSink(earlier.spec)}: ${e instanceof DeliveryFailure ? e.why : 'unexpected error'}`);
@@ -100,7 +102,7 @@ async function failAndRollBack(
   let message = `could not deliver the secret of "${ctx.managedName}" to ${describeSink(spec)}: ${failure.why}; ${failure.fix}.`;
   if (rollbackFailed.length > 0) {
     message += ` Rolling back the sinks before it also failed (${rollbackReasons.join('; ')}): check them by hand.`;
-  } else if (done.some((d) => d.snapshot)) {
+  } else if (done.some((d) => d.undo)) {
     message += ' The file sinks before it were restored.';
   }
   if (notUndone.length > 0) {

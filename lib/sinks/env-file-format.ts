@@ -39,32 +39,69 @@ const BOM_START = /^(?:\uFEFF|\u00EF\u00BB\u00BF)/;
  * keep invalid UTF-8 byte for byte.
  */
 export function upsertEnvLine(content: string, key: string, valueText: string): string {
-  const entry = new RegExp(`^(${BOM}[ \\t]*(?:export[ \\t]+)?)${escapeRegExp(key)}(?:[ \\t]*=|:[ \\t])(.*)$`);
-  const lines = splitLines(content);
-  const out: string[] = [];
+  const pieces = envPieces(content, key);
   let replaced = false;
-  for (let i = 0; i < lines.length; i++) {
-    const { body, eol } = lines[i]!;
-    const match = entry.exec(body);
-    if (!match || (i > 0 && BOM_START.test(match[1]!))) {
-      out.push(body + eol);
-      continue;
-    }
-    const last = lastLineOfValue(lines, i, match[2]!);
-    if (!replaced) {
-      out.push(`${match[1]}${key}=${valueText}${lines[last]!.eol}`);
-      replaced = true;
-    }
+  const out = pieces.map((p) => {
+    if (p.kind === 'other') return p.text;
     // Later duplicates are removed: dotenv keeps the first, a shell `source` keeps the last, so only one
     // entry makes every reader see the new secret.
-    i = last;
-  }
+    if (replaced) return '';
+    replaced = true;
+    return `${p.prefix}${key}=${valueText}${p.eol}`;
+  });
   if (!replaced) {
     const eol = /^[^\n]*\r\n/.test(content) ? '\r\n' : '\n';
     if (content !== '' && !content.endsWith('\n')) out.push(eol);
     out.push(`${key}=${valueText}${eol}`);
   }
   return out.join('');
+}
+
+/**
+ * The value text of the first entry for `key` in `content`, exactly as written after `KEY=` (leading blanks dropped;
+ * a quoted value that spans lines keeps its line breaks), or `undefined` when there is none. Undoing a delivery puts
+ * this text back with {@link upsertEnvLine}.
+ */
+export function readEnvValueText(content: string, key: string): string | undefined {
+  const entry = envPieces(content, key).find((p) => p.kind === 'entry');
+  return entry?.kind === 'entry' ? entry.valueText : undefined;
+}
+
+/** `content` without any entry for `key`; every other byte kept. */
+export function removeEnvLine(content: string, key: string): string {
+  return envPieces(content, key)
+    .map((p) => (p.kind === 'other' ? p.text : ''))
+    .join('');
+}
+
+/** `content` cut into the entries for one key and the text around them, in order. */
+type EnvPiece =
+  | { readonly kind: 'other'; readonly text: string }
+  | { readonly kind: 'entry'; readonly prefix: string; readonly valueText: string; readonly eol: string };
+
+function envPieces(content: string, key: string): EnvPiece[] {
+  const entry = new RegExp(`^(${BOM}[ \\t]*(?:export[ \\t]+)?)${escapeRegExp(key)}(?:[ \\t]*=|:[ \\t])(.*)$`);
+  const lines = splitLines(content);
+  const pieces: EnvPiece[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const { body, eol } = lines[i]!;
+    const match = entry.exec(body);
+    if (!match || (i > 0 && BOM_START.test(match[1]!))) {
+      pieces.push({ kind: 'other', text: body + eol });
+      continue;
+    }
+    const last = lastLineOfValue(lines, i, match[2]!);
+    const valueLines = [match[2]!.replace(/^[ \t]+/, ''), ...lines.slice(i + 1, last + 1).map((l) => l.body)];
+    const inner = lines.slice(i, last).map((l) => l.eol);
+    pieces.push({
+      kind: 'entry',
+      prefix: match[1]!,
+      valueText: valueLines.map((text, j) => text + (inner[j] ?? '')).join(''),
+      eol: lines[last]!.eol,
+    });
+    i = last;
+  }
+  return pieces;
 }
 
 interface Line {

@@ -1,26 +1,53 @@
+import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EnvFileSinkSpec } from '../core/sink-spec';
-import { prepareTarget, removeCreatedDirs, writeFileAtomic, type TargetSnapshot } from './atomic-file';
-import { formatEnvValue, upsertEnvLine } from './env-file-format';
+import { prepareTarget, removeCreatedDirs, restoreTarget, withTargetLock, writeFileAtomic, type TargetSnapshot } from './atomic-file';
+import { fsFailure } from './delivery-failure';
+import type { Delivered } from './delivered';
+import { formatEnvValue, readEnvValueText, removeEnvLine, upsertEnvLine } from './env-file-format';
 
 /**
  * Sets `KEY=<secret>` in the dotenv file `spec.path` (resolved against `cwd`; created when missing) and leaves
  * every other byte as it was (see {@link upsertEnvLine}). The file is rewritten atomically with mode 0600
- * whatever its mode was; symbolic links at the file or its parent are refused.
- * @returns what was there before, so the delivery can be rolled back.
+ * whatever its mode was; symbolic links at the file or its parent are refused. The read-modify-write holds the
+ * file's lock, so tokens that share one env file never lose each other's keys.
+ * @returns how to undo it: put back this key's previous value (or remove the key), and only when the key still holds
+ *   the value written here; other keys, written by other tokens meanwhile, are left alone.
  * @throws DeliveryFailure saying why; the file is then unchanged.
  */
-export async function deliverToEnvFile(secret: string, spec: EnvFileSinkSpec, cwd: string): Promise<TargetSnapshot> {
-  const snapshot = await prepareTarget(resolve(cwd, spec.path));
+export async function deliverToEnvFile(secret: string, spec: EnvFileSinkSpec, cwd: string): Promise<Delivered> {
+  const path = resolve(cwd, spec.path);
   // latin1 maps each byte to one character and back, so bytes that are not valid UTF-8 survive the edit.
-  const before = snapshot.previous?.content.toString('latin1') ?? '';
   const valueText = Buffer.from(formatEnvValue(secret), 'utf8').toString('latin1');
-  const after = upsertEnvLine(before, spec.key, valueText);
-  try {
-    await writeFileAtomic(snapshot.path, Buffer.from(after, 'latin1'));
-  } catch (e) {
-    await removeCreatedDirs(snapshot.createdDirs);
-    throw e;
-  }
-  return snapshot;
+  const { snapshot, previousValue } = await withTargetLock(path, async () => {
+    const snapshot = await prepareTarget(path);
+    const before = snapshot.previous?.content.toString('latin1') ?? '';
+    try {
+      await writeFileAtomic(snapshot.path, Buffer.from(upsertEnvLine(before, spec.key, valueText), 'latin1'));
+    } catch (e) {
+      await removeCreatedDirs(snapshot.createdDirs);
+      throw e;
+    }
+    return { snapshot, previousValue: readEnvValueText(before, spec.key) };
+  });
+  return { undo: () => undoEnvKey(snapshot, spec.key, valueText, previousValue) };
+}
+
+async function undoEnvKey(snapshot: TargetSnapshot, key: string, written: string, previousValue: string | undefined): Promise<void> {
+  await withTargetLock(snapshot.path, async () => {
+    let now: string;
+    try {
+      now = (await fs.readFile(snapshot.path)).toString('latin1');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw fsFailure(e, 'read', snapshot.path);
+    }
+    if (readEnvValueText(now, key) !== written) return; // another delivery has set it since: not ours to undo
+    const after = previousValue === undefined ? removeEnvLine(now, key) : upsertEnvLine(now, key, previousValue);
+    if (after === '' && !snapshot.previous) {
+      await restoreTarget(snapshot); // the file did not exist and holds nothing else: remove it, as it was
+      return;
+    }
+    await writeFileAtomic(snapshot.path, Buffer.from(after, 'latin1'), snapshot.previous?.mode);
+  });
 }

@@ -1,20 +1,35 @@
+import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FileSinkSpec } from '../core/sink-spec';
-import { prepareTarget, removeCreatedDirs, writeFileAtomic, type TargetSnapshot } from './atomic-file';
+import { prepareTarget, removeCreatedDirs, restoreTarget, withTargetLock, writeFileAtomic, type TargetSnapshot } from './atomic-file';
+import type { Delivered } from './delivered';
 
 /**
  * Writes exactly the secret (no trailing newline) to `spec.path`, resolved against `cwd`, atomically with
  * mode 0600; parent directories are created 0700. Symbolic links at the target or its parent are refused.
- * @returns what was there before, so the delivery can be rolled back.
+ * The write holds the file's lock (docs/design.md, "Concurrency and locks").
+ * @returns how to undo it: the previous content and mode back (or no file), when the file still holds this secret.
  * @throws DeliveryFailure saying why; the target is then unchanged.
  */
-export async function deliverToFile(secret: string, spec: FileSinkSpec, cwd: string): Promise<TargetSnapshot> {
-  const snapshot = await prepareTarget(resolve(cwd, spec.path));
-  try {
-    await writeFileAtomic(snapshot.path, secret);
-  } catch (e) {
-    await removeCreatedDirs(snapshot.createdDirs);
-    throw e;
-  }
-  return snapshot;
+export async function deliverToFile(secret: string, spec: FileSinkSpec, cwd: string): Promise<Delivered> {
+  const path = resolve(cwd, spec.path);
+  const snapshot = await withTargetLock(path, async () => {
+    const snapshot = await prepareTarget(path);
+    try {
+      await writeFileAtomic(snapshot.path, secret);
+    } catch (e) {
+      await removeCreatedDirs(snapshot.createdDirs);
+      throw e;
+    }
+    return snapshot;
+  });
+  return { undo: () => undoFile(snapshot, secret) };
+}
+
+async function undoFile(snapshot: TargetSnapshot, written: string): Promise<void> {
+  await withTargetLock(snapshot.path, async () => {
+    const now = await fs.readFile(snapshot.path, 'utf8').catch(() => undefined);
+    if (now !== written) return; // replaced since: not ours to undo
+    await restoreTarget(snapshot);
+  });
 }

@@ -89,6 +89,7 @@ describe('AgilityPersonalAccessToken synthesis', () => {
         declaredName: 'ci-deploy',
         stackTag: stackTag('prod', 'test-project'),
         generation: Number(r.triggers_replace!.generation),
+        pending: false,
       });
     }
     expect(json.resource).not.toHaveProperty('null_resource');

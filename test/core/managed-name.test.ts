@@ -5,6 +5,7 @@ import {
   isManagedByStack,
   maxDeclaredNameLength,
   parseManagedName,
+  pendingNameOf,
   stackTag,
   validateDeclaredName,
 } from '../../lib/core/managed-name';
@@ -70,7 +71,16 @@ describe('formatManagedName and parseManagedName', () => {
     ['x', 9_999_999],
   ])('round-trips %j at generation %d', (declaredName, generation) => {
     const name = formatManagedName({ declaredName, stackTag: TAG, generation });
-    expect(parseManagedName(name)).toEqual({ declaredName, stackTag: TAG, generation });
+    expect(parseManagedName(name)).toEqual({ declaredName, stackTag: TAG, generation, pending: false });
+    const pending = formatManagedName({ declaredName, stackTag: TAG, generation, pending: true });
+    expect(pending).toBe(name.replace(/\]$/, '/pending]'));
+    expect(parseManagedName(pending)).toEqual({ declaredName, stackTag: TAG, generation, pending: true });
+    expect(pendingNameOf(name)).toBe(pending);
+  });
+
+  it('has no pending name for a pending name or for a name that is not managed', () => {
+    expect(() => pendingNameOf('ci-deploy [cdktf:prod~3fa9c1/g1/pending]')).toThrow(/not a managed token name/);
+    expect(() => pendingNameOf('ci-deploy')).toThrow(/not a managed token name/);
   });
 
   it.each([
@@ -126,39 +136,40 @@ describe('formatManagedName and parseManagedName', () => {
 });
 
 describe('declared name budget', () => {
-  it('reserves 7 generation digits and the closing bracket', () => {
+  it('reserves 7 generation digits, the pending mark and the closing bracket', () => {
     expect(GENERATION_DIGITS_RESERVED).toBe(7);
-    // " [cdktf:prod~3fa9c1/g" is 21 characters: 100 - 21 - 7 - 1.
-    expect(maxDeclaredNameLength(TAG)).toBe(71);
+    // " [cdktf:prod~3fa9c1/g" is 21 characters: 100 - 21 - 7 - 8 ("/pending") - 1.
+    expect(maxDeclaredNameLength(TAG)).toBe(63);
     const longestTag = `${'s'.repeat(40)}~abcdef`;
-    expect(maxDeclaredNameLength(longestTag)).toBe(100 - 57 - 7 - 1);
+    expect(maxDeclaredNameLength(longestTag)).toBe(100 - 57 - 7 - 8 - 1);
   });
 
-  it('keeps every managed name of a name at the budget within 100 characters', () => {
+  it('keeps every managed and pending name of a name at the budget within 100 characters', () => {
     const name = 'n'.repeat(maxDeclaredNameLength(TAG));
     expect(validateDeclaredName(name, TAG, 'Stack/Token')).toBe(name);
-    expect(formatManagedName({ declaredName: name, stackTag: TAG, generation: 9_999_999 })).toHaveLength(100);
+    expect(formatManagedName({ declaredName: name, stackTag: TAG, generation: 9_999_999 })).toHaveLength(92);
+    expect(formatManagedName({ declaredName: name, stackTag: TAG, generation: 9_999_999, pending: true })).toHaveLength(100);
   });
 
   it('refuses one character more, naming the construct, the rule, the length and the budget', () => {
-    const name = 'n'.repeat(72);
+    const name = 'n'.repeat(64);
     const e = errorOf(() => validateDeclaredName(name, TAG, 'prod/CiDeploy'));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
     expect(e.message).toBe(
-      `prod/CiDeploy: the token name "${name}" is 72 characters, but with its marker " [cdktf:prod~3fa9c1/g…]" ` +
-        `(up to 7 generation digits) the managed name must fit Agility's 100 characters, which leaves at most 71 for the name ` +
+      `prod/CiDeploy: the token name "${name}" is 64 characters, but with its marker " [cdktf:prod~3fa9c1/g…/pending]" ` +
+        `(up to 7 generation digits, and the pending mark a token carries until it is delivered) the name must fit Agility's 100 characters, which leaves at most 63 for the name ` +
         `(counted in UTF-16 code units, as .NET does). Shorten the name.`,
     );
-    expect(e.details).toMatchObject({ what: 'prod/CiDeploy', length: 72, max: 71 });
+    expect(e.details).toMatchObject({ what: 'prod/CiDeploy', length: 64, max: 63 });
   });
 
   it('counts UTF-16 code units, as .NET does: an emoji counts twice', () => {
-    const fits = `${'n'.repeat(69)}🚀`; // 69 + 2 = 71 code units
-    expect(fits.length).toBe(71);
+    const fits = `${'n'.repeat(61)}🚀`; // 61 + 2 = 63 code units
+    expect(fits.length).toBe(63);
     expect(validateDeclaredName(fits, TAG, 'T')).toBe(fits);
-    const tooLong = `${'n'.repeat(70)}🚀`; // 71 code points, 72 code units
-    expect([...tooLong].length).toBe(71);
-    expect(errorOf(() => validateDeclaredName(tooLong, TAG, 'T')).message).toContain('is 72 characters');
+    const tooLong = `${'n'.repeat(62)}🚀`; // 63 code points, 64 code units
+    expect([...tooLong].length).toBe(63);
+    expect(errorOf(() => validateDeclaredName(tooLong, TAG, 'T')).message).toContain('is 64 characters');
   });
 
   it.each<[string, RegExp]>([

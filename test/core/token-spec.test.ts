@@ -183,7 +183,7 @@ describe('resolveTokenSpec: other rules', () => {
 
   it('refuses a declared name too long for its marker, naming the construct', () => {
     const e = errorOf(() => resolveTokenSpec(input({ declaredName: 'n'.repeat(72) }), NOW));
-    expect(e.message).toMatch(/^prod\/CiDeploy: the token name "n+" is 72 characters.*at most 71 for the name/);
+    expect(e.message).toMatch(/^prod\/CiDeploy: the token name "n+" is 72 characters.*at most 63 for the name/);
   });
 });
 

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SinkSpec } from '../../lib/core/sink-spec';
 import { expectDelivered, liveNamed, liveTokens, managed, requestLog, runHook, waitFor, useHookSuite } from './hook-harness';
+import { pendingNameOf } from '../../lib/core/managed-name';
 
 const { emulator, tmp, signIn } = useHookSuite();
 
@@ -102,7 +103,9 @@ describe('a hook killed between create and delivery', () => {
     expect(killedAtCreate).toBe(true);
     expect(killed.signal).toBe('SIGKILL');
     expect(existsSync(file)).toBe(false);
-    const orphan = await liveNamed(emulator(), oauth, name);
+    // The killed run's token is live under its pending name: undelivered by construction.
+    expect(await liveNamed(emulator(), oauth, name)).toEqual([]);
+    const orphan = await liveNamed(emulator(), oauth, pendingNameOf(name));
     expect(orphan).toHaveLength(1);
     // The sink left behind notices its parent is gone and exits.
     const sinkPid = Number(readFileSync(started, 'utf8'));
@@ -116,6 +119,7 @@ describe('a hook killed between create and delivery', () => {
 
     expect(again.code).toBe(0);
     expect(await liveNamed(emulator(), oauth, name)).toEqual([expect.not.objectContaining({ tokenID: orphan[0].tokenID })]);
+    expect(await liveNamed(emulator(), oauth, pendingNameOf(name))).toEqual([]);
     await expectDelivered(emulator(), oauth, name, file);
   });
 });

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pendingNameOf } from '../../lib/core/managed-name';
 import { advance, call, createToken } from '../emulator/support';
 import {
   authenticates,
@@ -16,7 +17,7 @@ import {
 const { emulator, tmp, signIn, ensureCi } = useHookSuite();
 
 describe('hook create (ensure)', () => {
-  it('creates one token with the managed name on a clean account, delivers it 0600, and makes only a list and a create', async () => {
+  it('creates one token under its pending name on a clean account, delivers it 0600, then renames it: a list, a create and an update', async () => {
     const email = 'ensure-clean@example.com';
     const oauth = await signIn(email);
     await clearRequests(emulator());
@@ -24,7 +25,11 @@ describe('hook create (ensure)', () => {
     const { run, file, name } = await ensureCi(oauth, join(tmp(), 'secrets', 'ci.pat'));
 
     expect(run.code).toBe(0);
-    expect(await tokenCalls(emulator(), email)).toEqual(['GET /api/v1/tokens/list 200', 'POST /api/v1/tokens/create 201']);
+    expect(await tokenCalls(emulator(), email)).toEqual([
+      'GET /api/v1/tokens/list 200',
+      'POST /api/v1/tokens/create 201',
+      'PUT /api/v1/tokens/{id}/update 200',
+    ]);
     expect((await liveTokens(emulator(), oauth)).map((t) => t.name)).toEqual([name]);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const secret = await expectDelivered(emulator(), oauth, name, file);
@@ -50,10 +55,28 @@ describe('hook create (ensure)', () => {
     await expectDelivered(emulator(), oauth, name, join(tmp(), 'out', 'relative.pat'));
   });
 
-  it('revokes a token that already carries the managed name, creates a new one and delivers it, leaving exactly one live', async () => {
+  it('keeps a live token that already bears the managed name (only a delivered token gets it): one list, nothing created or revoked', async () => {
     const email = 'ensure-existing@example.com';
     const oauth = await signIn(email);
     const old = await createToken(emulator(), oauth, managed('ci'));
+    await clearRequests(emulator());
+
+    const { run } = await ensureCi(oauth);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/is live and was delivered: kept, nothing created/);
+    expect(await tokenCalls(emulator(), email)).toEqual(['GET /api/v1/tokens/list 200']);
+    expect(await authenticates(emulator(), old.token)).toBe(true);
+  });
+
+  it('revokes a token left under the pending name (never delivered) and a disabled one, then creates, delivers and renames', async () => {
+    const email = 'ensure-pending@example.com';
+    const oauth = await signIn(email);
+    const pending = await createToken(emulator(), oauth, pendingNameOf(managed('ci')));
+    const disabled = await createToken(emulator(), oauth, managed('ci'));
+    expect(
+      (await call(emulator(), 'PUT', `/api/v1/tokens/${disabled.tokenID}/update`, { token: oauth, json: { enabled: false } })).status,
+    ).toBe(200);
     await clearRequests(emulator());
 
     const { run, file, name } = await ensureCi(oauth);
@@ -62,11 +85,14 @@ describe('hook create (ensure)', () => {
     expect(await tokenCalls(emulator(), email)).toEqual([
       'GET /api/v1/tokens/list 200',
       'DELETE /api/v1/tokens/{id}/delete 204',
+      'DELETE /api/v1/tokens/{id}/delete 204',
       'POST /api/v1/tokens/create 201',
+      'PUT /api/v1/tokens/{id}/update 200',
     ]);
-    expect(await authenticates(emulator(), old.token)).toBe(false);
+    expect(await authenticates(emulator(), pending.token)).toBe(false);
     const secret = await expectDelivered(emulator(), oauth, name, file);
-    expect(secret).not.toBe(old.token);
+    expect(secret).not.toBe(pending.token);
+    expect((await liveTokens(emulator(), oauth)).map((t) => t.name)).toEqual([name]);
   });
 
   it('leaves tokens with other names alone', async () => {

@@ -1,4 +1,5 @@
 import { createToken } from '../emulator/support';
+import { pendingNameOf } from '../../lib/core/managed-name';
 import {
   authenticates,
   clearRequests,
@@ -27,6 +28,7 @@ describe('injected faults on the token routes', () => {
       'GET /api/v1/tokens/list 503',
       'GET /api/v1/tokens/list 200',
       'POST /api/v1/tokens/create 201',
+      'PUT /api/v1/tokens/{id}/update 200',
     ]);
     await expectDelivered(emulator(), oauth, name, file);
   });
@@ -34,18 +36,19 @@ describe('injected faults on the token routes', () => {
   it('waits out latency on every token route and succeeds', async () => {
     const email = 'fault-latency@example.com';
     const oauth = await signIn(email);
-    await createToken(emulator(), oauth, managed('ci'));
+    await createToken(emulator(), oauth, pendingNameOf(managed('ci')));
     await clearRequests(emulator());
-    await injectFault(emulator(), { path: '/api/v1/tokens/*', latencyMs: 400, times: 3 });
+    await injectFault(emulator(), { path: '/api/v1/tokens/*', latencyMs: 400, times: 4 });
 
     const { run, file, name } = await ensureCi(oauth);
 
     expect(run.code).toBe(0);
-    expect(run.durationMs).toBeGreaterThanOrEqual(1200);
+    expect(run.durationMs).toBeGreaterThanOrEqual(1600);
     expect(await tokenCalls(emulator(), email)).toEqual([
       'GET /api/v1/tokens/list 200',
       'DELETE /api/v1/tokens/{id}/delete 204',
       'POST /api/v1/tokens/create 201',
+      'PUT /api/v1/tokens/{id}/update 200',
     ]);
     await expectDelivered(emulator(), oauth, name, file);
   });
@@ -112,6 +115,7 @@ describe('injected faults on the token routes', () => {
       'GET /api/v1/tokens/list 200',
       'DELETE /api/v1/tokens/{id}/delete 204',
       'POST /api/v1/tokens/create 201',
+      'PUT /api/v1/tokens/{id}/update 200',
     ]);
     expect(await liveNamed(emulator(), oauth, name)).toHaveLength(1);
     await expectDelivered(emulator(), oauth, name, file);
@@ -131,6 +135,7 @@ describe('injected faults on the token routes', () => {
       'POST /api/v1/tokens/create 500',
       'GET /api/v1/tokens/list 200',
       'POST /api/v1/tokens/create 201',
+      'PUT /api/v1/tokens/{id}/update 200',
     ]);
     await expectDelivered(emulator(), oauth, name, file);
   });

@@ -69,12 +69,13 @@ describe('hook reconcile', () => {
     const run = await runHook(emulator(), 'reconcile', { credential: oauth, manifest: 'manifest.json' }, tmp());
 
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/reconciled stack prod~abcdef: 1 orphan\(s\) revoked, 1 token\(s\) recreated, 2 declared/);
+    expect(run.stdout).toMatch(/reconciled stack prod~abcdef: 1 orphan\(s\) revoked, 1 token\(s\) recreated, 0 cleaned up, 2 declared/);
     expect(await tokenCalls(emulator(), email)).toEqual([
       'GET /api/v1/tokens/list 200',
       'DELETE /api/v1/tokens/{id}/delete 204',
       'GET /api/v1/tokens/list 200',
       'POST /api/v1/tokens/create 201',
+      'PUT /api/v1/tokens/{id}/update 200',
     ]);
     expect(await authenticates(emulator(), orphan.token)).toBe(false);
     for (const t of [keep, previous, otherStack, unmanaged, malformed]) expect(await authenticates(emulator(), t.token)).toBe(true);

@@ -13,6 +13,7 @@ import type { CliContext } from '../../lib/cli/context';
 import type { RunningEmulator } from '../../lib/emulator';
 import { BUNDLE } from '../lifecycle/hook-harness';
 import { call, createToken } from '../emulator/support';
+import { StopRequests } from '../../lib/cli/stop-requests';
 
 export const T0 = '2026-03-01T12:00:00.000Z';
 export const T0_MS = Date.parse(T0);
@@ -93,6 +94,7 @@ export function captureContext(env: NodeJS.ProcessEnv, nowMs: number, cwd: strin
     out: (l) => out.push(l),
     err: (l) => err.push(l),
     stopSignal: new Promise(() => undefined),
+    stops: new StopRequests(),
     stdoutIsTty,
   };
   return { ctx, out, err, stdout: () => out.join('\n'), stderr: () => err.join('\n') };

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, InvalidInputError } from '../../core/errors';
+import { parseManagedName } from '../../core/managed-name';
 import { parseManifest } from '../../core/manifest';
+import { parseInstant } from '../../core/validation';
 import { slotRole } from '../../core/rotation';
 import { validateSinkSpec, type SinkSpec } from '../../core/sink-spec';
-import { ensureToken, reconcileStack, retainToken, revokeToken } from '../../lifecycle';
+import { ensureToken, reconcileStack, retainToken, revokeToken, type TokenTarget } from '../../lifecycle';
 import type { CliContext, Command } from '../context';
 import { lifecycleDeps } from '../deps';
 import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, intEnv, requireEnv } from '../env-inputs';
@@ -38,33 +40,23 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
 
   switch (action) {
     case 'create': {
-      const managedName = requireEnv(env, HOOK_ENV.managedName, 'the managed token name');
-      const generation = intEnv(env, HOOK_ENV.generation, "the slot's generation");
-      const current = env[HOOK_ENV.currentGeneration] ? intEnv(env, HOOK_ENV.currentGeneration, 'the current generation') : generation;
+      // Every input is checked before the first API call: a bad input must fail with the existing token still live.
+      const inputs = readCreateInputs(env);
       const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
-      const role = slotRole(generation, current);
-      if (role === 'retain') {
-        await retainToken(deps, managedName);
-        return 0;
-      }
+      const role = slotRole(inputs.generation, inputs.current);
       if (role === 'none') {
         ctx.out(
-          `agility-pat: "${managedName}" is generation ${generation}, not the current (${current}) or the previous one: nothing to do`,
+          `agility-pat: "${inputs.managedName}" is generation ${inputs.generation}, not the current (${inputs.current}) or the previous one: nothing to do`,
         );
         return 0;
       }
-      await ensureToken(deps, {
-        declaredName: requireEnv(env, HOOK_ENV.declaredName, 'the token name declared in code'),
-        managedName,
-        generation,
-        expiryDate: env[HOOK_ENV.expiry] ? env[HOOK_ENV.expiry]! : null,
-        sinks: parseSinks(env[HOOK_ENV.sinks]),
-      });
+      await ctx.stops.interruptible<unknown>(() => (role === 'retain' ? retainToken(deps, inputs.managedName) : ensureToken(deps, inputs)));
       return 0;
     }
     case 'destroy': {
-      const managedName = requireEnv(env, HOOK_ENV.managedName, 'the managed token name');
-      await revokeToken(lifecycleDeps(ctx, apiUrl, credentialEnv), managedName);
+      const managedName = managedNameEnv(env);
+      const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
+      await ctx.stops.interruptible(() => revokeToken(deps, managedName));
       return 0;
     }
     case 'reconcile': {
@@ -75,15 +67,47 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
       } catch (e) {
         throw new ConfigError(
           `cannot read the stack manifest ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}); synthesize the stack again.`,
-          {
-            file,
-          },
+          { file },
         );
       }
-      await reconcileStack(lifecycleDeps(ctx, apiUrl, credentialEnv), parseManifest(text));
+      const manifest = parseManifest(text);
+      const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
+      await ctx.stops.interruptible(() => reconcileStack(deps, manifest));
       return 0;
     }
   }
+}
+
+/** The create hook's inputs, all checked: a managed name, whole generations, an ISO-8601 expiry, valid sink specs. */
+function readCreateInputs(env: NodeJS.ProcessEnv): TokenTarget & { current: number } {
+  const managedName = managedNameEnv(env);
+  const generation = intEnv(env, HOOK_ENV.generation, "the slot's generation");
+  const current = env[HOOK_ENV.currentGeneration] ? intEnv(env, HOOK_ENV.currentGeneration, 'the current generation') : generation;
+  const declaredName = requireEnv(env, HOOK_ENV.declaredName, 'the token name declared in code');
+  const parts = parseManagedName(managedName)!;
+  if (parts.declaredName !== declaredName || parts.generation !== generation) {
+    throw new ConfigError(
+      `${HOOK_ENV.managedName} "${managedName}" is not generation ${generation} of "${declaredName}" (${HOOK_ENV.declaredName}, ${HOOK_ENV.generation}): synthesize the stack again.`,
+      { variable: HOOK_ENV.managedName },
+    );
+  }
+  const rawExpiry = env[HOOK_ENV.expiry];
+  if (rawExpiry) parseInstant(rawExpiry, HOOK_ENV.expiry);
+  const expiryDate = rawExpiry ? rawExpiry : null;
+  return { managedName, declaredName, generation, current, expiryDate, sinks: parseSinks(env[HOOK_ENV.sinks]) };
+}
+
+/** The slot's managed name (never a pending one: the hooks derive that themselves). */
+function managedNameEnv(env: NodeJS.ProcessEnv): string {
+  const managedName = requireEnv(env, HOOK_ENV.managedName, 'the managed token name');
+  const parts = parseManagedName(managedName);
+  if (!parts || parts.pending) {
+    throw new ConfigError(
+      `${HOOK_ENV.managedName} must be a managed token name such as "ci-deploy [cdktf:prod~3fa9c1/g12]", got ${JSON.stringify(managedName)}: synthesize the stack again.`,
+      { variable: HOOK_ENV.managedName },
+    );
+  }
+  return managedName;
 }
 
 function parseSinks(raw: string | undefined): SinkSpec[] {
