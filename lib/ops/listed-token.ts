@@ -1,4 +1,5 @@
 import type { PersonalAccessTokenResponse } from '../api/models';
+import { isExpiredToken } from '../core/token-state';
 
 const DAY_MS = 86_400_000;
 
@@ -26,7 +27,7 @@ export function describeListedToken(t: PersonalAccessTokenResponse, nowMs: numbe
     lastUsedDate: t.lastUsedDate,
     enabled: t.enabled,
     // The flag, or the date: a token past its expiry is expired even if the listing was cached a moment earlier.
-    expired: t.isExpired || Date.parse(t.expiryDate) <= nowMs,
+    expired: isExpiredToken(t, nowMs),
   };
 }
 

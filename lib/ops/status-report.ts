@@ -1,6 +1,7 @@
 import { MAX_ACTIVE_TOKENS_PER_USER, MAX_CREATIONS_PER_HOUR } from '../core/limits';
-import { parseManagedName } from '../core/managed-name';
-import { liveManagedNames, type ManifestToken, type StackManifest } from '../core/manifest';
+import { parseManagedName, pendingNameOf } from '../core/managed-name';
+import type { ManifestToken, StackManifest } from '../core/manifest';
+import { classifyStackTokens, isExpiredToken, managedNameState, type ManagedNameState } from '../core/token-state';
 import type { PersonalAccessTokenResponse } from '../api/models';
 import { daysUntil, describeListedToken, type ListedTokenInfo } from './listed-token';
 
@@ -10,10 +11,19 @@ import { daysUntil, describeListedToken, type ListedTokenInfo } from './listed-t
  */
 
 /** What a row needs, most urgent first (the order of {@link VERDICT_ORDER}). */
-export type Verdict = 'missing' | 'orphaned' | 'rotation-due' | 'expiring' | 'unused' | 'ok';
+export type Verdict = 'missing' | 'undelivered' | 'duplicate' | 'orphaned' | 'rotation-due' | 'expiring' | 'unused' | 'ok';
 
 /** Verdicts from most to least urgent: a row's `verdict` is the first of its `verdicts` in this order. */
-export const VERDICT_ORDER: readonly Verdict[] = ['missing', 'orphaned', 'rotation-due', 'expiring', 'unused', 'ok'];
+export const VERDICT_ORDER: readonly Verdict[] = [
+  'missing',
+  'undelivered',
+  'duplicate',
+  'orphaned',
+  'rotation-due',
+  'expiring',
+  'unused',
+  'ok',
+];
 
 /** Exit code of `agility-pat status` when some row needs action (anything but `ok`). */
 export const STATUS_NEEDS_ACTION_EXIT_CODE = 20;
@@ -39,8 +49,12 @@ export interface DeclaredTokenRow {
   readonly constructPath: string;
   readonly managedName: string;
   readonly generation: number;
-  /** The live token of the current generation; null when it is not listed (or only as expired or disabled). */
+  /** The live, delivered token of the current generation; null when there is none (missing, disabled, expired or only pending). */
   readonly token: ListedTokenInfo | null;
+  /** Live tokens under the managed name (more than 1: `duplicate`). */
+  readonly deliveredCount: number;
+  /** Tokens of the current generation still under their pending name: created, never delivered (`undelivered`). */
+  readonly pendingCount: number;
   /** Expiry: the live token's, else the manifest's; null when Agility's 2-year default applies and no token is live. */
   readonly expiryDate: string | null;
   readonly daysLeft: number | null;
@@ -103,9 +117,13 @@ export interface StatusReport {
 /**
  * Builds the status report.
  *
- * Verdicts of a declared token (its current generation G):
- * - `missing`: the managed name of G is not listed, or only as expired or disabled (revoked or deleted outside
- *   Terraform, or never created). A deploy recreates it (the reconcile hook).
+ * Verdicts of a declared token (its current generation G), from one definition of a live token shared with the hooks
+ * and the reconciler (`core/token-state`):
+ * - `missing`: no live token bears the managed name of G and none is pending (revoked, deleted, disabled or expired
+ *   outside Terraform, or never created). A deploy recreates it (the reconcile hook).
+ * - `undelivered`: a token of G is still under its pending name: created, and its delivery never recorded (a hook
+ *   killed or failed before the rename, or a create that landed after the client gave up).
+ * - `duplicate`: more than one live token bears the managed name of G; the sinks hold at most one of them.
  * - `rotation-due`: a deploy would move to a newer generation: the manifest's next rotation instant has passed,
  *   or a token of a newer generation of the same name is listed (another deploy rotated it; this synthesized
  *   stack is behind).
@@ -114,7 +132,7 @@ export interface StatusReport {
  *
  * Orphaned: listed, not expired, carries this stack's tag, not among the manifest's live names (a construct removed
  * from the code, or a generation the stack no longer keeps), except newer generations of a declared name (they mean
- * rotation-due). Expired tokens are never orphaned: they are harmless and Agility cannot revoke them anyway.
+ * rotation-due). Expired tokens are never orphaned: they authenticate nothing and count toward no limit.
  */
 export function buildStatusReport(
   manifest: StackManifest,
@@ -126,48 +144,41 @@ export function buildStatusReport(
   const unusedDays = options.unusedDays ?? DEFAULT_UNUSED_DAYS;
   const infos = listed.map((t) => describeListedToken(t, nowMs));
   const active = infos.filter((t) => !t.expired);
-  const usable = (name: string): ListedTokenInfo | undefined => active.find((t) => t.name === name && t.enabled);
   const isUnused = (t: ListedTokenInfo): boolean => {
     const since = Date.parse(t.lastUsedDate ?? t.createdDate);
     return nowMs - since > unusedDays * DAY_MS;
   };
 
-  const declared = new Map(manifest.tokens.map((t) => [t.declaredName, t]));
-  const liveNames = liveManagedNames(manifest);
-  const newerGenerations = new Map<string, number>();
-  const orphaned: OrphanedTokenRow[] = [];
-  const otherTokens: OtherTokenRow[] = [];
-  for (const t of active) {
-    const parts = parseManagedName(t.name);
-    if (!parts || parts.stackTag !== manifest.stackTag) {
-      otherTokens.push({ ...t, managedBy: parts?.stackTag ?? null, unused: isUnused(t) });
-      continue;
-    }
-    if (liveNames.has(t.name)) continue;
-    const owner = declared.get(parts.declaredName);
-    if (owner && parts.generation > owner.currentGeneration) {
-      newerGenerations.set(parts.declaredName, Math.max(parts.generation, newerGenerations.get(parts.declaredName) ?? 0));
-      continue;
-    }
-    orphaned.push({
+  const declared = new Set(manifest.tokens.map((t) => t.declaredName));
+  const { orphans, newerGenerations } = classifyStackTokens(manifest, listed, nowMs);
+  const orphaned: OrphanedTokenRow[] = orphans.map((o) => {
+    const t = describeListedToken(o, nowMs);
+    const parts = parseManagedName(t.name)!;
+    return {
       ...t,
       declaredName: parts.declaredName,
       generation: parts.generation,
       verdict: 'orphaned',
       notes: [
-        owner
+        declared.has(parts.declaredName)
           ? `generation ${parts.generation} of "${parts.declaredName}" is no longer kept by the stack: a deploy revokes it (or run agility-pat tokens revoke).`
           : `"${parts.declaredName}" carries this stack's marker but is not declared: a deploy revokes it (or run agility-pat tokens revoke).`,
       ],
-    });
+    };
+  });
+  const otherTokens: OtherTokenRow[] = [];
+  for (const t of active) {
+    const parts = parseManagedName(t.name);
+    if (!parts || parts.stackTag !== manifest.stackTag) otherTokens.push({ ...t, managedBy: parts?.stackTag ?? null, unused: isUnused(t) });
   }
 
   const tokens = manifest.tokens.map((m) =>
     declaredRow(m, {
       nowMs,
       warnDays,
-      usable,
       isUnused,
+      stackTag: manifest.stackTag,
+      state: (name) => managedNameState(listed, name, nowMs),
       newerGeneration: newerGenerations.get(m.declaredName),
     }),
   );
@@ -199,27 +210,42 @@ function declaredRow(
   ctx: {
     nowMs: number;
     warnDays: number;
-    usable: (name: string) => ListedTokenInfo | undefined;
     isUnused: (t: ListedTokenInfo) => boolean;
+    stackTag: string;
+    state: (managedName: string) => ManagedNameState<PersonalAccessTokenResponse>;
     newerGeneration: number | undefined;
   },
 ): DeclaredTokenRow {
   const { nowMs } = ctx;
-  const token = ctx.usable(m.currentManagedName) ?? null;
+  const current = ctx.state(m.currentManagedName);
+  const token = current.delivered[0] ? describeListedToken(current.delivered[0], nowMs) : null;
   const previous = m.live.find((l) => l.role === 'retain' && l.generation === m.currentGeneration - 1);
-  const previousToken = previous ? ctx.usable(previous.managedName) : undefined;
+  const previousToken = previous ? ctx.state(previous.managedName).delivered[0] : undefined;
   const expiryDate = token?.expiryDate ?? m.expiryDate;
   const daysLeft = expiryDate === null ? null : daysUntil(expiryDate, nowMs);
   const verdicts: Verdict[] = [];
   const notes: string[] = [];
 
-  if (!token) {
+  if (current.pending.length > 0) {
+    verdicts.push('undelivered');
+    notes.push(
+      `"${m.currentManagedName}" has ${current.pending.length} token(s) under its pending name: created, but delivery to the sinks was never recorded ` +
+        `(a hook killed or failed before it finished, or a create that landed after a timeout). The next run of its create hook or of the ` +
+        `stack's reconciler (a deploy that changes the stack, or the daily drift check) revokes it; to do it now, agility-pat tokens revoke --stack-tag ${ctx.stackTag} "${pendingNameOf(m.currentManagedName)}".`,
+    );
+  } else if (!token) {
     verdicts.push('missing');
     const expiredByManifest = m.expiryDate !== null && Date.parse(m.expiryDate) <= nowMs;
     notes.push(
       expiredByManifest
         ? `"${m.currentManagedName}" expired on ${m.expiryDate}: set a later expiresAt (or rotation) and deploy.`
         : `"${m.currentManagedName}" is not live (revoked, deleted, expired or disabled outside Terraform, or never deployed): a deploy recreates it.`,
+    );
+  }
+  if (current.delivered.length > 1) {
+    verdicts.push('duplicate');
+    notes.push(
+      `${current.delivered.length} live tokens bear "${m.currentManagedName}" and the sinks hold at most one of them: the stack's reconciler replaces them with one fresh token (a deploy that changes the stack, or the daily drift check).`,
     );
   }
 
@@ -255,6 +281,8 @@ function declaredRow(
     managedName: m.currentManagedName,
     generation: m.currentGeneration,
     token,
+    deliveredCount: current.delivered.length,
+    pendingCount: current.pending.length,
     expiryDate,
     daysLeft,
     lastUsedDate: token?.lastUsedDate ?? null,
