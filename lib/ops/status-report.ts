@@ -1,7 +1,7 @@
 import { MAX_ACTIVE_TOKENS_PER_USER, MAX_CREATIONS_PER_HOUR } from '../core/limits';
 import { parseManagedName, pendingNameOf } from '../core/managed-name';
 import type { ManifestToken, StackManifest } from '../core/manifest';
-import { classifyStackTokens, isExpiredToken, managedNameState, type ManagedNameState } from '../core/token-state';
+import { classifyStackTokens, managedNameState, type ManagedNameState } from '../core/token-state';
 import type { PersonalAccessTokenResponse } from '../api/models';
 import { daysUntil, describeListedToken, type ListedTokenInfo } from './listed-token';
 
