@@ -1,0 +1,221 @@
+/**
+ * A model of what `terraform apply` does with one stack's slots (docs/design.md, "Generations and slots" and "Hooks"),
+ * driving the real lifecycle functions, the real sinks (a file and a shared env file per token) and the real locks
+ * against a {@link FakeAgility} account:
+ * - a slot whose managed name changed is replaced: its destroy hook runs, then its create hook;
+ * - a slot whose create hook failed is not in state (tainted) and runs again on the next apply;
+ * - slots of different tokens run in parallel; the reconciler runs after all of them when the manifest changed since
+ *   its last success, or when a drift check is due.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StopRequests } from '../../lib/cli/stop-requests';
+import { isAgilityPatError, SinkError } from '../../lib/core/errors';
+import { formatManagedName, pendingNameOf } from '../../lib/core/managed-name';
+import { manifestHash, type ManifestToken, type StackManifest } from '../../lib/core/manifest';
+import { slotGenerations, slotRole } from '../../lib/core/rotation';
+import type { SinkSpec } from '../../lib/core/sink-spec';
+import { readEnvValueText } from '../../lib/sinks/env-file-format';
+import { ensureToken, reconcileStack, retainToken, revokeToken, type LifecycleDeps } from '../../lib/lifecycle';
+import { lockFileFor, withFileLock } from '../../lib/locks/file-lock';
+import { deliverSecret } from '../../lib/sinks';
+import { buildStatusReport } from '../../lib/ops/status-report';
+import { FakeAgility, HookRun, Killed, type Fault } from '../helpers/fake-agility';
+
+export const TAG = 'prod~abcdef';
+const ENV_FILE = '.env';
+
+/** One declared token of the modelled stack. */
+export interface ModelToken {
+  readonly index: number;
+  readonly overlap: boolean;
+}
+
+/** Terraform state of one working copy: each slot's managed name, and the manifest hash the reconciler last ran for. */
+export interface TerraformState {
+  slots: Map<string, string>;
+  reconciledHash: string | null;
+}
+
+export function emptyState(): TerraformState {
+  return { slots: new Map(), reconciledHash: null };
+}
+
+/** Faults of one apply, per hook run: `slot:<token>:<slot>:create|destroy` and `reconcile`. */
+export type ApplyFaults = ReadonlyMap<string, readonly Fault[]>;
+
+/** The world one schedule runs in: the account, the project folder (sinks), the log. */
+export class World {
+  readonly log: string[] = [];
+  readonly lockSalt = `${Math.random()}`;
+
+  constructor(
+    readonly api: FakeAgility,
+    readonly dir: string,
+    readonly tokens: readonly ModelToken[],
+  ) {}
+
+  declaredName(i: number): string {
+    return `t${i}`;
+  }
+
+  sinks(i: number): SinkSpec[] {
+    return [
+      { kind: 'file', path: `tokens/t${i}.pat` },
+      { kind: 'env-file', path: ENV_FILE, key: `T${i}` },
+    ];
+  }
+
+  managedName(i: number, g: number): string {
+    return formatManagedName({ declaredName: this.declaredName(i), stackTag: TAG, generation: g });
+  }
+
+  manifest(G: number): StackManifest {
+    const tokens: ManifestToken[] = this.tokens.map((t) => {
+      const live = slotGenerations(G, t.overlap)
+        .filter((g) => slotRole(g, G) !== 'none')
+        .map((g) => ({
+          managedName: this.managedName(t.index, g),
+          generation: g,
+          role: slotRole(g, G) as 'ensure' | 'retain',
+          expiryDate: null,
+        }));
+      return {
+        declaredName: this.declaredName(t.index),
+        constructPath: `prod/t${t.index}`,
+        currentGeneration: G,
+        currentManagedName: this.managedName(t.index, G),
+        expiryDate: null,
+        nextRotation: null,
+        live,
+        sinks: this.sinks(t.index),
+      };
+    });
+    return { version: 1, stackTag: TAG, apiUrl: 'https://fake.example', credentialEnv: 'X', tokens };
+  }
+
+  /** Lifecycle collaborators for one hook run: its faults, a stop switch, the real sinks and locks. */
+  deps(run: HookRun, stops: StopRequests): LifecycleDeps {
+    return {
+      api: this.api.apiFor(run),
+      clock: () => this.api.nowMs,
+      log: (line) => this.log.push(line),
+      deliver: async (secret, sinks, info) => {
+        const fault = run.next();
+        if (fault !== undefined) throw new SinkError(`could not deliver (fake ${fault})`, { sink: 'fake' });
+        await deliverSecret(secret, sinks, info, { cwd: this.dir, env: {} });
+      },
+      lock: (name, fn) => withFileLock(lockFileFor('name', `${this.lockSalt}\n${name}`), fn, { waitMs: 20_000, what: name }),
+      critical: (fn) => stops.critical(fn),
+      checkpoint: () => stops.checkpoint(),
+    };
+  }
+
+  /**
+   * Runs one hook as the program would: a SIGTERM stops it at the next safe point and the process exits (the run is
+   * then dead: nothing it left running has any effect). Resolves to true when the hook exited 0.
+   */
+  async hook(faults: readonly Fault[] | undefined, body: (deps: LifecycleDeps) => Promise<unknown>): Promise<boolean> {
+    const stops = new StopRequests();
+    const run = new HookRun(faults, () => stops.request('SIGTERM'));
+    try {
+      await stops.interruptible(() => body(this.deps(run, stops)));
+      return true;
+    } catch (e) {
+      run.killed = true; // the process has exited (error, signal or SIGKILL)
+      if (e instanceof Killed || isAgilityPatError(e)) return false;
+      throw e; // anything else is a bug in the lifecycle
+    }
+  }
+
+  /** One `terraform apply` at generation G with `state`; resolves to true when every hook succeeded. */
+  async apply(G: number, state: TerraformState, faults: ApplyFaults, options: { driftCheck?: boolean } = {}): Promise<boolean> {
+    const slotResults = await Promise.all(
+      this.tokens.flatMap((t) => slotGenerations(G, t.overlap).map((g, slot) => this.applySlot(t, slot, g, G, state, faults))),
+    );
+    if (slotResults.includes(false)) return false; // the reconciler depends on every slot
+    const manifest = this.manifest(G);
+    const hash = manifestHash(manifest);
+    if (hash === state.reconciledHash && !options.driftCheck) return true;
+    const ok = await this.hook(faults.get('reconcile'), (deps) => reconcileStack(deps, manifest));
+    if (ok) state.reconciledHash = hash;
+    return ok;
+  }
+
+  private async applySlot(t: ModelToken, slot: number, g: number, G: number, state: TerraformState, faults: ApplyFaults): Promise<boolean> {
+    const key = `slot:${t.index}:${slot}`;
+    const role = slotRole(g, G);
+    const wanted = g >= 0 ? this.managedName(t.index, g) : null;
+    const held = state.slots.get(key);
+    if (held !== undefined && held === wanted) return true;
+    if (held !== undefined) {
+      const destroyed = await this.hook(faults.get(`${key}:destroy`), (deps) => revokeToken(deps, held));
+      if (!destroyed) return false;
+      state.slots.delete(key);
+    }
+    if (wanted === null) return true;
+    const created = await this.hook(faults.get(`${key}:create`), (deps) =>
+      role === 'ensure'
+        ? ensureToken(deps, {
+            declaredName: this.declaredName(t.index),
+            managedName: wanted,
+            generation: g,
+            expiryDate: null,
+            sinks: this.sinks(t.index),
+          })
+        : role === 'retain'
+          ? retainToken(deps, wanted)
+          : Promise.resolve(),
+    );
+    if (created) state.slots.set(key, wanted);
+    return created;
+  }
+
+  /** The problems `status` reports for generation G (verdicts that mean the invariant does not hold, and orphans). */
+  statusProblems(G: number): string[] {
+    const report = buildStatusReport(this.manifest(G), this.api.list(), this.api.nowMs);
+    const bad = new Set(['missing', 'undelivered', 'duplicate']);
+    return [
+      ...report.tokens.flatMap((r) => r.verdicts.filter((v) => bad.has(v)).map((v) => `${r.declaredName}: ${v}`)),
+      ...report.orphaned.map((o) => `orphaned: ${o.name}`),
+    ];
+  }
+
+  /**
+   * Why the invariant fails at generation G, or [] when it holds: every declared name has exactly one live token (under
+   * its managed name; none pending) and both of its sinks hold that token's secret.
+   */
+  invariantViolations(G: number): string[] {
+    const problems: string[] = [];
+    const live = this.api.live();
+    for (const t of this.tokens) {
+      const name = this.managedName(t.index, G);
+      const delivered = live.filter((x) => x.name === name);
+      const pending = live.filter((x) => x.name === pendingNameOf(name));
+      if (delivered.length !== 1 || pending.length !== 0) {
+        problems.push(`t${t.index}: ${delivered.length} live under its managed name, ${pending.length} pending`);
+        continue;
+      }
+      const secret = delivered[0]!.secret;
+      if (readOrNull(join(this.dir, 'tokens', `t${t.index}.pat`)) !== secret)
+        problems.push(`t${t.index}: the file sink does not hold its secret`);
+      const env = readOrNull(join(this.dir, ENV_FILE)) ?? '';
+      if (readEnvValueText(env, `T${t.index}`) !== secret) problems.push(`t${t.index}: the env file does not hold its secret`);
+    }
+    return problems;
+  }
+
+  /** Indices of issued secrets that appear in the hooks' log (none may). */
+  leakedSecrets(): number[] {
+    const text = this.log.join('\n');
+    return this.api.issued.flatMap((s, i) => (text.includes(s) ? [i] : []));
+  }
+}
+
+function readOrNull(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
