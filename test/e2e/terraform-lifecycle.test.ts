@@ -94,7 +94,11 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
     expect(result.code).toBe(0);
     // ci: create g11 (list, create) + retain g10 (list); preview: list, create; ops: list, create; reconciler: list.
     expect(sorted(await admin.tokenCalls())).toEqual(
-      sorted([...Array(5).fill('GET /api/v1/tokens/list 200'), ...Array(3).fill('POST /api/v1/tokens/create 201')]),
+      sorted([
+        ...Array(5).fill('GET /api/v1/tokens/list 200'),
+        ...Array(3).fill('POST /api/v1/tokens/create 201'),
+        ...Array(3).fill('PUT /api/v1/tokens/{id}/update 200'),
+      ]),
     );
     firstCiSecret = read(d(), 'secrets/ci.token');
     const opsSecret = read(d(), 'secrets/ops.token');
@@ -140,12 +144,13 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
     expect(await admin.authenticates(g13Secret)).toBe(true);
     expect(await admin.authenticates(g12Secret)).toBe(true);
     expect(await admin.authenticates(firstCiSecret)).toBe(false); // g11 revoked
-    // ci slot1: destroy g11 (list, delete) + create g13 (list, create); ops one slot: the same; reconciler: list.
+    // ci slot1: destroy g11 (list, delete) + create g13 (list, create, rename); ops one slot: the same; reconciler: list.
     expect(sorted(await admin.tokenCalls())).toEqual(
       sorted([
         ...Array(5).fill('GET /api/v1/tokens/list 200'),
         ...Array(2).fill('DELETE /api/v1/tokens/{id}/delete 204'),
         ...Array(2).fill('POST /api/v1/tokens/create 201'),
+        ...Array(2).fill('PUT /api/v1/tokens/{id}/update 200'),
       ]),
     );
 
