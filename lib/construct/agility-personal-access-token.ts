@@ -6,7 +6,7 @@ import { clockFromEnv } from '../core/clock';
 import type { Duration } from '../core/duration';
 import { HOOK_ENV } from '../core/hook-contract';
 import { canonicalJson } from '../core/manifest';
-import type { SinkSpec } from '../core/sink-spec';
+import type { SinkSpec, SinkTarget } from '../core/sink-spec';
 import { resolveTokenSpec, type ResolvedTokenSpec, type SlotPlan } from '../core/token-spec';
 import type { AgilityApi } from './agility-api';
 import { AgilityTokenReconciler } from './agility-token-reconciler';
@@ -122,7 +122,11 @@ export class AgilityPersonalAccessToken extends Construct {
     this.slots = spec.slots
       .filter((slot) => slot.role !== 'none' && slot.managedName !== null)
       .map((slot) => createSlot(this, spec, slot, { hook, apiUrl, credentialEnv, resourceType: reconciler.resourceType }));
-    reconciler.register(spec, [...this.slots], { apiUrl, credentialEnv });
+    reconciler.register(spec, [...this.slots], {
+      apiUrl,
+      credentialEnv,
+      targets: sinkTargets(props.sinks ?? [], this.node.path, reconciler.projectDir),
+    });
 
     this.declaredName = spec.declaredName;
     this.currentManagedName = spec.currentManagedName;
@@ -182,6 +186,13 @@ function createSlot(
       },
     ],
   });
+}
+
+/** The files the token's sinks write, made absolute, for the app-wide check that no two tokens share one. */
+function sinkTargets(sinks: readonly SecretSink[], constructPath: string, projectDir: string): SinkTarget[] {
+  return sinks.flatMap(({ spec }) =>
+    spec.kind === 'command' ? [] : [{ constructPath, sink: spec, absolutePath: resolve(projectDir, spec.path) }],
+  );
 }
 
 /**

@@ -9,6 +9,7 @@ import { Duration } from '../core/duration';
 import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, MANIFEST_FILE } from '../core/hook-contract';
 import { InvalidInputError } from '../core/errors';
 import { ENV_VAR_NAME } from '../core/validation';
+import { sharedSinkTargets, type SinkTarget } from '../core/sink-spec';
 import { stackTag } from '../core/managed-name';
 import { buildManifest, manifestHash, type StackManifest } from '../core/manifest';
 import { validateCredentialBudget, type ResolvedTokenSpec } from '../core/token-spec';
@@ -56,6 +57,7 @@ export interface AgilityTokenStackSettings {
 interface RegisteredToken {
   spec: ResolvedTokenSpec;
   resources: TerraformResource[];
+  targets: readonly SinkTarget[];
 }
 
 /**
@@ -147,7 +149,11 @@ export class AgilityTokenReconciler extends Construct {
   }
 
   /** Adds a token's slots to the stack; the reconciler runs after them. */
-  register(spec: ResolvedTokenSpec, resources: TerraformResource[], settings: { apiUrl: string; credentialEnv: string }): void {
+  register(
+    spec: ResolvedTokenSpec,
+    resources: TerraformResource[],
+    settings: { apiUrl: string; credentialEnv: string; targets: readonly SinkTarget[] },
+  ): void {
     const twin = this.tokens.find((t) => t.spec.declaredName === spec.declaredName);
     if (twin) {
       throw new InvalidInputError(
@@ -160,7 +166,7 @@ export class AgilityTokenReconciler extends Construct {
           'Put tokens of another Agility user or API in another stack, or set them once with AgilityTokenReconciler.configure(stack, { api, credentialEnv }).',
       );
     }
-    this.tokens.push({ spec, resources });
+    this.tokens.push({ spec, resources, targets: settings.targets });
   }
 
   /** The Terraform addresses of every slot of the stack (`terraform_data.<logical id>`), what `depends_on` lists. */
@@ -194,6 +200,7 @@ export class AgilityTokenReconciler extends Construct {
     } catch (e) {
       errors.push((e as Error).message);
     }
+    errors.push(...sharedSinkTargets(reconcilers.flatMap((r) => r.tokens.flatMap((t) => t.targets))));
     const tf = terraformVersionProblem();
     if (tf) errors.push(tf);
     return errors;

@@ -84,3 +84,37 @@ export function describeSink(spec: SinkSpec): string {
       return `command ${spec.argv[0]}`;
   }
 }
+
+/** A file sink target as synth compares them: the absolute path, and for env files the key. */
+export interface SinkTarget {
+  readonly constructPath: string;
+  readonly sink: FileSinkSpec | EnvFileSinkSpec;
+  /** `sink.path` made absolute (relative paths start at the project folder). */
+  readonly absolutePath: string;
+}
+
+/**
+ * The targets that two tokens share, as one message per clash naming both constructs: one file or one key of an env
+ * file holds one secret, so two tokens writing it would overwrite each other (and a file sink replaces a whole env
+ * file). Empty when every target has one owner.
+ */
+export function sharedSinkTargets(targets: readonly SinkTarget[]): string[] {
+  const problems: string[] = [];
+  const seen: SinkTarget[] = [];
+  for (const t of targets) {
+    const clash = seen.find(
+      (s) =>
+        s.constructPath !== t.constructPath &&
+        s.absolutePath === t.absolutePath &&
+        (s.sink.kind === 'file' || t.sink.kind === 'file' || (s.sink as EnvFileSinkSpec).key === (t.sink as EnvFileSinkSpec).key),
+    );
+    if (clash) {
+      problems.push(
+        `${t.constructPath}: its sink ${describeSink(t.sink)} writes where the sink ${describeSink(clash.sink)} of ${clash.constructPath} does; ` +
+          `one file, or one key of an env file, holds one secret. Give each token its own file or key.`,
+      );
+    }
+    seen.push(t);
+  }
+  return problems;
+}

@@ -283,6 +283,53 @@ describe('synth-time validation names the construct, the prop, the rule and the 
     ).toThrow(/prod\/two.*"same".*prod\/one/);
   });
 
+  test.each([
+    [
+      'a file sink path',
+      SecretSink.file('secrets/shared.token'),
+      SecretSink.file('./secrets/shared.token'),
+      /prod\/two: its sink file .*shared\.token writes where the sink file .*shared\.token of prod\/one does/,
+    ],
+    [
+      'a key of one env file',
+      SecretSink.envFile('.env', 'KEY'),
+      SecretSink.envFile('.env', 'KEY'),
+      /prod\/two: its sink env-file \.env \(KEY\).*of prod\/one/,
+    ],
+    [
+      'a file sink over an env file',
+      SecretSink.envFile('.env', 'KEY'),
+      SecretSink.file('.env'),
+      /prod\/two: its sink file \.env writes where the sink env-file \.env \(KEY\) of prod\/one/,
+    ],
+  ])('two tokens sharing %s fail the synth naming both constructs (one file or key holds one secret)', (_, first, second, message) => {
+    const stack = configured(newStack());
+    withNow(NOW, () => {
+      new AgilityPersonalAccessToken(stack, 'one', { name: 'one', expiresAt: '2027-01-01T00:00:00Z', sinks: [first] });
+      new AgilityPersonalAccessToken(stack, 'two', { name: 'two', expiresAt: '2027-01-01T00:00:00Z', sinks: [second] });
+    });
+    const errors = stack.node.root.node.findAll().flatMap((c) => c.node.validate());
+    expect(errors.join('\n')).toMatch(message);
+  });
+
+  test('tokens with different keys of one env file, or different files, pass', () => {
+    const stack = configured(newStack());
+    withNow(NOW, () => {
+      new AgilityPersonalAccessToken(stack, 'one', {
+        name: 'one',
+        expiresAt: '2027-01-01T00:00:00Z',
+        sinks: [SecretSink.envFile('.env', 'A'), SecretSink.file('a.token')],
+      });
+      new AgilityPersonalAccessToken(stack, 'two', {
+        name: 'two',
+        expiresAt: '2027-01-01T00:00:00Z',
+        sinks: [SecretSink.envFile('.env', 'B'), SecretSink.file('b.token')],
+      });
+    });
+    const errors = stack.node.root.node.findAll().flatMap((c) => c.node.validate());
+    expect(errors.filter((e) => /sink/.test(e))).toEqual([]);
+  });
+
   test('a non-https API URL other than loopback is refused', () => {
     expect(() => AgilityApi.url('http://agility.example.com')).toThrow(/https/);
     expect(AgilityApi.url('http://127.0.0.1:7311').baseUrl).toBe('http://127.0.0.1:7311');
