@@ -1,0 +1,326 @@
+/**
+ * The lifecycle's pure middle with a fake token API (no emulator, no processes): each branch of ensure, retain,
+ * revoke and reconcile by name, with the calls it makes and what it leaves live. The emulator and hook tests keep what
+ * only the wire shows.
+ */
+import { StopRequests } from '../../lib/cli/stop-requests';
+import { hasErrorCode, SinkError } from '../../lib/core/errors';
+import { formatManagedName, pendingNameOf } from '../../lib/core/managed-name';
+import type { StackManifest } from '../../lib/core/manifest';
+import {
+  ensureToken,
+  reconcileStack,
+  retainToken,
+  revokeToken,
+  type Deliver,
+  type LifecycleDeps,
+  type TokenApi,
+  type TokenTarget,
+} from '../../lib/lifecycle';
+import { FakeAgility, HookRun, type Fault } from '../helpers/fake-agility';
+
+const NOW = Date.parse('2027-01-01T00:00:00Z');
+const TAG = 'prod~abcdef';
+const name = (declared: string, g = 5, tag = TAG) => formatManagedName({ declaredName: declared, stackTag: tag, generation: g });
+
+interface Harness {
+  api: FakeAgility;
+  deps: LifecycleDeps;
+  calls: string[];
+  delivered: Map<string, string>;
+  logs: string[];
+}
+
+/** A fake account, a recording API over it (with faults for this run), and a delivery that records the secret. */
+function harness(faults: Fault[] = [], deliver?: Deliver): Harness {
+  const api = new FakeAgility(NOW);
+  const inner = api.apiFor(new HookRun(faults));
+  const calls: string[] = [];
+  const record =
+    <A extends unknown[], R>(label: string, fn: (...a: A) => Promise<R>) =>
+    async (...a: A) => {
+      calls.push(label);
+      return fn(...a);
+    };
+  const recording: TokenApi = {
+    listTokens: record('list', inner.listTokens),
+    createToken: record('create', inner.createToken),
+    updateToken: record('update', inner.updateToken),
+    revokeToken: record('revoke', inner.revokeToken),
+  };
+  const delivered = new Map<string, string>();
+  const logs: string[] = [];
+  const stops = new StopRequests();
+  return {
+    api,
+    calls,
+    delivered,
+    logs,
+    deps: {
+      api: recording,
+      clock: () => api.nowMs,
+      log: (l) => logs.push(l),
+      deliver: deliver ?? (async (secret, _sinks, info) => void delivered.set(info.managedName, secret)),
+      lock: (_name, fn) => fn(),
+      critical: (fn) => stops.critical(fn),
+      checkpoint: () => stops.checkpoint(),
+    },
+  };
+}
+
+const target = (declared = 'ci', g = 5): TokenTarget => ({
+  declaredName: declared,
+  managedName: name(declared, g),
+  generation: g,
+  expiryDate: null,
+  sinks: [],
+});
+
+const liveNames = (h: Harness) =>
+  h.api
+    .live()
+    .map((t) => t.name)
+    .sort();
+const secretOf = (h: Harness, managedName: string) => h.api.live().find((t) => t.name === managedName)?.secret;
+
+describe('ensureToken', () => {
+  it('on a clean account: creates under the pending name, delivers, then renames to the managed name', async () => {
+    const h = harness();
+    expect(await ensureToken(h.deps, target())).toMatchObject({ action: 'created' });
+    expect(h.calls).toEqual(['list', 'create', 'update']);
+    expect(h.api.tokens[0]!.name).toBe(name('ci'));
+    expect(h.delivered.get(name('ci'))).toBe(secretOf(h, name('ci')));
+  });
+
+  it('keeps one live token under the managed name (it was delivered): a fresh or lost state adopts it', async () => {
+    const h = harness();
+    const adopted = h.api.seed(name('ci'));
+    expect(await ensureToken(h.deps, target())).toEqual({ action: 'kept', tokenId: adopted.tokenID, expiryDate: expect.any(String) });
+    expect(h.calls).toEqual(['list']);
+    expect(h.delivered.size).toBe(0);
+  });
+
+  it.each([
+    ['a token under the pending name (never delivered)', (a: FakeAgility) => a.seed(pendingNameOf(name('ci')))],
+    ['a disabled token under the managed name', (a: FakeAgility) => a.seed(name('ci'), { enabled: false })],
+  ])('revokes %s, then creates and delivers a fresh one', async (_, seed) => {
+    const h = harness();
+    const stale = seed(h.api);
+    await ensureToken(h.deps, target());
+    expect(h.calls).toEqual(['list', 'revoke', 'create', 'update']);
+    expect(stale.revoked).toBe(true);
+    expect(liveNames(h)).toEqual([name('ci')]);
+  });
+
+  it('replaces duplicates: with several live tokens under one name the sinks hold at most one, so all go', async () => {
+    const h = harness();
+    const [a, b] = [h.api.seed(name('ci')), h.api.seed(name('ci'))];
+    expect(await ensureToken(h.deps, target())).toMatchObject({ action: 'created' });
+    expect([a.revoked, b.revoked]).toEqual([true, true]);
+    expect(liveNames(h)).toEqual([name('ci')]);
+    expect(h.delivered.get(name('ci'))).toBe(secretOf(h, name('ci')));
+  });
+
+  it('leaves expired tokens alone (they authenticate nothing and count toward no limit)', async () => {
+    const h = harness();
+    const expired = h.api.seed(name('ci'), { expiryMs: NOW - 1 });
+    await ensureToken(h.deps, target());
+    expect(expired.revoked).toBe(false);
+    expect(h.calls).toEqual(['list', 'create', 'update']);
+  });
+
+  it.each<[string, Fault['kind'], string[]]>([
+    ['created, then a 500', '5xx-after', ['list', 'create', 'list', 'revoke', 'create', 'update']],
+    ['created, then the connection dropped', 'drop-after', ['list', 'create', 'list', 'revoke', 'create', 'update']],
+    ['created, then a timeout', 'timeout-after', ['list', 'create', 'list', 'revoke', 'create', 'update']],
+    ['nothing created, a 503', '5xx-before', ['list', 'create', 'list', 'create', 'update']],
+    ['nothing created, a timeout', 'timeout-before', ['list', 'create', 'list', 'create', 'update']],
+  ])('after an ambiguous create (%s) lists first, revokes what the attempt made, creates once more', async (_, kind, calls) => {
+    const h = harness([{ at: 1, kind }]);
+    await ensureToken(h.deps, target());
+    expect(h.calls).toEqual(calls);
+    expect(liveNames(h)).toEqual([name('ci')]);
+    expect(h.delivered.get(name('ci'))).toBe(secretOf(h, name('ci')));
+  });
+
+  it('a create refused with 429 fails at once: nothing retried, nothing left live', async () => {
+    const h = harness([{ at: 1, kind: '429' }]);
+    const e = await ensureToken(h.deps, target()).catch((x: unknown) => x);
+    expect(hasErrorCode(e, 'RATE_LIMITED')).toBe(true);
+    expect(h.calls).toEqual(['list', 'create']);
+    expect(h.api.live()).toEqual([]);
+  });
+
+  it('a create that lands after the timeout stays under the pending name: undelivered by construction, never a silent duplicate', async () => {
+    const h = harness([{ at: 1, kind: 'late' }]);
+    await ensureToken(h.deps, target());
+    h.api.landAll();
+    expect(liveNames(h)).toEqual([name('ci'), pendingNameOf(name('ci'))].sort());
+    // The next ensure (or the reconciler) revokes it and keeps the delivered one.
+    expect(await ensureToken(h.deps, target())).toMatchObject({ action: 'kept' });
+    expect(liveNames(h)).toEqual([name('ci')]);
+  });
+
+  it('when delivery fails, revokes the new token and rethrows: no undelivered token stays live', async () => {
+    const failing: Deliver = async () => {
+      throw new SinkError('could not deliver (test)', { sink: 'file x' });
+    };
+    const h = harness([], failing);
+    const e = await ensureToken(h.deps, target()).catch((x: unknown) => x);
+    expect(hasErrorCode(e, 'SINK_FAILED')).toBe(true);
+    expect(h.calls).toEqual(['list', 'create', 'revoke']);
+    expect(h.api.live()).toEqual([]);
+  });
+
+  it('a rename that timed out after it was done is confirmed from the list', async () => {
+    const h = harness([{ at: 2, kind: 'timeout-after' }]); // list, create, update
+    await ensureToken(h.deps, target());
+    expect(h.calls).toEqual(['list', 'create', 'update', 'list']);
+    expect(liveNames(h)).toEqual([name('ci')]);
+  });
+
+  it('a rename that keeps failing fails the hook, leaving the delivered token pending for the next run to replace', async () => {
+    const h = harness([
+      { at: 2, kind: '5xx-before' },
+      { at: 4, kind: '5xx-before' },
+      { at: 6, kind: '5xx-before' },
+    ]); // list, create, update, list, update, list, update
+    const e = await ensureToken(h.deps, target()).catch((x: unknown) => x);
+    expect(hasErrorCode(e, 'API_ERROR')).toBe(true);
+    expect(liveNames(h)).toEqual([pendingNameOf(name('ci'))]);
+  });
+
+  it('creates nothing for a fixed expiry that has passed', async () => {
+    const h = harness();
+    expect(await ensureToken(h.deps, { ...target(), expiryDate: '2026-01-01T00:00:00Z' })).toMatchObject({ action: 'skipped-expired' });
+    expect(h.calls).toEqual([]);
+  });
+
+  it('stops at a safe point when a stop was requested before it starts: no call is made', async () => {
+    const h = harness();
+    const stops = new StopRequests();
+    stops.request('SIGTERM');
+    const e = await ensureToken({ ...h.deps, checkpoint: () => stops.checkpoint(), critical: (fn) => stops.critical(fn) }, target()).catch(
+      (x: unknown) => x,
+    );
+    expect(hasErrorCode(e, 'INTERRUPTED')).toBe(true);
+    expect(h.calls).toEqual([]);
+  });
+});
+
+describe('retainToken and revokeToken', () => {
+  it('retain keeps a live previous generation, revokes its pending and disabled tokens, and never creates', async () => {
+    const h = harness();
+    h.api.seed(name('ci', 4));
+    const pending = h.api.seed(pendingNameOf(name('ci', 4)));
+    const disabled = h.api.seed(name('ci', 4), { enabled: false });
+    expect(await retainToken(h.deps, name('ci', 4))).toEqual({ live: true });
+    expect([pending.revoked, disabled.revoked]).toEqual([true, true]);
+    expect(h.calls).not.toContain('create');
+  });
+
+  it('revoke removes every token under the managed or pending name, and leaves expired ones and other names alone', async () => {
+    const h = harness();
+    const ours = [h.api.seed(name('ci')), h.api.seed(pendingNameOf(name('ci'))), h.api.seed(name('ci'), { enabled: false })];
+    const expired = h.api.seed(name('ci'), { expiryMs: NOW - 1 });
+    const other = h.api.seed(name('ci', 4));
+    expect(await revokeToken(h.deps, name('ci'))).toEqual({ revoked: 3 });
+    expect(ours.map((t) => t.revoked)).toEqual([true, true, true]);
+    expect([expired.revoked, other.revoked]).toEqual([false, false]);
+  });
+});
+
+/** A manifest of `ci` (rotating, G and G−1) and `web` (fixed, generation 0). */
+function manifest(G = 5): StackManifest {
+  return {
+    version: 1,
+    stackTag: TAG,
+    apiUrl: 'https://fake.example',
+    credentialEnv: 'X',
+    tokens: [
+      {
+        declaredName: 'ci',
+        constructPath: 'prod/ci',
+        currentGeneration: G,
+        currentManagedName: name('ci', G),
+        expiryDate: null,
+        nextRotation: null,
+        live: [
+          { managedName: name('ci', G), generation: G, role: 'ensure', expiryDate: null },
+          { managedName: name('ci', G - 1), generation: G - 1, role: 'retain', expiryDate: null },
+        ],
+        sinks: [],
+      },
+      {
+        declaredName: 'web',
+        constructPath: 'prod/web',
+        currentGeneration: 0,
+        currentManagedName: name('web', 0),
+        expiryDate: null,
+        nextRotation: null,
+        live: [{ managedName: name('web', 0), generation: 0, role: 'ensure', expiryDate: null }],
+        sinks: [],
+      },
+    ],
+  };
+}
+
+describe('reconcileStack', () => {
+  it('does nothing but list when every declared name has exactly one delivered token', async () => {
+    const h = harness();
+    [name('ci'), name('ci', 4), name('web', 0)].forEach((n) => h.api.seed(n));
+    expect(await reconcileStack(h.deps, manifest())).toEqual({ revokedOrphans: [], recreated: [], cleaned: [] });
+    expect(h.calls).toEqual(['list']);
+  });
+
+  it('revokes orphans of this stack, never a newer generation of a declared name, never another stack', async () => {
+    const h = harness();
+    [name('ci'), name('ci', 4), name('web', 0)].forEach((n) => h.api.seed(n));
+    const orphan = h.api.seed(name('gone', 1));
+    const oldGeneration = h.api.seed(name('ci', 3));
+    const newer = h.api.seed(name('ci', 6));
+    const newerPending = h.api.seed(pendingNameOf(name('ci', 6)));
+    const otherStack = h.api.seed(name('ci', 1, 'other~123456'));
+    const out = await reconcileStack(h.deps, manifest());
+    expect(out.revokedOrphans.sort()).toEqual([name('ci', 3), name('gone', 1)].sort());
+    expect([orphan.revoked, oldGeneration.revoked]).toEqual([true, true]);
+    expect([newer.revoked, newerPending.revoked, otherStack.revoked]).toEqual([false, false, false]);
+  });
+
+  it.each<[string, (a: FakeAgility) => void]>([
+    ['revoked outside Terraform', () => undefined],
+    ['disabled outside Terraform', (a) => void a.seed(name('ci'), { enabled: false })],
+    ['created by an earlier reconcile that died before delivery (pending only)', (a) => void a.seed(pendingNameOf(name('ci')))],
+    ['duplicated', (a) => [a.seed(name('ci')), a.seed(name('ci'))].forEach(() => undefined)],
+  ])('recreates and redelivers a current token that was %s', async (_, seed) => {
+    const h = harness();
+    [name('ci', 4), name('web', 0)].forEach((n) => h.api.seed(n));
+    seed(h.api);
+    const out = await reconcileStack(h.deps, manifest());
+    expect(out.recreated).toEqual([name('ci')]);
+    expect(h.api.live().filter((t) => t.name === name('ci'))).toHaveLength(1);
+    expect(h.api.live().filter((t) => t.name === pendingNameOf(name('ci')))).toHaveLength(0);
+    expect(h.delivered.get(name('ci'))).toBe(secretOf(h, name('ci')));
+  });
+
+  it('revokes a late-landed pending token next to a delivered one, keeping the delivered one', async () => {
+    const h = harness();
+    [name('ci'), name('ci', 4), name('web', 0)].forEach((n) => h.api.seed(n));
+    const late = h.api.seed(pendingNameOf(name('ci')));
+    const kept = secretOf(h, name('ci'));
+    const out = await reconcileStack(h.deps, manifest());
+    expect(out).toMatchObject({ recreated: [], cleaned: [name('ci')] });
+    expect(late.revoked).toBe(true);
+    expect(secretOf(h, name('ci'))).toBe(kept);
+  });
+
+  it('cleans pending tokens of the previous generation but never creates one', async () => {
+    const h = harness();
+    [name('ci'), name('web', 0)].forEach((n) => h.api.seed(n));
+    const pending = h.api.seed(pendingNameOf(name('ci', 4)));
+    const out = await reconcileStack(h.deps, manifest());
+    expect(out.cleaned).toEqual([name('ci', 4)]);
+    expect(pending.revoked).toBe(true);
+    expect(h.calls.filter((c) => c === 'create')).toEqual([]);
+  });
+});
