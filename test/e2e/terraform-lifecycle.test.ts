@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { TerraformStack } from 'cdktf';
 import { AgilityPersonalAccessToken, Duration, SecretSink } from '../../lib';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator';
+import { readEnvValueText } from '../../lib/sinks/env-file-format';
 import { Deployment, EmulatorAdmin, requireTerraform } from '../helpers/e2e';
 
 jest.setTimeout(300_000);
@@ -271,6 +272,29 @@ describe('failures a deploy recovers from', () => {
       d,
       names.map((n) => `secrets/${n}.token`),
     );
+  });
+});
+
+describe('tokens sharing one env file, with real Terraform running their hooks in parallel', () => {
+  test('8. five tokens delivering to keys of one env file: after every apply each key holds its own live token', async () => {
+    const d = deployment('shared-env');
+    const keys = [0, 1, 2, 3, 4].map((i) => ({ name: `svc${i}`, key: `SVC${i}_TOKEN` }));
+    const declareAll = all(...keys.map(({ name, key }) => rotating(name, [SecretSink.envFile('secrets/shared.env', key)], false)));
+    for (const now of [G11, G12, G13]) {
+      d.synth(now, declareAll);
+      const result = await d.terraform('apply', now);
+      expect(result.code).toBe(0);
+      const env = read(d, 'secrets/shared.env');
+      const live = await admin.liveTokens(await d.signIn());
+      expect(live.size).toBe(5);
+      for (const { key } of keys) {
+        const secret = readEnvValueText(env, key);
+        expect(secret).toBeDefined();
+        expect(await admin.authenticates(secret!)).toBe(true);
+      }
+      expect(new Set(keys.map(({ key }) => readEnvValueText(env, key))).size).toBe(5);
+    }
+    await expectNoLeaks(d, ['secrets/shared.env']);
   });
 });
 
