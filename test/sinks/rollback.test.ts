@@ -40,6 +40,37 @@ describe('all-or-nothing delivery', () => {
     expect((await readdir(tmp())).sort()).toEqual(['.env']);
   });
 
+  it('undoes only its own key of a shared env file: a key another token wrote meanwhile survives the rollback', async () => {
+    const env = join(tmp(), '.env');
+    await writeFile(env, 'MINE=previous\nTHEIRS=old\n');
+    // The failing sink stands for another hook delivering into the same file before this delivery fails.
+    const otherHookThenFail: SinkSpec = {
+      kind: 'command',
+      argv: [
+        process.execPath,
+        '-e',
+        `const fs=require('fs');const p=${JSON.stringify(env)};fs.writeFileSync(p,fs.readFileSync(p,'utf8').replace('THEIRS=old','THEIRS=new-from-another-token'));process.exit(9)`,
+      ],
+    };
+
+    await sinkFailure(deliverSecret(SECRET, [{ kind: 'env-file', path: env, key: 'MINE' }, otherHookThenFail], CTX));
+
+    expect(await readFile(env, 'utf8')).toBe('MINE=previous\nTHEIRS=new-from-another-token\n');
+  });
+
+  it('leaves a key alone on rollback when another delivery has replaced it since', async () => {
+    const env = join(tmp(), '.env');
+    await writeFile(env, 'MINE=previous\n');
+    const replacedThenFail: SinkSpec = {
+      kind: 'command',
+      argv: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(env)},'MINE=newer-delivery\\n');process.exit(9)`],
+    };
+
+    await sinkFailure(deliverSecret(SECRET, [{ kind: 'env-file', path: env, key: 'MINE' }, replacedThenFail], CTX));
+
+    expect(await readFile(env, 'utf8')).toBe('MINE=newer-delivery\n');
+  });
+
   it('restores the previous content and mode of an existing file', async () => {
     const fileA = join(tmp(), 'pat.txt');
     await writeFile(fileA, 'older-secret', { mode: 0o644 });
