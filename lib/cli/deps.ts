@@ -1,6 +1,6 @@
 import { AgilityClient, resolveBaseUrl } from '../api';
 import type { LifecycleDeps } from '../lifecycle';
-import { deliverSecret } from '../sinks';
+import { deliverSecret, withoutCredentials } from '../sinks';
 import type { CliContext } from './context';
 import { readCredential } from './env-inputs';
 
@@ -13,7 +13,7 @@ export function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: st
   });
   // Command sinks inherit the hook's environment, but not the OAuth credential: they are given one secret, not the
   // power to create and revoke the user's tokens.
-  const { [credentialEnv]: _credential, ...sinkEnv } = ctx.env;
+  const sinkEnv = withoutCredentials(ctx.env, credentialEnv);
   return {
     api,
     clock: ctx.clock,

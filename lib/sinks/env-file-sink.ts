@@ -11,7 +11,7 @@ import { formatEnvValue, upsertEnvLine } from './env-file-format';
  * @throws DeliveryFailure saying why; the file is then unchanged.
  */
 export async function deliverToEnvFile(secret: string, spec: EnvFileSinkSpec, cwd: string): Promise<TargetSnapshot> {
-  const snapshot = await prepareTarget(resolve(cwd, spec.path));
+  const snapshot = await prepareTarget(resolve(cwd, spec.path), cwd);
   // latin1 maps each byte to one character and back, so bytes that are not valid UTF-8 survive the edit.
   const before = snapshot.previous?.content.toString('latin1') ?? '';
   const valueText = Buffer.from(formatEnvValue(secret), 'utf8').toString('latin1');

@@ -9,7 +9,7 @@ import { prepareTarget, removeCreatedDirs, writeFileAtomic, type TargetSnapshot 
  * @throws DeliveryFailure saying why; the target is then unchanged.
  */
 export async function deliverToFile(secret: string, spec: FileSinkSpec, cwd: string): Promise<TargetSnapshot> {
-  const snapshot = await prepareTarget(resolve(cwd, spec.path));
+  const snapshot = await prepareTarget(resolve(cwd, spec.path), cwd);
   try {
     await writeFileAtomic(snapshot.path, secret);
   } catch (e) {
