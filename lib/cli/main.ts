@@ -78,7 +78,8 @@ export function reportError(e: unknown, ctx: CliContext): number {
     return e.exitCode;
   }
   const err = e as NodeJS.ErrnoException;
-  if (err && typeof err === 'object' && (err.code?.startsWith('ERR_PARSE_ARGS') || err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
+  const usageCodes = ['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES'];
+  if (err && typeof err === 'object' && (err.code?.startsWith('ERR_PARSE_ARGS') || usageCodes.includes(err.code ?? ''))) {
     ctx.err(`agility-pat: error [INVALID_INPUT] ${printable(err.message)}`);
     return 2;
   }
