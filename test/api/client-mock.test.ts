@@ -450,15 +450,7 @@ describe('errors are mapped to typed errors', () => {
 });
 
 describe('date-times without an offset', () => {
-  const savedTz = process.env.TZ;
-  afterEach(() => {
-    process.env.TZ = savedTz;
-    if (savedTz === undefined) delete process.env.TZ;
-  });
-
-  test("are read as UTC, never as local time, whatever the machine's time zone", async () => {
-    // A zone far from UTC: read as local time, midnight would move by 10 hours.
-    process.env.TZ = 'Pacific/Honolulu';
+  test('are read as UTC, never as local time: the client gives them a Z', async () => {
     pool()
       .intercept({ path: `/api/v1/tokens/${TOKEN_ID}`, method: 'GET' })
       .reply(
@@ -467,9 +459,14 @@ describe('date-times without an offset', () => {
         { headers: JSON_HEADERS },
       );
     const token = await client().getToken(TOKEN_ID);
+    // With the Z, every later Date.parse reads the same instant whatever the machine's TZ (without it, local time).
+    expect([token.createdDate, token.expiryDate, token.lastUsedDate]).toEqual([
+      '2026-03-01T12:00:00.1234567Z',
+      '2027-01-01T00:00:00Z',
+      '2026-03-02T08:30Z',
+    ]);
     expect(Date.parse(token.expiryDate)).toBe(Date.UTC(2027, 0, 1));
     expect(Date.parse(token.createdDate)).toBe(Date.UTC(2026, 2, 1, 12, 0, 0, 123));
-    expect(Date.parse(token.lastUsedDate!)).toBe(Date.UTC(2026, 2, 2, 8, 30));
   });
 
   test('dates that carry an offset are returned exactly as sent', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { hasErrorCode, type AgilityPatError } from '../../lib/core/errors';
 import type { CommandSinkSpec } from '../../lib/core/sink-spec';
 import { deliverSecret, withoutCredentials } from '../../lib/sinks';
+import { waitFor } from '../lifecycle/hook-harness';
 import { CTX, SECRET, useTempDir } from './fixtures';
 
 const NODE = process.execPath;
@@ -22,15 +23,6 @@ const failure = async (promise: Promise<void>): Promise<AgilityPatError> => {
   if (!hasErrorCode(error, 'SINK_FAILED')) throw new Error(`expected a SinkError, got ${String(error)}`);
   return error;
 };
-
-/** Polls `check` every 25 ms until it holds; throws after `timeoutMs`. */
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -205,13 +197,13 @@ describe('command sink', () => {
     try {
       const delivery = deliverSecret(SECRET, [nodeSink(script, [pidFile], 3000)], CTX);
       // The pid file is written before the timeout: poll for it with a deadline, not a fixed sleep.
-      await waitUntil(async () => (await readFile(pidFile, 'utf8').catch(() => '')) !== '', 10_000, 'the grandchild pid file');
+      await waitFor(async () => (await readFile(pidFile, 'utf8').catch(() => '')) !== '', 10_000, 'the grandchild pid file');
       grandchild = Number(await readFile(pidFile, 'utf8'));
       expect(isAlive(grandchild)).toBe(true);
       const error = await failure(delivery);
       expect(error.message).toContain('did not finish within 3000 ms and was killed');
       // SIGKILL is delivered to the group at once, but the kernel reaps the grandchild (re-parented to init) a moment later.
-      await waitUntil(() => !isAlive(grandchild), 5_000, 'the grandchild to be gone');
+      await waitFor(() => !isAlive(grandchild), 5_000, 'the grandchild to be gone');
       expect(isAlive(grandchild)).toBe(false);
     } finally {
       if (grandchild > 0 && isAlive(grandchild)) process.kill(grandchild, 'SIGKILL');
