@@ -11,9 +11,12 @@ import {
   TimeoutError,
   isAgilityPatError,
 } from '../core/errors';
+import { HOOK_ENV } from '../core/hook-contract';
+import { printable } from '../core/printable';
+import { scrubText } from '../core/redact';
 import { validateExpiry, validateTokenName } from '../core/validation';
 import { validateBaseUrl } from './base-url';
-import { errorFromResponse, scrubText } from './http-errors';
+import { errorFromResponse } from './http-errors';
 import type {
   PersonalAccessTokenCreationResponse,
   PersonalAccessTokenRequest,
@@ -49,7 +52,11 @@ export interface AgilityClientOptions {
   dispatcher?: Dispatcher;
   /** Clock for input validation (an expiry must be in the future and at most 2 years away), and nothing else. @default systemClock */
   clock?: Clock;
-  /** Milliseconds allowed for each attempt, from sending to the end of the body. @default 30000 */
+  /**
+   * Milliseconds one call may take in all: every attempt from sending to the end of the body, and the waits between
+   * retries. One deadline, not an idle timer: a server that trickles its answer a byte at a time still fails on
+   * time. The `agility-pat` program reads it from `AGILITY_PAT_TIMEOUT_MS`. @default 30000
+   */
   timeoutMs?: number;
   /** Retry policy for GET and DELETE. POSTs (`createToken`, OAuth) and PUTs are never retried. @default {maxRetries: 3, baseDelayMs: 500, maxDelayMs: 30000} */
   retry?: RetryOptions;
@@ -61,7 +68,7 @@ export interface AgilityClientOptions {
   userAgent?: string;
 }
 
-/** Default per-attempt timeout: 30 s. */
+/** Default deadline of one call, retries included: 30 s. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Default `User-Agent`. */
 export const DEFAULT_USER_AGENT = 'agility-pat-cdktf';
@@ -89,8 +96,8 @@ interface Answer {
   isJson: boolean;
 }
 
-/** Marks our own per-attempt timeout as the abort reason, to tell it apart from any other failure. */
-class AttemptTimeout extends Error {}
+/** Marks our own deadline as the abort reason, to tell it apart from any other failure. */
+class DeadlineReached extends Error {}
 
 /**
  * A client for the Agility Management API routes that manage Personal Access Tokens, plus `users/me` and OAuth.
@@ -99,8 +106,10 @@ class AttemptTimeout extends Error {}
  *   token ids must be uuids): bad input throws InvalidInputError and sends nothing.
  * - Failures are typed (lib/core/errors.ts) with `{method, path, status}` details; messages never hold the access
  *   token, an Authorization header, or a PAT secret.
- * - GET and DELETE are retried on network errors, timeouts and 408/429/500/502/503/504 with exponential backoff and
- *   full jitter, honouring `Retry-After`. POSTs are never retried: `createToken` surfaces any failure as is, since a
+ * - Every call has one deadline, `timeoutMs`, retries and their waits included; a wait that would end past it is not
+ *   started, and the last failure is thrown instead.
+ * - GET and DELETE are retried on network errors and 408/429/500/502/503/504 with exponential backoff and
+ *   full jitter, honouring `Retry-After`, while the deadline allows. POSTs are never retried: `createToken` surfaces any failure as is, since a
  *   lost answer may hide a token that was created (the caller lists before deciding). A retried DELETE that finds
  *   the token gone throws NotFoundError, which callers treat as "already revoked".
  */
@@ -280,12 +289,13 @@ export class AgilityClient {
   /** Sends a call, retrying GET and DELETE on transient failures; returns a 2xx answer or throws a typed error. */
   async #send(call: Call): Promise<Answer> {
     const retryable = call.method === 'GET' || call.method === 'DELETE';
+    const deadline = performance.now() + this.#timeoutMs;
     for (let attempt = 0; ; attempt++) {
       let failure: AgilityPatError;
       let retryAfterSeconds: number | undefined;
       let answer: Answer | undefined;
       try {
-        answer = await this.#attempt(call);
+        answer = await this.#attempt(call, deadline);
       } catch (e) {
         if (!isAgilityPatError(e)) throw e;
         failure = e; // NetworkError or TimeoutError: worth another try
@@ -308,12 +318,14 @@ export class AgilityClient {
       } else {
         delay = backoffDelayMs(attempt, this.#retry, this.#random);
       }
+      // No wait that would end past the deadline: the retry after it could not finish in time anyway.
+      if (performance.now() + delay >= deadline) throw failure!;
       await this.#sleep(delay);
     }
   }
 
-  /** One HTTP exchange, body read in full, under the per-attempt timeout. Throws only NetworkError or TimeoutError. */
-  async #attempt(call: Call): Promise<Answer> {
+  /** One HTTP exchange, body read in full, before `deadline` (a `performance.now()` instant). Throws only NetworkError or TimeoutError. */
+  async #attempt(call: Call, deadline: number): Promise<Answer> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'cache-control': 'no-cache',
@@ -329,8 +341,10 @@ export class AgilityClient {
       payload = new URLSearchParams(call.body.value).toString();
     }
 
+    // The abort covers connecting, the headers and the whole body: undici's own timeouts only bound idle time.
+    const remaining = Math.max(1, Math.ceil(deadline - performance.now()));
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new AttemptTimeout()), this.#timeoutMs);
+    const timer = setTimeout(() => controller.abort(new DeadlineReached()), remaining);
     try {
       const res = await request(this.baseUrl + call.route, {
         method: call.method,
@@ -338,8 +352,8 @@ export class AgilityClient {
         body: payload,
         dispatcher: this.#dispatcher,
         signal: controller.signal,
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
+        headersTimeout: remaining,
+        bodyTimeout: remaining,
       });
       const bodyText = await res.body.text();
       const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
@@ -357,17 +371,18 @@ export class AgilityClient {
     const code = typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : undefined;
     const what = `${call.method} ${this.#path(call)}`;
     if (
-      (signal.aborted && signal.reason instanceof AttemptTimeout) ||
+      (signal.aborted && signal.reason instanceof DeadlineReached) ||
       code === 'UND_ERR_HEADERS_TIMEOUT' ||
       code === 'UND_ERR_BODY_TIMEOUT'
     ) {
       return new TimeoutError(
-        `${what} timed out after ${this.#timeoutMs} ms without a complete answer from ${this.baseUrl}; check the network, or raise timeoutMs.`,
+        `${what} timed out: no complete answer from ${this.baseUrl} within ${this.#timeoutMs} ms (retries included); ` +
+          `check the network, or allow more time with ${HOOK_ENV.timeoutMs} (the client's timeoutMs).`,
         { ...this.#details(call), timeoutMs: this.#timeoutMs },
       );
     }
     const rawMessage = e instanceof Error ? e.message : String(e);
-    const message = scrubText(rawMessage, this.#secrets(call)).slice(0, 300);
+    const message = printable(scrubText(rawMessage, this.#secrets(call))).slice(0, 300);
     // A fresh Error carrying only the code and message: undici errors can hold request options and headers.
     const cause = Object.assign(new Error(message), code ? { code } : {});
     return new NetworkError(

@@ -16,7 +16,8 @@ import {
   RateLimitedError,
 } from '../core/errors';
 import { MAX_ACTIVE_TOKENS_PER_USER, MAX_CREATIONS_PER_HOUR } from '../core/limits';
-import { redactSecrets } from '../core/redact';
+import { printable } from '../core/printable';
+import { scrubText } from '../core/redact';
 
 /** Longest excerpt of an error body that goes into a message. */
 export const MAX_DETAIL_LENGTH = 300;
@@ -41,19 +42,10 @@ export interface FailedResponse {
 }
 
 /**
- * Removes secrets from text that came from outside (a response body, a transport error): every known secret, and,
- * whatever their value, anything shaped like a JWT (PAT secrets and access tokens are JWTs) or following `Bearer `.
- */
-export function scrubText(text: string, secrets: Iterable<string | undefined | null>): string {
-  return redactSecrets(text, secrets)
-    .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '[redacted]')
-    .replace(/\b(Bearer)\s+(?!\[redacted\])[^\s"',;]+/gi, '$1 [redacted]');
-}
-
-/**
  * The human part of an error body: the first string among `detail`, `message`, `title`, `error` of a JSON object,
- * a JSON string, or the plain text; whitespace collapsed, secrets redacted, then cut to {@link MAX_DETAIL_LENGTH}
- * (redacting first, so a cut can never leave part of a secret behind). `undefined` when there is nothing to show.
+ * a JSON string, or the plain text; whitespace collapsed, secrets redacted, control and invisible characters escaped
+ * (`printable`), then cut to {@link MAX_DETAIL_LENGTH} (redacting first, so a cut can never leave part of a secret
+ * behind). `undefined` when there is nothing to show.
  */
 export function readErrorDetail(json: unknown, bodyText: string, secrets: Iterable<string | undefined | null>): string | undefined {
   let text: string | undefined;
@@ -68,7 +60,8 @@ export function readErrorDetail(json: unknown, bodyText: string, secrets: Iterab
     }
   } else if (json === undefined) text = bodyText;
   if (text === undefined) return undefined;
-  const clean = scrubText(text, secrets).replace(/\s+/g, ' ').trim();
+  // Escaped after the whitespace is collapsed: the text goes into messages printed on a terminal.
+  const clean = printable(scrubText(text, secrets).replace(/\s+/g, ' ').trim());
   if (clean === '') return undefined;
   return clean.length > MAX_DETAIL_LENGTH ? `${clean.slice(0, MAX_DETAIL_LENGTH - 1)}…` : clean;
 }

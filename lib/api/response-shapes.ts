@@ -42,8 +42,16 @@ function str(
   return v;
 }
 
+/** A date-time with a time but no offset, as a .NET API may write a UTC `DateTime` (`2027-01-01T00:00:00`). */
+const NO_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+/**
+ * A date-time field, returned as sent, except that one without an offset gets `Z`: Agility's instants are UTC, and
+ * `Date.parse` would read a bare date-time as local time, moving every expiry by the machine's UTC offset.
+ */
 function date(o: Record<string, unknown>, key: string, at: string, nullable = false): string | null {
-  const v = str(o, key, at, { nullable, optional: nullable });
+  const raw = str(o, key, at, { nullable, optional: nullable });
+  const v = raw !== null && NO_OFFSET.test(raw) ? `${raw}Z` : raw;
   if (v !== null && Number.isNaN(Date.parse(v)))
     throw new ShapeMismatch(`${at}.${key} must be an ISO-8601 date-time, got a string that is not a date`);
   return v;

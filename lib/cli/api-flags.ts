@@ -1,6 +1,6 @@
 import { AgilityClient, resolveBaseUrl } from '../api';
 import type { CliContext } from './context';
-import { readCredential } from './env-inputs';
+import { readCredential, timeoutFromEnv } from './env-inputs';
 
 /** Options every command that talks to the API shares. */
 export const API_OPTIONS = {
@@ -26,7 +26,7 @@ export function baseUrlFromFlags(values: ApiFlags, fallback: string | undefined)
 
 /**
  * A client for commands run by a person: the URL from {@link baseUrlFromFlags}, the credential from the variable
- * `--credential-env` names, else `defaults.credentialEnv`.
+ * `--credential-env` names, else `defaults.credentialEnv`; the deadline of each call from `AGILITY_PAT_TIMEOUT_MS`.
  */
 export function clientFromFlags(
   ctx: CliContext,
@@ -37,5 +37,6 @@ export function clientFromFlags(
     baseUrl: baseUrlFromFlags(values, defaults.apiUrl),
     accessToken: readCredential(ctx.env, values['credential-env'] ?? defaults.credentialEnv),
     clock: ctx.clock,
+    timeoutMs: timeoutFromEnv(ctx.env),
   });
 }

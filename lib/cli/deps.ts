@@ -1,9 +1,10 @@
 import { AgilityClient, resolveBaseUrl } from '../api';
 import type { LifecycleDeps } from '../lifecycle';
 import { lockFileFor, withFileLock } from '../locks/file-lock';
-import { deliverSecret } from '../sinks';
+import { deliverSecret, withoutCredentials } from '../sinks';
 import type { CliContext } from './context';
-import { readCredential } from './env-inputs';
+import { printable } from '../core/printable';
+import { readCredential, timeoutFromEnv } from './env-inputs';
 
 /**
  * How long a hook waits for another hook working on the same managed name: long enough for a whole create, delivery
@@ -14,15 +15,21 @@ export const NAME_LOCK_WAIT_MS = 300_000;
 /** Builds the lifecycle's collaborators from the command's context: the real client, the real sinks, real locks. */
 export function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: string): LifecycleDeps {
   const baseUrl = resolveBaseUrl({ baseUrl: apiUrl });
-  const api = new AgilityClient({ baseUrl, accessToken: readCredential(ctx.env, credentialEnv), clock: ctx.clock });
+  const api = new AgilityClient({
+    baseUrl,
+    accessToken: readCredential(ctx.env, credentialEnv),
+    clock: ctx.clock,
+    timeoutMs: timeoutFromEnv(ctx.env),
+  });
   // Command sinks inherit the hook's environment, but not the OAuth credential: they are given one secret, not the
   // power to create and revoke the user's tokens.
-  const { [credentialEnv]: _credential, ...sinkEnv } = ctx.env;
+  const sinkEnv = withoutCredentials(ctx.env, credentialEnv);
   return {
     api,
     clock: ctx.clock,
     deliver: (secret, sinks, info) => deliverSecret(secret, sinks, info, { cwd: ctx.cwd, env: sinkEnv }),
-    log: (line) => ctx.out(`agility-pat: ${line}`),
+    // Lines quote token names from the API's list: printed inert.
+    log: (line) => ctx.out(`agility-pat: ${printable(line)}`),
     // One lock per API and managed name, shared by every deploy of every project on this machine.
     lock: (managedName, fn) =>
       withFileLock(lockFileFor('name', `${baseUrl}\n${managedName}`), fn, {

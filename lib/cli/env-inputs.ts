@@ -1,6 +1,8 @@
 import { ConfigError, InvalidInputError } from '../core/errors';
 import { ENV_VAR_NAME } from '../core/validation';
 
+import { HOOK_ENV } from '../core/hook-contract';
+
 export { DEFAULT_CREDENTIAL_ENV, HOOK_ENV } from '../core/hook-contract';
 
 /** A required variable's value, or a ConfigError saying which is missing. */
@@ -39,6 +41,22 @@ export function readCredential(env: NodeJS.ProcessEnv, credentialEnv: string): s
     );
   }
   return value.trim();
+}
+
+/**
+ * The API client's deadline per call from `AGILITY_PAT_TIMEOUT_MS`, or `undefined` (the client's default, 30 s)
+ * when it is unset or empty. @throws ConfigError for anything but a positive whole number.
+ */
+export function timeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env[HOOK_ENV.timeoutMs]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(raw)) {
+    throw new ConfigError(
+      `${HOOK_ENV.timeoutMs} must be a whole number of milliseconds from 1 to 999999999 (how long one API call may take, retries included), got "${raw}".`,
+      { variable: HOOK_ENV.timeoutMs },
+    );
+  }
+  return Number(raw);
 }
 
 export { clockFromEnv } from '../core/clock';

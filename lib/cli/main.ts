@@ -5,6 +5,7 @@
  * `process.exit`; commands return an exit code or throw typed errors (README, "Exit codes").
  */
 import { isAgilityPatError } from '../core/errors';
+import { printable } from '../core/printable';
 import { version } from '../../package.json';
 import type { CliContext, Command } from './context';
 import { clockFromEnv } from './env-inputs';
@@ -68,18 +69,24 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-/** One clear line on stderr and the documented exit code; a stack trace only with AGILITY_PAT_DEBUG=1. */
+/**
+ * One clear line on stderr and the documented exit code; a stack trace only with AGILITY_PAT_DEBUG=1. Messages quote
+ * outside text (token names, Agility's answers, arguments), so they are printed {@link printable}: one line, inert.
+ */
 export function reportError(e: unknown, ctx: CliContext): number {
   if (isAgilityPatError(e)) {
-    ctx.err(`agility-pat: error [${e.code}] ${e.message}`);
+    ctx.err(`agility-pat: error [${e.code}] ${printable(e.message)}`);
     return e.exitCode;
   }
   const err = e as NodeJS.ErrnoException;
-  if (err && typeof err === 'object' && (err.code?.startsWith('ERR_PARSE_ARGS') || err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
-    ctx.err(`agility-pat: error [INVALID_INPUT] ${err.message}`);
+  const usageCodes = ['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES'];
+  if (err && typeof err === 'object' && (err.code?.startsWith('ERR_PARSE_ARGS') || usageCodes.includes(err.code ?? ''))) {
+    ctx.err(`agility-pat: error [INVALID_INPUT] ${printable(err.message)}`);
     return 2;
   }
-  ctx.err(`agility-pat: error [INTERNAL] ${err?.message ?? String(e)} (this is a bug; rerun with AGILITY_PAT_DEBUG=1 for details)`);
+  ctx.err(
+    `agility-pat: error [INTERNAL] ${printable(err?.message ?? String(e))} (this is a bug; rerun with AGILITY_PAT_DEBUG=1 for details)`,
+  );
   if (ctx.env.AGILITY_PAT_DEBUG === '1' && err?.stack) ctx.err(err.stack);
   return 1;
 }

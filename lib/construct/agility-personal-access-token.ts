@@ -102,7 +102,11 @@ export class AgilityPersonalAccessToken extends Construct {
   constructor(scope: Construct, id: string, props: AgilityPersonalAccessTokenProps) {
     super(scope, id);
     const reconciler = AgilityTokenReconciler.of(this);
-    const sinks = (props.sinks ?? []).map((s) => rebaseSinkPath(s.spec, this, reconciler.projectDir));
+    const given: unknown = props.sinks ?? [];
+    // Not an array (plain JavaScript callers): passed on as it is, for resolveTokenSpec's error naming this construct.
+    const sinks = Array.isArray(given)
+      ? given.map((s: SecretSink) => rebaseSinkPath(s.spec, this, reconciler.projectDir))
+      : (given as SinkSpec[]);
     const { spec, warnings } = resolveTokenSpec(
       {
         declaredName: props.name,

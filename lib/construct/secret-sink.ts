@@ -16,8 +16,10 @@ export interface CommandSinkOptions {
  */
 export class SecretSink {
   /**
-   * The secret alone, written atomically to `path` with mode 0600 (missing parent folders are created 0700); a path
-   * that is a symlink is refused. Relative paths are relative to the project folder (where cdktf.json is).
+   * The secret alone, written atomically to `path` with mode 0600 (missing parent folders are created 0700).
+   * Relative paths are relative to the project folder (where cdktf.json is). A symbolic link is refused at the
+   * file and at every folder on the way to it that is not the hook's working folder (the stack's folder under
+   * `cdktf.out`) or one of the folders containing it, such as the project folder: links there are trusted.
    */
   static file(path: string): SecretSink {
     return new SecretSink({ kind: 'file', path });
@@ -32,9 +34,12 @@ export class SecretSink {
   }
 
   /**
-   * A program run without a shell, with the secret on its standard input and the token's name, expiry and generation
-   * in `AGILITY_PAT_NAME`, `AGILITY_PAT_MANAGED_NAME`, `AGILITY_PAT_EXPIRY`, `AGILITY_PAT_GENERATION`. Use it to push the
-   * secret to a secret manager. A command cannot be rolled back if a later sink fails.
+   * A program run without a shell, with the secret on its standard input and the token's name, expiry, generation and
+   * id in `AGILITY_PAT_NAME`, `AGILITY_PAT_MANAGED_NAME`, `AGILITY_PAT_EXPIRY`, `AGILITY_PAT_GENERATION`,
+   * `AGILITY_PAT_TOKEN_ID`. Its environment is the deploy's without any Agility credential (the `credentialEnv`
+   * variable, `AGILITY_ACCESS_TOKEN`, `AGILITY_REFRESH_TOKEN`, and any variable holding one of their values). On
+   * timeout its whole process group is killed. Use it to push the secret to a secret manager. A command cannot be
+   * rolled back if a later sink fails.
    */
   static command(argv: readonly string[], options: CommandSinkOptions = {}): SecretSink {
     return new SecretSink({ kind: 'command', argv: [...argv], timeoutMs: options.timeout?.toMilliseconds() });

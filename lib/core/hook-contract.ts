@@ -20,6 +20,11 @@ export const HOOK_ENV = {
   sinks: 'AGILITY_PAT_SINKS',
   manifest: 'AGILITY_PAT_MANIFEST',
   now: 'AGILITY_PAT_NOW',
+  /**
+   * Milliseconds one API call may take, retries included (the client's `timeoutMs`). Not set by the construct: a
+   * person or CI exports it before the deploy (hooks inherit Terraform's environment), or before a command.
+   */
+  timeoutMs: 'AGILITY_PAT_TIMEOUT_MS',
 } as const;
 
 /** Variables a command sink's program receives besides its inherited environment (never the secret: that is on stdin). */
@@ -33,6 +38,9 @@ export const COMMAND_SINK_ENV = {
 
 /** The credential variable used when none is named. */
 export const DEFAULT_CREDENTIAL_ENV = 'AGILITY_ACCESS_TOKEN';
+
+/** The variable `agility-pat auth refresh` reads the OAuth refresh token from when no source is named. */
+export const DEFAULT_REFRESH_TOKEN_ENV = 'AGILITY_REFRESH_TOKEN';
 
 /** The file, in the stack's Terraform folder, that tells the reconciler (and `status`) what the stack declares. */
 export const MANIFEST_FILE = 'agility-pat-manifest.json';

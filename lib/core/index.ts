@@ -6,6 +6,7 @@ export * from './hook-contract';
 export * from './limits';
 export * from './managed-name';
 export * from './manifest';
+export * from './printable';
 export * from './redact';
 export * from './rotation';
 export * from './sink-spec';

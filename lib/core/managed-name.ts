@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidInputError } from './errors';
 import { TOKEN_NAME_MAX_LENGTH } from './limits';
+import { unsafeNameCharacter } from './validation';
 
 /**
  * Managed token names: `<declared name> [cdktf:<stack tag>/g<generation>]`, e.g.
@@ -112,6 +113,13 @@ export function validateDeclaredName(declaredName: string, tag: string, what: st
         what,
         value: declaredName,
       },
+    );
+  }
+  const unsafe = unsafeNameCharacter(declaredName);
+  if (unsafe) {
+    throw new InvalidInputError(
+      `${what}: the token name must not contain invisible or direction-changing characters, got ${unsafe}. Remove it.`,
+      { what },
     );
   }
   if (MARKER_LIKE_AT_END.test(declaredName)) {

@@ -1,5 +1,6 @@
 import { InvalidInputError } from './errors';
 import { TOKEN_NAME_MAX_LENGTH, TOKEN_NAME_MIN_LENGTH, maxExpiryFor } from './limits';
+import { firstUnprintable, printable } from './printable';
 
 /** An environment variable name as POSIX shells accept it: letters, digits and underscores, not starting with a digit. */
 export const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -37,17 +38,51 @@ export function parseInstant(value: string | Date, what = 'date'): number {
     if (Number.isNaN(ms)) throw new InvalidInputError(`${what} is not a valid date.`, { what });
     return ms;
   }
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/i.test(value.trim())) {
+  const parts = typeof value === 'string' ? ISO_INSTANT.exec(value.trim()) : null;
+  if (!parts) {
     throw new InvalidInputError(
-      `${what} must be an ISO-8601 date-time with a time zone, such as 2027-01-31T00:00:00Z, got "${String(value)}".`,
+      `${what} must be an ISO-8601 date-time with a time zone, such as 2027-01-31T00:00:00Z, got "${printable(String(value))}".`,
       { what, value: String(value) },
     );
   }
-  const ms = Date.parse(value.trim());
-  if (Number.isNaN(ms)) {
-    throw new InvalidInputError(`${what} is not a real date: "${value}".`, { what, value });
+  const impossible = impossibleField(parts);
+  const ms = Date.parse((value as string).trim());
+  // Date.parse rolls impossible dates over (2027-02-30 becomes 2 March, 24:00 the next day): refuse them instead.
+  if (impossible || Number.isNaN(ms)) {
+    throw new InvalidInputError(
+      `${what} is not a real date: "${printable(String(value))}"${impossible ? ` (${impossible})` : ''}. Give a date that exists, such as 2027-02-28T00:00:00Z.`,
+      { what, value: String(value) },
+    );
   }
   return ms;
+}
+
+/** Date, then optional time and zone: year, month, day, hour, minute, second, zone hours, zone minutes. */
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2})))?$/i;
+
+/** Which field of a matched {@link ISO_INSTANT} is out of its calendar range, e.g. `February 2027 has 28 days`. */
+function impossibleField(parts: RegExpExecArray): string | undefined {
+  const [, y, mo, d, h = '0', mi = '0', s = '0', zh = '0', zm = '0'] = parts;
+  const year = Number(y);
+  const month = Number(mo);
+  if (month < 1 || month > 12) return `month ${mo} does not exist`;
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (Number(d) < 1 || Number(d) > days) {
+    return `${new Date(Date.UTC(year, month - 1, 1)).toLocaleString('en', { month: 'long', timeZone: 'UTC' })} ${y} has ${days} days`;
+  }
+  if (Number(h) > 23 || Number(zh) > 23) return 'hours go from 00 to 23';
+  if (Number(mi) > 59 || Number(s) > 59 || Number(zm) > 59) return 'minutes and seconds go from 00 to 59';
+  return undefined;
+}
+
+/**
+ * The first character that would make a token name deceive a reader, described for a message (e.g. `U+202E at
+ * position 4`), or `undefined`: control characters, bidi embeddings, overrides and isolates, zero-width characters
+ * and other invisible format characters, line and paragraph separators, and lone surrogates (half an emoji, which
+ * UTF-8 cannot carry). The managed name identifies a token: what a person reads in a listing must be what it is.
+ */
+export function unsafeNameCharacter(name: string): string | undefined {
+  return firstUnprintable(name);
 }
 
 /**

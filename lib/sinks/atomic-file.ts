@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, type Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { lockFileFor, withFileLock } from '../locks/file-lock';
 import { DeliveryFailure, fsFailure } from './delivery-failure';
 
@@ -37,26 +37,28 @@ export interface TargetSnapshot {
  * Gets an absolute target path ready for an atomic write and records what is there now.
  *
  * Creates the missing parent directories with mode 0700 (existing ones are left as they are). Refuses with a
- * {@link DeliveryFailure} when the target or its parent directory is a symbolic link (a link could send the
- * secret somewhere else, e.g. into a world-readable place), when the parent is not a directory, and when
- * the target exists but is not a regular file (reading a FIFO would block, a device is no place for a secret).
+ * {@link DeliveryFailure}, before creating anything, when a symbolic link is on the way (a link could send the
+ * secret somewhere else, e.g. into a world-readable place): at the target itself, and at every folder that
+ * contains the target but is neither `base` nor one of the folders that contain `base`. Those are trusted: the
+ * hook runs there, and links above it are the machine's own layout (`/tmp` on macOS). So for
+ * `base` `/p/cdktf.out/stacks/prod` and the target `/p/secrets/ci/token`, `/p/secrets` and `/p/secrets/ci` are
+ * checked, `/p` and `/` are not. Also refused: a parent that is not a directory, and a target that exists but is
+ * not a regular file (reading a FIFO would block, a device is no place for a secret).
+ *
+ * @param path the absolute target path.
+ * @param base the folder relative sink paths start from (the hook's working folder).
  */
-export async function prepareTarget(path: string): Promise<TargetSnapshot> {
+export async function prepareTarget(path: string, base: string): Promise<TargetSnapshot> {
   const dir = dirname(path);
+  await refuseLinkedFolders(path, base);
   let createdDirs: string[] = [];
-  let dirStat = await lstatIfExists(dir);
+  // Followed: a link here can only be a trusted one (base or above), the others were refused.
+  let dirStat = await lstatIfExists(dir, { follow: true });
   if (!dirStat) {
     createdDirs = await makeParentDirs(dir);
     dirStat = await lstatIfExists(dir);
   }
   try {
-    if (dirStat?.isSymbolicLink()) {
-      throw new DeliveryFailure(
-        `the directory ${dir} is a symbolic link, and writing through it could send the secret somewhere else`,
-        `point the sink at the real directory (resolve the link) or replace ${dir} with a directory`,
-        { path: dir },
-      );
-    }
     if (!dirStat?.isDirectory()) {
       throw new DeliveryFailure(`${dir} is not a directory`, 'fix the sink path so that its parent is a directory', { path: dir });
     }
@@ -86,6 +88,33 @@ export async function prepareTarget(path: string): Promise<TargetSnapshot> {
   } catch (e) {
     await removeCreatedDirs(createdDirs);
     throw e;
+  }
+}
+
+/** The folders holding `path` that are neither `base` nor contain it, outermost first. */
+function untrustedFolders(path: string, base: string): string[] {
+  const folders: string[] = [];
+  for (let d = dirname(path); dirname(d) !== d; d = dirname(d)) {
+    const fromD = relative(d, base);
+    if (fromD === '' || (fromD !== '..' && !fromD.startsWith(`..${sep}`) && !isAbsolute(fromD))) break; // d is base, or contains it
+    folders.unshift(d);
+  }
+  return folders;
+}
+
+/** Refuses a symbolic link at any of the {@link untrustedFolders} that exist; stops at the first missing one. */
+async function refuseLinkedFolders(path: string, base: string): Promise<void> {
+  for (const folder of untrustedFolders(path, base)) {
+    const stat = await lstatIfExists(folder);
+    if (!stat) return; // created with mode 0700 later, as a real directory
+    if (stat.isSymbolicLink()) {
+      throw new DeliveryFailure(
+        `the folder ${folder} on the way to ${path} is a symbolic link, and writing through it could send the secret somewhere else`,
+        `point the sink at the real folder (resolve the link) or replace ${folder} with a folder; links are followed only at ` +
+          `${base} and the folders that contain it`,
+        { path: folder },
+      );
+    }
   }
 }
 
@@ -153,9 +182,9 @@ export async function removeCreatedDirs(createdDirs: readonly string[]): Promise
   }
 }
 
-async function lstatIfExists(path: string): Promise<Stats | undefined> {
+async function lstatIfExists(path: string, options: { follow?: boolean } = {}): Promise<Stats | undefined> {
   try {
-    return await fs.lstat(path);
+    return await (options.follow ? fs.stat(path) : fs.lstat(path));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fsFailure(e, 'inspect', path);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { COMMAND_SINK_ENV } from '../core/hook-contract';
+import { COMMAND_SINK_ENV, DEFAULT_CREDENTIAL_ENV, DEFAULT_REFRESH_TOKEN_ENV } from '../core/hook-contract';
 import type { CommandSinkSpec } from '../core/sink-spec';
 import type { DeliveryContext } from './delivery-context';
 import { DeliveryFailure } from './delivery-failure';
@@ -16,16 +16,50 @@ export const COMMAND_OUTPUT_TAIL_CHARS = 4096;
  */
 const CLOSE_GRACE_MS = 250;
 
+/** Values shorter than this are matched whole only: a short value would otherwise drop every variable containing it. */
+const MIN_SCRUB_LENGTH = 8;
+
+/** What to leave out of an environment: these variables, and every variable whose value holds one of these values. */
+interface Withheld {
+  readonly names?: readonly string[];
+  readonly values?: readonly string[];
+}
+
+/**
+ * `env` without the withheld variables: those named, and those whose value equals, or (for values of 8 characters
+ * or more) contains, a withheld value, whatever they are called.
+ */
+function withholdVariables(env: NodeJS.ProcessEnv, withheld: Withheld): NodeJS.ProcessEnv {
+  const names = new Set(withheld.names ?? []);
+  const values = (withheld.values ?? []).filter((v) => v !== '');
+  const holds = (value: string): boolean => values.some((v) => value === v || (v.length >= MIN_SCRUB_LENGTH && value.includes(v)));
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !names.has(name) && !holds(value)) out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * The environment command sinks start from: the hook's, without any Agility credential. Left out are the variable
+ * `credentialEnv` names, `AGILITY_ACCESS_TOKEN` and `AGILITY_REFRESH_TOKEN` whatever `credentialEnv` is, and every
+ * variable holding the value of one of them (a copy under another name): a sink is given one token's secret, not
+ * the power to create and revoke the user's tokens.
+ */
+export function withoutCredentials(env: NodeJS.ProcessEnv, credentialEnv: string): NodeJS.ProcessEnv {
+  const names = [...new Set([credentialEnv, DEFAULT_CREDENTIAL_ENV, DEFAULT_REFRESH_TOKEN_ENV])];
+  const values = names.map((n) => env[n]?.trim() ?? '');
+  return withholdVariables(env, { names, values });
+}
+
 /**
  * The environment of a command sink: `base` plus `AGILITY_PAT_NAME`, `AGILITY_PAT_MANAGED_NAME`,
  * `AGILITY_PAT_EXPIRY`, `AGILITY_PAT_GENERATION` and `AGILITY_PAT_TOKEN_ID`. A `base` variable whose value
- * contains the secret is left out, so the secret never reaches the program through its environment.
+ * contains the secret is left out, so the secret never reaches the program through its environment. The hook
+ * passes a `base` already without the credentials ({@link withoutCredentials}).
  */
 export function commandEnvironment(base: NodeJS.ProcessEnv, ctx: DeliveryContext, secret: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(base)) {
-    if (value !== undefined && !(secret !== '' && value.includes(secret))) env[name] = value;
-  }
+  const env = withholdVariables(base, { values: [secret] });
   env[COMMAND_SINK_ENV.declaredName] = ctx.declaredName;
   env[COMMAND_SINK_ENV.managedName] = ctx.managedName;
   env[COMMAND_SINK_ENV.expiry] = ctx.expiryDate;
@@ -39,9 +73,12 @@ export function commandEnvironment(base: NodeJS.ProcessEnv, ctx: DeliveryContext
  * in arguments are plain text), in `cwd`, with {@link commandEnvironment}; writes exactly the secret to its
  * stdin and closes it. Resolves when the program exits with status 0.
  *
+ * The program leads a process group of its own, so that a timeout ends what it started too: the whole group is
+ * killed with SIGKILL (on Windows, only the program).
+ *
  * @throws DeliveryFailure when the program cannot be started (`program not found`, not executable), exits
  * with another status, is ended by a signal, or runs longer than `spec.timeoutMs` (default 30 s; it is then
- * killed with SIGKILL). The message quotes the end of its stdout and stderr (last 4 KiB each) with the
+ * killed with SIGKILL, with every process of its group). The message quotes the end of its stdout and stderr (last 4 KiB each) with the
  * secret redacted, in case the program echoes its input.
  */
 export function deliverToCommand(
@@ -59,6 +96,8 @@ export function deliverToCommand(
         cwd: options.cwd,
         env: commandEnvironment(options.env, ctx, secret),
         shell: false,
+        // Its own process group (not a daemon: its output is still ours), so that a timeout can kill the group.
+        detached: process.platform !== 'win32',
         stdio: ['pipe', 'pipe', 'pipe'],
         windowsHide: true,
       });
@@ -79,7 +118,7 @@ export function deliverToCommand(
     let graceTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup(child);
     }, timeoutMs);
 
     const output = (): string => {
@@ -151,6 +190,19 @@ export function deliverToCommand(
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(secret);
   });
+}
+
+/** SIGKILL to the child's process group (the child and what it started that stayed in the group), else to the child. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid !== undefined && process.platform !== 'win32') {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+      return;
+    } catch {
+      // The group is gone already (ESRCH): fall back to the child, whose kill is then a no-op.
+    }
+  }
+  child.kill('SIGKILL');
 }
 
 function startFailure(error: unknown, program: string, cwd: string): DeliveryFailure {

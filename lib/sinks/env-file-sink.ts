@@ -9,7 +9,7 @@ import { formatEnvValue, readEnvValueText, removeEnvLine, upsertEnvLine } from '
 /**
  * Sets `KEY=<secret>` in the dotenv file `spec.path` (resolved against `cwd`; created when missing) and leaves
  * every other byte as it was (see {@link upsertEnvLine}). The file is rewritten atomically with mode 0600
- * whatever its mode was; symbolic links at the file or its parent are refused. The read-modify-write holds the
+ * whatever its mode was; symbolic links are refused as `prepareTarget` says. The read-modify-write holds the
  * file's lock, so tokens that share one env file never lose each other's keys.
  * @returns how to undo it: put back this key's previous value (or remove the key), and only when the key still holds
  *   the value written here; other keys, written by other tokens meanwhile, are left alone.
@@ -20,7 +20,7 @@ export async function deliverToEnvFile(secret: string, spec: EnvFileSinkSpec, cw
   // latin1 maps each byte to one character and back, so bytes that are not valid UTF-8 survive the edit.
   const valueText = Buffer.from(formatEnvValue(secret), 'utf8').toString('latin1');
   const { snapshot, previousValue } = await withTargetLock(path, async () => {
-    const snapshot = await prepareTarget(path);
+    const snapshot = await prepareTarget(path, cwd);
     const before = snapshot.previous?.content.toString('latin1') ?? '';
     try {
       await writeFileAtomic(snapshot.path, Buffer.from(upsertEnvLine(before, spec.key, valueText), 'latin1'));

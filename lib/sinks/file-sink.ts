@@ -6,7 +6,7 @@ import type { Delivered } from './delivered';
 
 /**
  * Writes exactly the secret (no trailing newline) to `spec.path`, resolved against `cwd`, atomically with
- * mode 0600; parent directories are created 0700. Symbolic links at the target or its parent are refused.
+ * mode 0600; parent directories are created 0700. Symbolic links are refused as `prepareTarget` says.
  * The write holds the file's lock (docs/design.md, "Concurrency and locks").
  * @returns how to undo it: the previous content and mode back (or no file), when the file still holds this secret.
  * @throws DeliveryFailure saying why; the target is then unchanged.
@@ -14,7 +14,7 @@ import type { Delivered } from './delivered';
 export async function deliverToFile(secret: string, spec: FileSinkSpec, cwd: string): Promise<Delivered> {
   const path = resolve(cwd, spec.path);
   const snapshot = await withTargetLock(path, async () => {
-    const snapshot = await prepareTarget(path);
+    const snapshot = await prepareTarget(path, cwd);
     try {
       await writeFileAtomic(snapshot.path, secret);
     } catch (e) {

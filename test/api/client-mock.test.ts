@@ -10,6 +10,7 @@ import {
 } from '../../lib/api';
 import { fixedClock } from '../../lib/core/clock';
 import { type AgilityPatError, type ErrorCode, hasErrorCode, isAgilityPatError } from '../../lib/core/errors';
+import { HOOK_ENV } from '../../lib/core/hook-contract';
 import { maxExpiryFor } from '../../lib/core/limits';
 
 const BASE = 'https://mgmt.aglty.io';
@@ -370,6 +371,20 @@ describe('errors are mapped to typed errors', () => {
     expect(err.details).toEqual({ method: 'GET', path: '/agility/api/v1/tokens/list', status: 401 });
   });
 
+  test.each([
+    ['an ANSI escape', '\u001b[2J\u001b[31mToken expired\u001b[0m', '\\u001b[2J\\u001b[31mToken expired\\u001b[0m'],
+    ['a C1 CSI (8-bit escape)', '\u009b31mred', '\\u009b31mred'],
+    ['a bidi override', 'name \u202Eexe.txt', 'name \\u202eexe.txt'],
+    ['a zero-width space', 'tok\u200Ben', 'tok\\u200ben'],
+    ['a backspace', 'ok\bX', 'ok\\u0008X'],
+  ])('error text from a body with %s is printed escaped, never raw', async (_what, detail, shown) => {
+    pool().intercept({ path: '/api/v1/tokens/list', method: 'GET' }).reply(400, { detail }, { headers: JSON_HEADERS });
+    const err = await failure(client().listTokens());
+    expect(err.details.agilityDetail).toBe(shown);
+    expect(err.message).toContain(`Agility said: "${shown}".`);
+    expect(err.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200b\u202e]/);
+  });
+
   test('error text from a body is cut to 300 characters', async () => {
     pool()
       .intercept({ path: '/api/v1/tokens/list', method: 'GET' })
@@ -428,8 +443,37 @@ describe('errors are mapped to typed errors', () => {
     const err = await failure(client({ timeoutMs: 50, retry: { maxRetries: 0 } }).listTokens());
     expect(err.code).toBe('TIMEOUT');
     expect(err.details).toEqual({ method: 'GET', path: '/api/v1/tokens/list', timeoutMs: 50 });
-    expect(err.message).toMatch(/timed out after 50 ms/);
+    expect(err.message).toMatch(/no complete answer from https:\/\/mgmt\.aglty\.io within 50 ms \(retries included\)/);
+    expect(err.message).toContain(`allow more time with ${HOOK_ENV.timeoutMs}`);
     expect(Date.now() - started).toBeLessThan(1500);
+  });
+});
+
+describe('date-times without an offset', () => {
+  test('are read as UTC, never as local time: the client gives them a Z', async () => {
+    pool()
+      .intercept({ path: `/api/v1/tokens/${TOKEN_ID}`, method: 'GET' })
+      .reply(
+        200,
+        tokenBody({ createdDate: '2026-03-01T12:00:00.1234567', expiryDate: '2027-01-01T00:00:00', lastUsedDate: '2026-03-02T08:30' }),
+        { headers: JSON_HEADERS },
+      );
+    const token = await client().getToken(TOKEN_ID);
+    // With the Z, every later Date.parse reads the same instant whatever the machine's TZ (without it, local time).
+    expect([token.createdDate, token.expiryDate, token.lastUsedDate]).toEqual([
+      '2026-03-01T12:00:00.1234567Z',
+      '2027-01-01T00:00:00Z',
+      '2026-03-02T08:30Z',
+    ]);
+    expect(Date.parse(token.expiryDate)).toBe(Date.UTC(2027, 0, 1));
+    expect(Date.parse(token.createdDate)).toBe(Date.UTC(2026, 2, 1, 12, 0, 0, 123));
+  });
+
+  test('dates that carry an offset are returned exactly as sent', async () => {
+    pool()
+      .intercept({ path: `/api/v1/tokens/${TOKEN_ID}`, method: 'GET' })
+      .reply(200, tokenBody({ expiryDate: '2027-01-01T02:00:00+02:00' }), { headers: JSON_HEADERS });
+    expect((await client().getToken(TOKEN_ID)).expiryDate).toBe('2027-01-01T02:00:00+02:00');
   });
 });
 
@@ -567,13 +611,32 @@ describe('retries', () => {
     expect(calls()).toHaveLength(1);
   });
 
-  test('GET is retried after a network error and after a timeout', async () => {
+  test('GET is retried after network errors, within the one deadline', async () => {
     pool().intercept({ path: '/api/v1/tokens/list', method: 'GET' }).replyWithError(new Error('other side closed'));
-    pool().intercept({ path: '/api/v1/tokens/list', method: 'GET' }).reply(200, list).delay(2000);
+    pool().intercept({ path: '/api/v1/tokens/list', method: 'GET' }).replyWithError(new Error('other side closed'));
     pool().intercept({ path: '/api/v1/tokens/list', method: 'GET' }).reply(200, list, { headers: JSON_HEADERS });
-    await expect(client({ timeoutMs: 50 }).listTokens()).resolves.toEqual(list);
+    await expect(client({ timeoutMs: 5000 }).listTokens()).resolves.toEqual(list);
     expect(calls()).toHaveLength(3);
     expect(delays).toEqual([250, 500]);
+  });
+
+  test('a timeout ends the call: timeoutMs bounds all attempts together, so nothing is retried after it', async () => {
+    pool().intercept({ path: '/api/v1/tokens/list', method: 'GET' }).reply(200, list).delay(2000).times(4);
+    const err = await failure(client({ timeoutMs: 50 }).listTokens());
+    expect(err.code).toBe('TIMEOUT');
+    expect(calls()).toHaveLength(1);
+    expect(delays).toEqual([]);
+  });
+
+  test('a wait that would end past the deadline is not started: the failure that asked for it is thrown', async () => {
+    pool()
+      .intercept({ path: '/api/v1/tokens/list', method: 'GET' })
+      .reply(503, { detail: 'busy' }, { headers: { 'retry-after': '2', ...JSON_HEADERS } });
+    const err = await failure(client({ timeoutMs: 1000 }).listTokens());
+    expect(err.code).toBe('API_ERROR');
+    expect(err.details).toMatchObject({ status: 503 });
+    expect(calls()).toHaveLength(1);
+    expect(delays).toEqual([]);
   });
 
   test.each([400, 401, 403, 404])('GET is not retried on %i', async (status) => {

@@ -1,6 +1,15 @@
 import { version } from '../../package.json';
 import { createToken, useEmulator } from '../emulator/support';
-import { CREDENTIAL_ENV, hookEnv, managed, requireBundle, runProgram, useTempDir, type ProgramRun } from '../lifecycle/hook-harness';
+import {
+  CREDENTIAL_ENV,
+  hookEnv,
+  injectFault,
+  managed,
+  requireBundle,
+  runProgram,
+  useTempDir,
+  type ProgramRun,
+} from '../lifecycle/hook-harness';
 
 const emulator = useEmulator({});
 const tmp = useTempDir();
@@ -137,6 +146,48 @@ describe('tokens list', () => {
     for (const r of rows) expect(r).not.toHaveProperty('token');
   });
 
+  it('prints names from the token list escaped, table and --json alike: no control, bidi or zero-width character reaches the terminal', async () => {
+    const oauth = (await emulator().signIn('cli-list-hostile@example.com')).access_token!;
+    const names = ['clear\u001b[2J\u001b]0;pwned\u0007', 'csi\u009b31m', 'rtl\u202Eexe.txt', 'zero\u200Bwidth', 'line\u2028break'];
+    for (const name of names) await createToken(emulator(), oauth, name);
+    const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b\u202e\u2028]/;
+
+    const table = await cli(['tokens', 'list', '--api-url', emulator().url], { ...PATH_ONLY, AGILITY_ACCESS_TOKEN: oauth });
+    expect(table.code).toBe(0);
+    expect(table.stdout).not.toMatch(raw);
+    expect(table.stdout).toContain('clear\\u001b[2J\\u001b]0;pwned\\u0007');
+    expect(table.stdout).toContain('rtl\\u202eexe.txt');
+    expect(table.stdout.trimEnd().split('\n')).toHaveLength(1 + names.length);
+
+    const json = await cli(['tokens', 'list', '--json', '--api-url', emulator().url], { ...PATH_ONLY, AGILITY_ACCESS_TOKEN: oauth });
+    expect(json.code).toBe(0);
+    expect(json.stdout).not.toMatch(raw);
+    expect((JSON.parse(json.stdout) as Array<{ name: string }>).map((r) => r.name)).toEqual(names);
+  });
+
+  it('reads AGILITY_PAT_TIMEOUT_MS as the deadline of each API call, and names it when the deadline passes', async () => {
+    const oauth = (await emulator().signIn('cli-timeout@example.com')).access_token!;
+    await injectFault(emulator(), { method: 'GET', path: '/api/v1/tokens/list', latencyMs: 5000, times: 4 });
+    const run = await cli(['tokens', 'list', '--api-url', emulator().url], {
+      ...PATH_ONLY,
+      AGILITY_ACCESS_TOKEN: oauth,
+      AGILITY_PAT_TIMEOUT_MS: '300',
+    });
+    const line = expectOneErrorLine(run, 'TIMEOUT', 11);
+    expect(line).toContain('within 300 ms (retries included)');
+    expect(line).toContain('allow more time with AGILITY_PAT_TIMEOUT_MS');
+  });
+
+  it.each(['abc', '0', '-5', '1.5'])('refuses AGILITY_PAT_TIMEOUT_MS=%s, naming the variable', async (value) => {
+    const run = await cli(['tokens', 'list', '--api-url', emulator().url], {
+      ...PATH_ONLY,
+      AGILITY_ACCESS_TOKEN: 'whatever-token',
+      AGILITY_PAT_TIMEOUT_MS: value,
+    });
+    const line = expectOneErrorLine(run, 'CONFIG', 3);
+    expect(line).toContain(`AGILITY_PAT_TIMEOUT_MS must be a whole number of milliseconds from 1 to 999999999`);
+  });
+
   it('says so when the user has no tokens', async () => {
     const oauth = (await emulator().signIn('cli-list-empty@example.com')).access_token!;
     const run = await cli(['tokens', 'list', '--api-url', emulator().url], { ...PATH_ONLY, AGILITY_ACCESS_TOKEN: oauth });
@@ -146,6 +197,25 @@ describe('tokens list', () => {
 });
 
 describe('agility-pat emulator', () => {
+  it.each(['0.0.0.0', '::', '192.0.2.10'])('refuses --host %s without --allow-remote, saying why and how', async (host) => {
+    const line = expectOneErrorLine(await cli(['emulator', '--host', host, '--port', '0']), 'INVALID_INPUT', 2);
+    expect(line).toContain(`--host ${host} is not a loopback address`);
+    expect(line).toContain('/__emulator/* admin routes (clock, faults, state, request log) take no credential');
+    expect(line).toContain('pass --allow-remote');
+  });
+
+  it('--help documents --allow-remote and why it is needed', async () => {
+    const run = await cli(['emulator', '--help']);
+    expect(run.stdout).toMatch(/--allow-remote\s+bind a non-loopback --host such as 0\.0\.0\.0\. Its \/__emulator\/\* admin routes/);
+  });
+
+  it('--allow-remote lifts the refusal: with an address of no interface here, it gets as far as binding', async () => {
+    // 192.0.2.10 (TEST-NET-1) is on no interface of this machine: the bind fails, and no socket is ever opened on it.
+    const line = expectOneErrorLine(await cli(['emulator', '--host', '192.0.2.10', '--allow-remote', '--port', '0']), 'INVALID_INPUT', 2);
+    expect(line).toContain('EADDRNOTAVAIL');
+    expect(line).not.toContain('is not a loopback address');
+  });
+
   it('prints exactly its banner with the URL first, answers there, and stops on SIGTERM with exit 0', async () => {
     let firstLine: string | undefined;
     let answered: number | undefined;

@@ -270,6 +270,21 @@ describe('synth-time validation names the construct, the prop, the rule and the 
     ],
     ['an anchor in the future', { rotation: { every: Duration.days(30), anchor: '2027-01-01T00:00:00Z' } }, /anchor/],
     ['an env-file sink with a bad key', { sinks: [SecretSink.envFile('x.env', '1BAD')] }, /key must be a variable name/],
+    [
+      'sinks that are not an array (a plain JavaScript caller)',
+      { sinks: SecretSink.file('x.token') as unknown as SecretSink[] },
+      /^prod\/bad: sinks must be an array of sinks such as SecretSink\.file\(path\)/,
+    ],
+    [
+      'an impossible calendar date',
+      { expiresAt: '2027-02-30T00:00:00Z' },
+      /^prod\/bad: expiresAt is not a real date: "2027-02-30T00:00:00Z" \(February 2027 has 28 days\)/,
+    ],
+    [
+      'a name with a bidi override',
+      { name: 'ci\u202Eyolped' },
+      /: the token name must not contain invisible or direction-changing characters, got U\+202E at position 3/,
+    ],
   ];
   test.each(cases)('%s', (_label, props, message) => {
     expect(() => declare({ name: 'bad', ...props })).toThrow(message);

@@ -183,6 +183,14 @@ describe('declared name budget', () => {
     ['ci [cdktf:prod~3fa9c1/g1]', /must not end with a "\[cdktf:…\]" marker/],
     ['ci [cdktf:prod/g1]', /must not end with a "\[cdktf:…\]" marker/],
     ['ci [CDKTF: anything]', /must not end with a "\[cdktf:…\]" marker/],
+    ['invoice\u202Etxt.exe', /invisible or direction-changing characters, got U\+202E at position 8\. Remove it\.$/],
+    ['ci\u2066deploy\u2069', /got U\+2066 at position 3/],
+    ['ci\u200Bdeploy', /got U\+200B at position 3/],
+    ['ci\u200Ddeploy', /got U\+200D at position 3/],
+    ['c\uFEFFi', /got U\+FEFF at position 2/],
+    ['ci\u00ADdeploy', /got U\+00AD at position 3/],
+    ['ci-\uD83D', /got U\+D83D at position 4/],
+    ['\uDE80ci', /got U\+DE80 at position 1/],
   ])('refuses the declared name %j', (name, message) => {
     const e = errorOf(() => validateDeclaredName(name, TAG, 'Stack/Token'));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);

@@ -139,6 +139,35 @@ describe('resolveTokenSpec: fixed expiry', () => {
     expect(ids(resolveTokenSpec(input({ expiresAt: '2031-06-15T12:00:00Z' }), NOW))).toEqual([]);
   });
 
+  it.each<[string, string]>([
+    ['2031-02-29T00:00:00Z', 'February 2031 has 28 days'],
+    ['2031-02-30T00:00:00Z', 'February 2031 has 28 days'],
+    ['2031-04-31T00:00:00Z', 'April 2031 has 30 days'],
+    ['2031-01-00T00:00:00Z', 'January 2031 has 31 days'],
+    ['2031-13-01T00:00:00Z', 'month 13 does not exist'],
+    ['2031-00-10', 'month 00 does not exist'],
+    ['2031-01-01T24:00:00Z', 'hours go from 00 to 23'],
+    ['2031-01-01T10:60:00Z', 'minutes and seconds go from 00 to 59'],
+    ['2031-01-01T10:00:60Z', 'minutes and seconds go from 00 to 59'],
+    ['2031-01-01T10:00:00+24:00', 'hours go from 00 to 23'],
+  ])('refuses the impossible calendar date %s instead of rolling it over, naming the prop', (expiresAt, why) => {
+    const e = errorOf(() => resolveTokenSpec(input({ expiresAt }), NOW));
+    expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    expect(e.message).toBe(
+      `prod/CiDeploy: expiresAt is not a real date: "${expiresAt}" (${why}). Give a date that exists, such as 2027-02-28T00:00:00Z.`,
+    );
+  });
+
+  it('accepts the real edges of the calendar: 29 February of a leap year, 23:59:59, an offset of +14:00', () => {
+    expect(resolveTokenSpec(input({ expiresAt: '2032-02-29T00:00:00Z' }), NOW).spec.currentExpiryDate).toBe('2032-02-29T00:00:00.000Z');
+    expect(resolveTokenSpec(input({ expiresAt: '2031-12-31T23:59:59.999999Z' }), NOW).spec.currentExpiryDate).toBe(
+      '2031-12-31T23:59:59.999Z',
+    );
+    expect(resolveTokenSpec(input({ expiresAt: '2031-01-01T14:00:00+14:00' }), NOW).spec.currentExpiryDate).toBe(
+      '2031-01-01T00:00:00.000Z',
+    );
+  });
+
   it('refuses an expiry that is not an ISO-8601 instant with a time zone', () => {
     const e = errorOf(() => resolveTokenSpec(input({ expiresAt: 'next year' }), NOW));
     expect(e.message).toContain('prod/CiDeploy: expiresAt must be an ISO-8601 date-time with a time zone');

@@ -343,6 +343,22 @@ describe('DELETE /api/v1/tokens/{tokenId}/delete', () => {
     expect((await call(emulator(), 'DELETE', `/api/v1/tokens/${created.tokenID}/delete`, { token })).status).toBe(404);
   });
 
+  it('revokes an expired token: 204, then it is no longer listed, and a second DELETE answers 404', async () => {
+    // The API document lists only 204/401/403/404 for DELETE, and revoking is a soft delete: an existing
+    // token, expired or not, is revoked (204); only a missing one is 404 (docs/design.md, "Decisions").
+    const token = await oauth();
+    const created = await createToken(emulator(), token, 'short', '2026-03-02T00:00:00Z');
+    await advance(emulator(), 86400);
+    const later = await oauth();
+    const listed = (await call(emulator(), 'GET', '/api/v1/tokens/list', { token: later })).body.tokens;
+    expect(listed).toEqual([expect.objectContaining({ tokenID: created.tokenID, isExpired: true })]);
+
+    const first = await call(emulator(), 'DELETE', `/api/v1/tokens/${created.tokenID}/delete`, { token: later });
+    expect(first.status).toBe(204);
+    expect((await call(emulator(), 'GET', '/api/v1/tokens/list', { token: later })).body.tokens).toEqual([]);
+    expect((await call(emulator(), 'DELETE', `/api/v1/tokens/${created.tokenID}/delete`, { token: later })).status).toBe(404);
+  });
+
   it("answers 404 for an unknown token and another user's token", async () => {
     const token = await oauth();
     const theirs = await createToken(emulator(), await oauth('other@example.com'), 'theirs');

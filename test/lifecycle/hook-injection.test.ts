@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { CREDENTIAL_ENV, expectDelivered, liveTokens, managed, runHook, useHookSuite } from './hook-harness';
+import { CREDENTIAL_ENV, expectDelivered, hookEnv, liveTokens, managed, runHook, runProgram, useHookSuite } from './hook-harness';
 
 const { emulator, tmp } = useHookSuite();
 
@@ -72,5 +72,41 @@ describe('the environment of a command sink', () => {
     expect(env.AGILITY_PAT_TOKEN_ID).toMatch(/^[0-9a-f-]{36}$/);
     expect(env).not.toHaveProperty(CREDENTIAL_ENV);
     expect(Object.values(env)).not.toContain(oauth);
+  });
+});
+
+describe('a command sink gets no credential at all', () => {
+  it('not AGILITY_ACCESS_TOKEN or AGILITY_REFRESH_TOKEN when credentialEnv names another variable, and no copy of any of them', async () => {
+    const oauth = (await emulator().signIn('sink-creds@example.com')).access_token!;
+    const other = (await emulator().signIn('sink-creds-other@example.com')).access_token!;
+    const refresh = 'refresh-token-for-the-sink-test-0123456789';
+    const seen = join(tmp(), 'env.json');
+    const record = "require('node:fs').writeFileSync(process.argv[1], JSON.stringify(process.env))";
+    const inputs = {
+      credential: oauth,
+      managedName: managed('ci'),
+      declaredName: 'ci',
+      generation: 5,
+      sinks: [{ kind: 'command' as const, argv: [process.execPath, '-e', record, seen] }],
+    };
+    const env = {
+      ...hookEnv(emulator(), inputs),
+      AGILITY_ACCESS_TOKEN: other,
+      AGILITY_REFRESH_TOKEN: refresh,
+      COPY_OF_CREDENTIAL: oauth,
+      TF_VAR_agility_token: other,
+      KEEP_ME: 'kept',
+    };
+
+    const run = await runProgram(emulator(), ['hook', 'create'], { env, cwd: tmp() });
+
+    expect(run.code).toBe(0);
+    const got = JSON.parse(readFileSync(seen, 'utf8')) as Record<string, string>;
+    for (const name of [CREDENTIAL_ENV, 'AGILITY_ACCESS_TOKEN', 'AGILITY_REFRESH_TOKEN', 'COPY_OF_CREDENTIAL', 'TF_VAR_agility_token']) {
+      expect(got).not.toHaveProperty(name);
+    }
+    const values = Object.values(got);
+    for (const secret of [oauth, other, refresh]) expect(values.some((v) => v.includes(secret))).toBe(false);
+    expect(got).toMatchObject({ KEEP_ME: 'kept', AGILITY_PAT_NAME: 'ci' });
   });
 });

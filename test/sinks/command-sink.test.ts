@@ -2,7 +2,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasErrorCode, type AgilityPatError } from '../../lib/core/errors';
 import type { CommandSinkSpec } from '../../lib/core/sink-spec';
-import { deliverSecret } from '../../lib/sinks';
+import { deliverSecret, withoutCredentials } from '../../lib/sinks';
+import { waitFor } from '../lifecycle/hook-harness';
 import { CTX, SECRET, useTempDir } from './fixtures';
 
 const NODE = process.execPath;
@@ -31,6 +32,47 @@ const isAlive = (pid: number): boolean => {
     return false;
   }
 };
+
+describe('withoutCredentials: the environment command sinks start from', () => {
+  const OAUTH = 'oauth-access-token-0123456789';
+  const OTHER = 'another-access-token-9876543210';
+  const REFRESH = 'refresh-token-abcdefghijkl';
+  const base = {
+    PATH: '/usr/bin',
+    HOME: '/home/ci',
+    MY_OAUTH: ` ${OAUTH}\n`,
+    AGILITY_ACCESS_TOKEN: OTHER,
+    AGILITY_REFRESH_TOKEN: REFRESH,
+    COPY_OF_OAUTH: OAUTH,
+    HEADER: `Authorization: Bearer ${OTHER}`,
+    REFRESH_COPY: REFRESH,
+    AGILITY_PAT_API_URL: 'https://mgmt.aglty.io',
+  };
+
+  it.each<[string, string, NodeJS.ProcessEnv, string[]]>([
+    [
+      'drops the named credential, AGILITY_ACCESS_TOKEN, AGILITY_REFRESH_TOKEN and every copy of their values',
+      'MY_OAUTH',
+      base,
+      ['AGILITY_PAT_API_URL', 'HOME', 'PATH'],
+    ],
+    [
+      'drops the default credential variable and its copies when it is the one named',
+      'AGILITY_ACCESS_TOKEN',
+      { PATH: '/usr/bin', AGILITY_ACCESS_TOKEN: OAUTH, X: OAUTH },
+      ['PATH'],
+    ],
+    [
+      'drops a short credential by name and exact copies only, so it cannot take unrelated variables with it',
+      'SHORT',
+      { PATH: '/usr/bin', SHORT: 'abc', SAME: 'abc', LONGER: 'xabcx' },
+      ['LONGER', 'PATH'],
+    ],
+    ['keeps everything when no credential is set', 'MY_OAUTH', { PATH: '/usr/bin', HOME: '/h' }, ['HOME', 'PATH']],
+  ])('%s', (_what, credentialEnv, env, kept) => {
+    expect(Object.keys(withoutCredentials(env, credentialEnv)).sort()).toEqual(kept);
+  });
+});
 
 describe('command sink', () => {
   const tmp = useTempDir();
@@ -143,6 +185,29 @@ describe('command sink', () => {
     expect(error.details).toMatchObject({ timeoutMs: 1500 });
     const pid = Number(await readFile(pidFile, 'utf8'));
     expect(isAlive(pid)).toBe(false);
+  });
+
+  it('kills the whole process group on timeout: a grandchild the program started is gone too', async () => {
+    const pidFile = join(tmp(), 'grandchild.pid');
+    // The program starts a grandchild (same process group, not detached) that writes its pid, then both wait for ever.
+    const script =
+      "const c = require('child_process').spawn(process.execPath, ['-e', 'require(\"fs\").writeFileSync(process.argv[1], String(process.pid)); setInterval(() => {}, 1000)', process.argv[1]], { stdio: 'ignore' });" +
+      'setInterval(() => {}, 1000)';
+    let grandchild = 0;
+    try {
+      const delivery = deliverSecret(SECRET, [nodeSink(script, [pidFile], 3000)], CTX);
+      // The pid file is written before the timeout: poll for it with a deadline, not a fixed sleep.
+      await waitFor(async () => (await readFile(pidFile, 'utf8').catch(() => '')) !== '', 10_000, 'the grandchild pid file');
+      grandchild = Number(await readFile(pidFile, 'utf8'));
+      expect(isAlive(grandchild)).toBe(true);
+      const error = await failure(delivery);
+      expect(error.message).toContain('did not finish within 3000 ms and was killed');
+      // SIGKILL is delivered to the group at once, but the kernel reaps the grandchild (re-parented to init) a moment later.
+      await waitFor(() => !isAlive(grandchild), 5_000, 'the grandchild to be gone');
+      expect(isAlive(grandchild)).toBe(false);
+    } finally {
+      if (grandchild > 0 && isAlive(grandchild)) process.kill(grandchild, 'SIGKILL');
+    }
   });
 
   it('resolves once the program exits even when a background process it started keeps its output open', async () => {

@@ -62,8 +62,63 @@ describe('file sink', () => {
     const error = await deliverSecret(SECRET, [{ kind: 'file', path: join(linkDir, 'pat.txt') }], CTX).catch((e: unknown) => e);
 
     expect(hasErrorCode(error, 'SINK_FAILED')).toBe(true);
-    expect((error as Error).message).toContain(`the directory ${linkDir} is a symbolic link`);
+    expect((error as Error).message).toContain(`the folder ${linkDir} on the way to ${join(linkDir, 'pat.txt')} is a symbolic link`);
     expect(await readdir(realDir)).toEqual([]);
+  });
+
+  it.each([
+    ['an existing folder', true],
+    ['a folder still to be created', false],
+  ])(
+    'refuses a symbolic link further up, below the working folder, with %s under it; nothing is written or created',
+    async (_what, exists) => {
+      const realDir = join(tmp(), 'real');
+      await mkdir(realDir);
+      if (exists) await mkdir(join(realDir, 'sub'));
+      await symlink(realDir, join(tmp(), 'linked'));
+
+      const error = await deliverSecret(SECRET, [{ kind: 'file', path: 'linked/sub/pat.txt' }], CTX, { cwd: tmp() }).catch(
+        (e: unknown) => e,
+      );
+
+      expect(hasErrorCode(error, 'SINK_FAILED')).toBe(true);
+      expect((error as Error).message).toContain(
+        `the folder ${join(tmp(), 'linked')} on the way to ${join(tmp(), 'linked', 'sub', 'pat.txt')} is a symbolic link`,
+      );
+      expect((error as Error).message).toContain(`links are followed only at ${tmp()} and the folders that contain it`);
+      expect(await readdir(realDir)).toEqual(exists ? ['sub'] : []);
+      if (exists) expect(await readdir(join(realDir, 'sub'))).toEqual([]);
+    },
+  );
+
+  it('refuses a symbolic link on the way to an absolute path outside the working folder', async () => {
+    const realDir = join(tmp(), 'real');
+    await mkdir(join(realDir, 'sub'), { recursive: true });
+    await symlink(realDir, join(tmp(), 'linked'));
+    const work = join(tmp(), 'work');
+    await mkdir(work);
+
+    const error = await deliverSecret(SECRET, [{ kind: 'file', path: join(tmp(), 'linked', 'sub', 'pat.txt') }], CTX, { cwd: work }).catch(
+      (e: unknown) => e,
+    );
+
+    expect(hasErrorCode(error, 'SINK_FAILED')).toBe(true);
+    expect((error as Error).message).toContain(`the folder ${join(tmp(), 'linked')} on the way`);
+    expect(await readdir(join(realDir, 'sub'))).toEqual([]);
+  });
+
+  it("follows links at the working folder and the folders that contain it (the machine's layout), and writes", async () => {
+    // GIVEN the project folder reached through a link, and the hook running in a folder inside it
+    const realProject = join(tmp(), 'real-project');
+    await mkdir(join(realProject, 'cdktf.out', 'stacks', 'prod'), { recursive: true });
+    await symlink(realProject, join(tmp(), 'project'));
+    const cwd = join(tmp(), 'project', 'cdktf.out', 'stacks', 'prod');
+
+    // WHEN a sink path climbs to the project folder and goes down into a new folder
+    await deliverSecret(SECRET, [{ kind: 'file', path: '../../../secrets/pat.txt' }], CTX, { cwd });
+
+    // THEN the file is written through the trusted link
+    expect(await readFile(join(realProject, 'secrets', 'pat.txt'), 'utf8')).toBe(SECRET);
   });
 
   it('resolves a relative path against options.cwd', async () => {

@@ -3,13 +3,12 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AgilityClient, DEFAULT_BASE_URL } from '../../api';
 import { AuthFailedError, BadResponseError, ConfigError, InvalidInputError, SinkError, hasErrorCode } from '../../core/errors';
+import { DEFAULT_REFRESH_TOKEN_ENV } from '../../core/hook-contract';
 import { ENV_VAR_NAME } from '../../core/validation';
 import { deliverToFile } from '../../sinks';
 import { baseUrlFromFlags } from '../api-flags';
+import { timeoutFromEnv } from '../env-inputs';
 import type { CliContext, Command } from '../context';
-
-/** The variable `auth refresh` reads the refresh token from when neither source flag is given. */
-export const DEFAULT_REFRESH_TOKEN_ENV = 'AGILITY_REFRESH_TOKEN';
 
 export const AUTH_HELP = `Usage: agility-pat auth refresh [--refresh-token-file FILE | --refresh-token-env NAME] [--print]
                                [--api-url URL | --instance-guid GUID]
@@ -61,7 +60,11 @@ async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
       : { kind: 'env', name: values['refresh-token-env'] ?? DEFAULT_REFRESH_TOKEN_ENV };
   const refreshToken = await readRefreshToken(source, ctx);
 
-  const client = new AgilityClient({ baseUrl: baseUrlFromFlags(values, ctx.env.AGILITY_API_URL || DEFAULT_BASE_URL), clock: ctx.clock });
+  const client = new AgilityClient({
+    baseUrl: baseUrlFromFlags(values, ctx.env.AGILITY_API_URL || DEFAULT_BASE_URL),
+    clock: ctx.clock,
+    timeoutMs: timeoutFromEnv(ctx.env),
+  });
   let answer;
   try {
     answer = await client.refresh(refreshToken);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../core/errors';
+import { printable } from '../../core/printable';
 import {
   DEFAULT_UNUSED_DAYS,
   DEFAULT_WARN_DAYS,
@@ -72,7 +73,7 @@ export async function statusCommand(args: string[], ctx: CliContext): Promise<nu
   const { tokens } = await client.listTokens();
   const report = buildStatusReport(manifest, tokens, ctx.clock(), { warnDays, unusedDays });
 
-  if (values.json) ctx.out(JSON.stringify(report, null, 2));
+  if (values.json) ctx.out(printable(JSON.stringify(report, null, 2), { multiline: true }));
   else printReport(report, ctx);
   return report.needsAction ? STATUS_NEEDS_ACTION_EXIT_CODE : 0;
 }
@@ -87,7 +88,7 @@ function dayCount(raw: string | undefined, flag: string, fallback: number): numb
 const day = (iso: string | null): string => (iso === null ? '-' : iso.slice(0, 10));
 
 function printReport(r: StatusReport, ctx: CliContext): void {
-  ctx.out(`Stack ${r.stackTag} at ${r.apiUrl}, as of ${r.generatedAt}`);
+  ctx.out(printable(`Stack ${r.stackTag} at ${r.apiUrl}, as of ${r.generatedAt}`));
   ctx.out('');
   if (r.tokens.length === 0) ctx.out('The stack declares no tokens.');
   else
@@ -105,7 +106,7 @@ function printReport(r: StatusReport, ctx: CliContext): void {
         ]),
       ),
     );
-  for (const t of r.tokens) for (const n of t.notes) ctx.out(`  ${t.declaredName}: ${n}`);
+  for (const t of r.tokens) for (const n of t.notes) ctx.out(printable(`  ${t.declaredName}: ${n}`));
 
   if (r.orphaned.length > 0) {
     ctx.out('');

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { PersonalAccessTokenResponse } from '../../api/models';
 import { InvalidInputError } from '../../core/errors';
 import { parseManagedName } from '../../core/managed-name';
+import { printable } from '../../core/printable';
 import { describeListedToken, type ListedTokenInfo } from '../../ops/listed-token';
 import { selectTokensToRevoke, type StackScope } from '../../ops/revoke-selection';
 import type { CliContext, Command } from '../context';
@@ -51,7 +52,7 @@ export async function tokensCommand(args: string[], ctx: CliContext): Promise<nu
   const { tokens } = await client.listTokens();
   const rows = tokens.map((t) => describeToken(t, ctx.clock()));
   if (values.json) {
-    ctx.out(JSON.stringify(rows, null, 2));
+    ctx.out(printable(JSON.stringify(rows, null, 2), { multiline: true }));
     return 0;
   }
   if (rows.length === 0) {
@@ -139,7 +140,7 @@ export async function tokensRevoke(args: string[], ctx: CliContext, confirm: Con
   const { tokens } = await client.listTokens();
   const targets = selectTokensToRevoke(positionals, tokens, scope);
   if (!values.yes) {
-    const list = targets.map((t) => `"${t.name}" (${t.tokenID})`).join(', ');
+    const list = targets.map((t) => `"${printable(t.name)}" (${t.tokenID})`).join(', ');
     if (!(await confirm!(`Revoke ${targets.length} token${targets.length === 1 ? '' : 's'}: ${list}? This cannot be undone.`))) {
       ctx.err('agility-pat: nothing revoked.');
       return 0;
@@ -147,7 +148,7 @@ export async function tokensRevoke(args: string[], ctx: CliContext, confirm: Con
   }
   for (const t of targets) {
     await client.revokeToken(t.tokenID);
-    ctx.out(`Revoked "${t.name}" (${t.tokenID})${t.managedBy ? `, managed by stack ${t.managedBy}` : ''}.`);
+    ctx.out(`Revoked "${printable(t.name)}" (${t.tokenID})${t.managedBy ? `, managed by stack ${t.managedBy}` : ''}.`);
   }
   return 0;
 }
