@@ -1,0 +1,117 @@
+/**
+ * `buildStatusReport` as the pure function it is: (manifest, listed tokens, now) → verdicts, one row per verdict. The
+ * emulator tests in status.test.ts keep what only the wire and the program show.
+ */
+import type { PersonalAccessTokenResponse } from '../../lib/api/models';
+import { formatManagedName, pendingNameOf } from '../../lib/core/managed-name';
+import type { StackManifest } from '../../lib/core/manifest';
+import { buildStatusReport, VERDICT_ORDER, type Verdict } from '../../lib/ops/status-report';
+
+const NOW = Date.parse('2027-03-01T00:00:00Z');
+const DAY = 86_400_000;
+const TAG = 'prod~abcdef';
+const name = (g: number, tag = TAG) => formatManagedName({ declaredName: 'ci', stackTag: tag, generation: g });
+
+/** `ci` at generation 5, rotating every 30 days from NOW − 10 days, keeping generation 4. */
+const manifest: StackManifest = {
+  version: 1,
+  stackTag: TAG,
+  apiUrl: 'https://mgmt.aglty.io',
+  credentialEnv: 'AGILITY_ACCESS_TOKEN',
+  tokens: [
+    {
+      declaredName: 'ci',
+      constructPath: 'prod/ci',
+      currentGeneration: 5,
+      currentManagedName: name(5),
+      expiryDate: new Date(NOW + 80 * DAY).toISOString(),
+      nextRotation: new Date(NOW + 20 * DAY).toISOString(),
+      live: [
+        { managedName: name(5), generation: 5, role: 'ensure', expiryDate: new Date(NOW + 80 * DAY).toISOString() },
+        { managedName: name(4), generation: 4, role: 'retain', expiryDate: new Date(NOW + 50 * DAY).toISOString() },
+      ],
+      sinks: [],
+    },
+  ],
+};
+
+let ids = 0;
+function token(tokenName: string, over: Partial<PersonalAccessTokenResponse> = {}): PersonalAccessTokenResponse {
+  const expiryDate = over.expiryDate ?? new Date(NOW + 80 * DAY).toISOString();
+  return {
+    tokenID: `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`,
+    name: tokenName,
+    createdDate: new Date(NOW - 10 * DAY).toISOString(),
+    expiryDate,
+    lastUsedDate: new Date(NOW - DAY).toISOString(),
+    enabled: true,
+    isExpired: Date.parse(expiryDate) <= NOW,
+    daysUntilExpiration: Math.floor((Date.parse(expiryDate) - NOW) / DAY),
+    ...over,
+  };
+}
+
+const healthy = () => [token(name(5)), token(name(4))];
+
+describe('buildStatusReport verdicts', () => {
+  it.each<[string, () => PersonalAccessTokenResponse[], number, Verdict[]]>([
+    ['ok: the current generation is live and delivered', healthy, NOW, ['ok']],
+    ['missing: nothing under the managed name', () => [token(name(4))], NOW, ['missing']],
+    ['missing: only a disabled token under it', () => [token(name(5), { enabled: false }), token(name(4))], NOW, ['missing']],
+    [
+      'missing: only an expired token under it',
+      () => [token(name(5), { expiryDate: new Date(NOW - DAY).toISOString() })],
+      NOW,
+      ['missing'],
+    ],
+    ['undelivered: only a token under the pending name', () => [token(pendingNameOf(name(5))), token(name(4))], NOW, ['undelivered']],
+    [
+      'undelivered: a late-landed pending token next to the delivered one',
+      () => [...healthy(), token(pendingNameOf(name(5)))],
+      NOW,
+      ['undelivered'],
+    ],
+    ['duplicate: two live tokens under the managed name', () => [...healthy(), token(name(5))], NOW, ['duplicate']],
+    ['rotation-due: the next rotation instant has passed', healthy, NOW + 21 * DAY, ['rotation-due']],
+    ['rotation-due: a newer generation is live (another machine deployed)', () => [...healthy(), token(name(6))], NOW, ['rotation-due']],
+    [
+      'expiring: fewer than 14 days left',
+      () => [token(name(5), { expiryDate: new Date(NOW + 5 * DAY).toISOString() }), token(name(4))],
+      NOW,
+      ['expiring'],
+    ],
+    [
+      'unused: not used for 30 days',
+      () => [token(name(5), { lastUsedDate: new Date(NOW - 40 * DAY).toISOString() }), token(name(4))],
+      NOW,
+      ['unused'],
+    ],
+  ])('%s', (_, listed, now, verdicts) => {
+    const report = buildStatusReport(manifest, listed(), now);
+    expect(report.tokens[0]!.verdicts).toEqual(verdicts);
+    expect(report.tokens[0]!.verdict).toBe(verdicts[0]);
+    expect(report.needsAction).toBe(verdicts[0] !== 'ok');
+  });
+
+  it('orphaned: a token of this stack the manifest does not keep, never a newer generation nor another stack', () => {
+    const report = buildStatusReport(
+      manifest,
+      [...healthy(), token(name(3)), token(pendingNameOf(name(2))), token(name(6)), token(name(1, 'other~123456'))],
+      NOW,
+    );
+    expect(report.orphaned.map((o) => o.name).sort()).toEqual([name(3), pendingNameOf(name(2))].sort());
+    expect(report.otherTokens.map((o) => o.name)).toEqual([name(1, 'other~123456')]);
+    expect(report.needsAction).toBe(true);
+  });
+
+  it('counts the live and pending tokens of the current generation on the row', () => {
+    const report = buildStatusReport(manifest, [...healthy(), token(name(5)), token(pendingNameOf(name(5)))], NOW);
+    expect(report.tokens[0]).toMatchObject({ deliveredCount: 2, pendingCount: 1, verdicts: ['undelivered', 'duplicate'] });
+    expect(report.tokens[0]!.notes.join(' ')).toMatch(/agility-pat tokens revoke --stack-tag prod~abcdef/);
+  });
+
+  it('has a row test for every verdict but ok and orphaned', () => {
+    // Guards the table above: a new verdict must come with its case.
+    expect(VERDICT_ORDER).toEqual(['missing', 'undelivered', 'duplicate', 'orphaned', 'rotation-due', 'expiring', 'unused', 'ok']);
+  });
+});
