@@ -26,7 +26,7 @@ export interface FileLockOptions {
 /** A lock whose holder wrote nothing readable for this long is taken to be left behind by a crash mid-write. */
 const UNREADABLE_LOCK_STALE_MS = 10_000;
 /** Longest pause between two attempts. */
-const MAX_POLL_MS = 200;
+const MAX_POLL_MS = 20;
 
 const held = new Set<string>();
 let exitHookInstalled = false;
@@ -65,7 +65,7 @@ async function acquire(lockPath: string, options: FileLockOptions): Promise<stri
   const ticket = randomBytes(12).toString('hex');
   const me: Holder = { pid: process.pid, host: hostname(), ticket };
   const deadline = Date.now() + options.waitMs;
-  let pause = 5;
+  let pause = 2;
   for (;;) {
     if (await tryCreate(lockPath, JSON.stringify(me))) {
       held.add(lockPath);
