@@ -12,7 +12,7 @@ import { ENV_VAR_NAME } from '../core/validation';
 import { sharedSinkTargets, type SinkTarget } from '../core/sink-spec';
 import { stackTag } from '../core/managed-name';
 import { buildManifest, manifestHash, type StackManifest } from '../core/manifest';
-import { validateCredentialBudget, type ResolvedTokenSpec } from '../core/token-spec';
+import { validateCredentialBudget, validateStackTokens, type ResolvedTokenSpec } from '../core/token-spec';
 import { clockFromEnv } from '../core/clock';
 import { AgilityApi } from './agility-api';
 import { hookCommand, hookProgramAsset } from './hook-program';
@@ -154,12 +154,8 @@ export class AgilityTokenReconciler extends Construct {
     resources: TerraformResource[],
     settings: { apiUrl: string; credentialEnv: string; targets: readonly SinkTarget[] },
   ): void {
-    const twin = this.tokens.find((t) => t.spec.declaredName === spec.declaredName);
-    if (twin) {
-      throw new InvalidInputError(
-        `${spec.constructPath}: name "${spec.declaredName}" is already declared by ${twin.spec.constructPath} in this stack; token names must be unique per stack.`,
-      );
-    }
+    // The stack's one duplicate-name check (core's), run as each token arrives so the error points at the second one.
+    validateStackTokens([...this.tokens.map((t) => t.spec), spec]);
     if (settings.apiUrl !== this.apiUrl || settings.credentialEnv !== this.credentialEnv) {
       throw new InvalidInputError(
         `${spec.constructPath}: every token of a stack must use the stack's API and credential (${this.apiUrl}, ${this.credentialEnv}), got ${settings.apiUrl}, ${settings.credentialEnv}. ` +
