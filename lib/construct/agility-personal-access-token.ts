@@ -2,13 +2,11 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Annotations, App, TerraformStack, type LocalExecProvisioner, type TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { clockFromEnv } from '../core/clock';
 import type { Duration } from '../core/duration';
 import { HOOK_ENV } from '../core/hook-contract';
 import { canonicalJson } from '../core/manifest';
 import type { SinkSpec, SinkTarget } from '../core/sink-spec';
 import { resolveTokenSpec, type ResolvedTokenSpec, type SlotPlan } from '../core/token-spec';
-import type { AgilityApi } from './agility-api';
 import { AgilityTokenReconciler } from './agility-token-reconciler';
 import { hookCommand, hookProgramAsset } from './hook-program';
 import type { SecretSink } from './secret-sink';
@@ -63,16 +61,6 @@ export interface AgilityPersonalAccessTokenProps {
    * @default - none: a warning, since nobody would ever see the secret
    */
   readonly sinks?: readonly SecretSink[];
-  /**
-   * The Management API. Must equal the stack's (see `AgilityTokenReconciler.configure`).
-   * @default - the stack's API
-   */
-  readonly api?: AgilityApi;
-  /**
-   * Name of the environment variable holding the OAuth access token when the hooks run. Must equal the stack's.
-   * @default - the stack's, 'AGILITY_ACCESS_TOKEN' unless configured
-   */
-  readonly credentialEnv?: string;
 }
 
 /**
@@ -116,21 +104,18 @@ export class AgilityPersonalAccessToken extends Construct {
         sinks,
         what: this.node.path,
       },
-      clockFromEnv(process.env)(),
+      reconciler.synthNowMs,
     );
     for (const w of warnings) Annotations.of(this).addWarning(w.message);
 
     const hook = hookProgramAsset(this);
-    const apiUrl = props.api?.baseUrl ?? reconciler.apiUrl;
-    const credentialEnv = props.credentialEnv ?? reconciler.credentialEnv;
+    // Every token of a stack uses the stack's API and credential (AgilityTokenReconciler.configure): one reconciler
+    // lists and repairs them all with one credential.
+    const { apiUrl, credentialEnv } = reconciler;
     this.slots = spec.slots
       .filter((slot) => slot.role !== 'none' && slot.managedName !== null)
       .map((slot) => createSlot(this, spec, slot, { hook, apiUrl, credentialEnv, resourceType: reconciler.resourceType }));
-    reconciler.register(spec, [...this.slots], {
-      apiUrl,
-      credentialEnv,
-      targets: sinkTargets(props.sinks ?? [], this.node.path, reconciler.projectDir),
-    });
+    reconciler.register(spec, [...this.slots], { targets: sinkTargets(props.sinks ?? [], this.node.path, reconciler.projectDir) });
 
     this.declaredName = spec.declaredName;
     this.currentManagedName = spec.currentManagedName;

@@ -14,6 +14,7 @@ import { stackTag } from '../core/managed-name';
 import { buildManifest, manifestHash, type StackManifest } from '../core/manifest';
 import { validateCredentialBudget, validateStackTokens, type ResolvedTokenSpec } from '../core/token-spec';
 import { clockFromEnv } from '../core/clock';
+import { parseInstant } from '../core/validation';
 import { AgilityApi } from './agility-api';
 import { hookCommand, hookProgramAsset } from './hook-program';
 import { findProjectDir, projectIdNamespace } from './project-namespace';
@@ -94,6 +95,11 @@ export class AgilityTokenReconciler extends Construct {
   readonly apiUrl: string;
   readonly credentialEnv: string;
   readonly resourceType: SlotResourceType;
+  /**
+   * The instant the stack is synthesized as of, read once: the cdktf context value `agility-pat:now` (ISO-8601), else
+   * `AGILITY_PAT_NOW`, else the wall clock. Generations, expiries and the drift epoch are all computed from it.
+   */
+  readonly synthNowMs: number;
   /** The folder holding cdktf.json (the working directory when there is none): relative sink paths start here. */
   readonly projectDir: string;
   private readonly tokens: RegisteredToken[] = [];
@@ -106,7 +112,8 @@ export class AgilityTokenReconciler extends Construct {
     this.apiUrl = (settings.api ?? AgilityApi.fromEnvironment()).baseUrl;
     this.credentialEnv = validateCredentialEnv(settings.credentialEnv ?? DEFAULT_CREDENTIAL_ENV, `${this.node.path} credentialEnv`);
     this.resourceType = settings.resourceType ?? 'terraform_data';
-    const driftEpoch = driftCheckEpoch(settings.driftCheckEvery, clockFromEnv(process.env)(), this.node.path);
+    this.synthNowMs = synthInstant(this);
+    const driftEpoch = driftCheckEpoch(settings.driftCheckEvery, this.synthNowMs, this.node.path);
 
     const hook = hookProgramAsset(this);
     this.resource = createHookResource(this, 'reconcile', {
@@ -149,19 +156,9 @@ export class AgilityTokenReconciler extends Construct {
   }
 
   /** Adds a token's slots to the stack; the reconciler runs after them. */
-  register(
-    spec: ResolvedTokenSpec,
-    resources: TerraformResource[],
-    settings: { apiUrl: string; credentialEnv: string; targets: readonly SinkTarget[] },
-  ): void {
+  register(spec: ResolvedTokenSpec, resources: TerraformResource[], settings: { targets: readonly SinkTarget[] }): void {
     // The stack's one duplicate-name check (core's), run as each token arrives so the error points at the second one.
     validateStackTokens([...this.tokens.map((t) => t.spec), spec]);
-    if (settings.apiUrl !== this.apiUrl || settings.credentialEnv !== this.credentialEnv) {
-      throw new InvalidInputError(
-        `${spec.constructPath}: every token of a stack must use the stack's API and credential (${this.apiUrl}, ${this.credentialEnv}), got ${settings.apiUrl}, ${settings.credentialEnv}. ` +
-          'Put tokens of another Agility user or API in another stack, or set them once with AgilityTokenReconciler.configure(stack, { api, credentialEnv }).',
-      );
-    }
     this.tokens.push({ spec, resources, targets: settings.targets });
   }
 
@@ -208,6 +205,15 @@ function validateCredentialEnv(name: string, what: string): string {
     throw new InvalidInputError(`${what} must be an environment variable name (letters, digits, underscores), got "${name}".`);
   }
   return name;
+}
+
+/** The context key that sets the synth instant (`cdktf synth --context agility-pat:now=…`, or `app.node.setContext`). */
+export const SYNTH_NOW_CONTEXT = 'agility-pat:now';
+
+function synthInstant(scope: IConstruct): number {
+  const fromContext: unknown = scope.node.tryGetContext(SYNTH_NOW_CONTEXT);
+  if (fromContext === undefined || fromContext === '') return clockFromEnv(process.env)();
+  return parseInstant(fromContext as string, `the context value ${SYNTH_NOW_CONTEXT}`);
 }
 
 function driftCheckEpoch(every: Duration | false | undefined, nowMs: number, what: string): string {

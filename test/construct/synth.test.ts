@@ -62,8 +62,10 @@ function synth(stack: TerraformStack): TfJson {
   return JSON.parse(Testing.synth(stack)) as TfJson;
 }
 
-function declare(props: Partial<AgilityPersonalAccessTokenProps> & { name: string }, now = NOW, stack = configured(newStack())) {
+function declare(props: Partial<AgilityPersonalAccessTokenProps> & { name: string }, now = NOW, given?: TerraformStack) {
   return withNow(now, () => {
+    // The stack's reconciler reads the synth instant once, when it is made: inside withNow.
+    const stack = given ?? configured(newStack());
     const token = new AgilityPersonalAccessToken(stack, props.name.length > 40 ? 'bad' : props.name, {
       sinks: [SecretSink.file('secrets/x.token')],
       ...props,
@@ -365,13 +367,25 @@ describe('synth-time validation names the construct, the prop, the rule and the 
     expect(errors.join('\n')).toMatch(/AGILITY_ACCESS_TOKEN.*12.*10/s);
   });
 
-  test('tokens of one stack must share its API and credential', () => {
-    const stack = configured(newStack());
-    expect(() =>
-      withNow(
-        NOW,
-        () => new AgilityPersonalAccessToken(stack, 'x', { name: 'x', expiresAt: '2027-01-01T00:00:00Z', credentialEnv: 'OTHER_TOKEN' }),
-      ),
-    ).toThrow(/OTHER_TOKEN/);
+  test('the synth instant comes from the cdktf context agility-pat:now, before AGILITY_PAT_NOW', () => {
+    const app = testApp();
+    app.node.setContext('agility-pat:now', '2027-06-01T00:00:00Z');
+    const stack = configured(new TerraformStack(app, 'prod'));
+    const token = withNow(
+      NOW,
+      () =>
+        new AgilityPersonalAccessToken(stack, 'ctx', {
+          name: 'ctx',
+          rotation: { every: Duration.days(30), anchor: '2027-01-01T00:00:00Z' },
+        }),
+    );
+    // 151 days after the anchor: generation 5, whatever AGILITY_PAT_NOW says.
+    expect(token.currentGeneration).toBe(5);
+  });
+
+  test('a synth instant in the context that is not an ISO-8601 instant fails naming the context key', () => {
+    const app = testApp();
+    app.node.setContext('agility-pat:now', 'yesterday');
+    expect(() => configured(new TerraformStack(app, 'prod'))).toThrow(/agility-pat:now/);
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import type { RequestLogEntry, RunningEmulator } from '../../lib/emulator';
-import { AgilityApi, AgilityTokenReconciler } from '../../lib';
+import { AgilityApi, AgilityTokenReconciler, SYNTH_NOW_CONTEXT } from '../../lib';
 import { terraformEnv as minimalTerraformEnv } from '../../bench/terraform';
 
 /** The Terraform binary; the end-to-end tests fail (never skip) without it. */
@@ -129,11 +129,10 @@ export class Deployment {
   /** Synthesizes the stack as of `now`, with the project folder as working directory (relative sink paths). */
   synth(now: string, declare: Declare, settings: Parameters<typeof AgilityTokenReconciler.configure>[1] = {}): void {
     const cwd = process.cwd();
-    const before = process.env.AGILITY_PAT_NOW;
-    process.env.AGILITY_PAT_NOW = now;
     process.chdir(this.dir);
     try {
-      const app = new App({ outdir: this.outdir });
+      // The synth instant through cdktf's context: no process.env to set and restore.
+      const app = new App({ outdir: this.outdir, context: { [SYNTH_NOW_CONTEXT]: now } });
       const stack = new TerraformStack(app, this.stackName);
       new LocalBackend(stack, { path: join(this.dir, 'terraform.tfstate') });
       AgilityTokenReconciler.configure(stack, {
@@ -146,8 +145,6 @@ export class Deployment {
       app.synth();
     } finally {
       process.chdir(cwd);
-      if (before === undefined) delete process.env.AGILITY_PAT_NOW;
-      else process.env.AGILITY_PAT_NOW = before;
     }
   }
 
