@@ -21,8 +21,8 @@ const RENAME_ATTEMPTS = 3;
  * 2. Exactly one live token under the managed name: it was delivered (only a delivered token is renamed to it), so it
  *    is kept. This is what makes a fresh or lost Terraform state adopt tokens instead of rotating them. Several:
  *    which one the sinks hold cannot be known, so all are revoked and a fresh one replaces them.
- * 3. Otherwise create under the pending name, deliver to every sink, then rename to the managed name. If delivery
- *    fails, the new token is revoked. Creation is never retried blindly: after an ambiguous failure (timeout,
+ * 3. Otherwise create under the pending name, prove it authenticates (`deps.verify`), deliver to every sink, then
+ *    rename to the managed name. If verification or delivery fails, the new token is revoked. Creation is never retried blindly: after an ambiguous failure (timeout,
  *    dropped connection, 5xx, unreadable answer) list first and revoke what the failed attempt may have created.
  *
  * Idempotent: a rerun after any failure, taint or SIGKILL converges on exactly one live, delivered token.
@@ -62,6 +62,8 @@ async function createAndDeliver(deps: LifecycleDeps, target: TokenTarget, pendin
   });
 
   try {
+    // Proven before any sink sees it: a token that does not authenticate as its creator is revoked, never delivered.
+    await deps.verify?.(created.secret, { managedName: target.managedName, tokenId: created.token.tokenID });
     await deps.deliver(created.secret, target.sinks, {
       declaredName: target.declaredName,
       managedName: target.managedName,
@@ -70,8 +72,8 @@ async function createAndDeliver(deps: LifecycleDeps, target: TokenTarget, pendin
       tokenId: created.token.tokenID,
     });
   } catch (e) {
-    deps.log(`delivery of "${target.managedName}" failed; revoking the new token so no undelivered token stays live`);
-    await revokeAll(deps, [created.token], 'its delivery failed');
+    deps.log(`verifying or delivering "${target.managedName}" failed; revoking the new token so no undelivered token stays live`);
+    await revokeAll(deps, [created.token], 'it was not verified and delivered');
     throw e;
   }
   await recordDelivery(deps, created.token, target.managedName);
