@@ -1,9 +1,8 @@
 import { anyToTerraform, hashMapper, TerraformResource, type TerraformResourceLifecycle, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
-import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { TerraformStack } from 'cdktf';
 import type { LocalExecProvisioner } from 'cdktf';
+import { ConfigError } from '../core/errors';
 
 /** Which Terraform resource carries the hooks. */
 export type SlotResourceType = 'terraform_data' | 'null_resource';
@@ -49,7 +48,9 @@ export interface HookResourceConfig {
 /** Emits the resource that carries a slot's or the reconciler's hooks, as `terraform_data` or `null_resource`. */
 export function createHookResource(scope: Construct, id: string, config: HookResourceConfig): TerraformResource {
   if (config.resourceType === 'null_resource') {
-    ensureNullProvider(scope);
+    const { NullResource, NullProvider } = loadProviderNull();
+    const stack = TerraformStack.of(scope);
+    if (!stack.node.tryFindChild(NULL_PROVIDER_ID)) new NullProvider(stack, NULL_PROVIDER_ID);
     return new NullResource(scope, id, {
       triggers: config.triggers,
       provisioners: config.provisioners((key) => `\${self.triggers.${key}}`),
@@ -62,8 +63,29 @@ export function createHookResource(scope: Construct, id: string, config: HookRes
   });
 }
 
-/** `null_resource` needs the hashicorp/null provider declared once per stack. */
-function ensureNullProvider(scope: Construct): void {
-  const stack = TerraformStack.of(scope);
-  if (!stack.node.tryFindChild('agility-pat-null-provider')) new NullProvider(stack, 'agility-pat-null-provider');
+/** `null_resource` needs the hashicorp/null provider declared once per stack, under this id. */
+const NULL_PROVIDER_ID = 'agility-pat-null-provider';
+
+/**
+ * `@cdktf/provider-null`, an optional peer dependency loaded only when a stack asks for `null_resource`: the default
+ * slot type, `terraform_data`, is built into Terraform, so most apps need neither the package nor the provider.
+ */
+function loadProviderNull(): {
+  NullResource: typeof import('@cdktf/provider-null/lib/resource').Resource;
+  NullProvider: typeof import('@cdktf/provider-null/lib/provider').NullProvider;
+} {
+  try {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { Resource } = require('@cdktf/provider-null/lib/resource') as typeof import('@cdktf/provider-null/lib/resource');
+    const { NullProvider } = require('@cdktf/provider-null/lib/provider') as typeof import('@cdktf/provider-null/lib/provider');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    return { NullResource: Resource, NullProvider };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+    throw new ConfigError(
+      'resourceType "null_resource" needs the optional peer dependency @cdktf/provider-null, which is not installed: ' +
+        'run "npm install @cdktf/provider-null@^11.0.1", or use the default resourceType "terraform_data" (no provider needed).',
+      { what: 'resourceType' },
+    );
+  }
 }

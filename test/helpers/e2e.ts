@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import type { RequestLogEntry, RunningEmulator } from '../../lib/emulator';
 import { AgilityApi, AgilityTokenReconciler, SYNTH_NOW_CONTEXT } from '../../lib';
+import { TestEmulator } from '../../lib/testing';
 import { terraformEnv as minimalTerraformEnv } from '../../bench/terraform';
 
 /** The Terraform binary; the end-to-end tests fail (never skip) without it. */
@@ -53,32 +54,29 @@ export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return minimalTerraformEnv(process.env.TF_CLI_CONFIG_FILE, extra);
 }
 
-/** The emulator's admin API. */
+/** The emulator's admin API: the testing kit's, plus the live tokens of a signed-in session by name. */
 export class EmulatorAdmin {
-  constructor(readonly emulator: RunningEmulator) {}
+  private readonly kit: TestEmulator;
+
+  constructor(readonly emulator: RunningEmulator) {
+    this.kit = new TestEmulator(emulator, { setProcessNow: false });
+  }
 
   async setClock(now: string): Promise<void> {
-    const res = await fetch(`${this.emulator.url}/__emulator/clock`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ now }),
-    });
-    if (!res.ok) throw new Error(`setting the emulator clock failed: ${res.status}`);
+    await this.kit.setNow(now);
   }
 
-  async requests(): Promise<RequestLogEntry[]> {
-    return (await fetch(`${this.emulator.url}/__emulator/requests`)).json() as Promise<RequestLogEntry[]>;
+  requests(): Promise<RequestLogEntry[]> {
+    return this.kit.requests();
   }
 
-  async clearRequests(): Promise<void> {
-    await fetch(`${this.emulator.url}/__emulator/requests`, { method: 'DELETE' });
+  clearRequests(): Promise<void> {
+    return this.kit.clearRequests();
   }
 
   /** Token-route calls as `METHOD route`, ids replaced by `{id}`. */
-  async tokenCalls(): Promise<string[]> {
-    return (await this.requests())
-      .filter((r) => r.path.startsWith('/api/v1/tokens'))
-      .map((r) => `${r.method} ${r.path.replace(/[0-9a-f]{8}-[0-9a-f-]{27,}/i, '{id}')} ${r.status}`);
+  tokenCalls(): Promise<string[]> {
+    return this.kit.tokenCalls();
   }
 
   /** Live tokens of a user: name → token. */
@@ -89,10 +87,8 @@ export class EmulatorAdmin {
   }
 
   /** True when the secret authenticates `GET /api/v1/users/me`. */
-  async authenticates(secret: string): Promise<boolean> {
-    const res = await fetch(`${this.emulator.url}/api/v1/users/me`, { headers: { authorization: `Bearer ${secret}` } });
-    await res.arrayBuffer();
-    return res.status === 200;
+  authenticates(secret: string): Promise<boolean> {
+    return this.kit.authenticates(secret);
   }
 }
 
