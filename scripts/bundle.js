@@ -10,7 +10,7 @@ const root = path.resolve(__dirname, '..');
 /**
  * The esbuild settings of the hook program, also used by `npm run bench` to bundle its undici floor the same way.
  * Before undici loads, the banner turns on Liftoff-only compilation of its llhttp WebAssembly: that saves ~70 ms and
- * ~35 MiB per hook process, which otherwise waits at exit for V8's background tier-up (DESIGN.md section 1, measured).
+ * ~35 MiB per hook process, which otherwise waits at exit for V8's background tier-up (docs/design.md, "Facts", measured).
  */
 const HOOK_BUNDLE_OPTIONS = Object.freeze({
   bundle: true,

@@ -109,7 +109,7 @@ if (require.main === module) {
     process.exit(2);
   }
   main(process.argv.slice(2), ctx).then((code) => {
-    // Exit explicitly once the work is done: keep-alive sockets must not hold a hook open (DESIGN.md section 1).
+    // Exit explicitly once the work is done: keep-alive sockets must not hold a hook open (docs/design.md, "Facts").
     process.stdout.write('', () => process.exit(code));
   });
 }

@@ -4,7 +4,7 @@ import { TOKEN_NAME_MAX_LENGTH } from './limits';
 
 /**
  * Managed token names: `<declared name> [cdktf:<stack tag>/g<generation>]`, e.g.
- * `ci-deploy [cdktf:prod~3fa9c1/g2931]` (a README contract, DESIGN.md section 3).
+ * `ci-deploy [cdktf:prod~3fa9c1/g2931]` (a contract: docs/design.md, "Managed names").
  *
  * The Agility token list is the source of truth: every hook finds its token by this name alone, and the
  * reconcile hook revokes tokens carrying its stack's marker that the code no longer declares. So the format

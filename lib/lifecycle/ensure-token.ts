@@ -7,7 +7,7 @@ import type { LifecycleDeps, TokenTarget } from './types';
 export type EnsureOutcome = { action: 'created'; tokenId: string; expiryDate: string } | { action: 'skipped-expired'; expiryDate: string };
 
 /**
- * The create hook of a slot whose generation is current (DESIGN.md section 3, "Ensure"): list; revoke any token
+ * The create hook of a slot whose generation is current (docs/design.md, "Hooks"): list; revoke any token
  * already carrying the managed name (its secret is unknown to us); create; deliver to every sink; if delivery
  * fails, revoke the new token and fail. Idempotent: a re-run after any failure (taint, SIGKILL) converges on
  * exactly one live token, delivered.

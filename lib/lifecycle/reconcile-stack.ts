@@ -13,7 +13,7 @@ export interface ReconcileOutcome {
 }
 
 /**
- * The stack's reconciler (DESIGN.md section 3, "Reconcile"), run after every slot of the stack: revoke tokens that
+ * The stack's reconciler (docs/design.md, "Hooks"), run after every slot of the stack: revoke tokens that
  * carry this stack's marker but that the manifest no longer declares (a construct deleted from the code has no
  * destroy hook), and recreate declared current tokens that were revoked or deleted outside Terraform, delivering them
  * again. Tokens without this stack's marker are never touched.

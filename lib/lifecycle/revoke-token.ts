@@ -2,7 +2,7 @@ import { findByManagedName, revokeAll } from './find-tokens';
 import type { LifecycleDeps } from './types';
 
 /**
- * The destroy hook (DESIGN.md section 3, "Revoke"): find by managed name and delete. A token that is missing,
+ * The destroy hook (docs/design.md, "Hooks"): find by managed name and delete. A token that is missing,
  * already revoked or expired is success: the goal, no live token under this name, holds.
  */
 export async function revokeToken(deps: LifecycleDeps, managedName: string): Promise<{ revoked: number }> {

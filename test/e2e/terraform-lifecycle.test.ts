@@ -220,7 +220,7 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
     expect(live).toContain('hand-made token');
     expect(live).toContain(`preview [cdktf:${tag(other)}/g0]`);
     expect(tag(other)).not.toBe(tag(d()));
-    // Sinks keep what they hold when a token is revoked (DESIGN.md section 3); nothing else may hold a secret.
+    // Sinks keep what they hold when a token is revoked (docs/design.md, "Sinks"); nothing else may hold a secret.
     await expectNoLeaks(d(), sinkFiles);
   });
 });
