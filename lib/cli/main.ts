@@ -4,7 +4,7 @@
  * Bundled into one file (dist/agility-pat.js) that Terraform runs with `node`. Only this entry point calls
  * `process.exit`; commands return an exit code or throw typed errors (README, "Exit codes").
  */
-import { isAgilityPatError } from '../core/errors';
+import { ERROR_CODES, isAgilityPatError } from '../core/errors';
 import { version } from '../../package.json';
 import type { CliContext, Command } from './context';
 import { clockFromEnv } from './env-inputs';
@@ -74,7 +74,11 @@ export function reportError(e: unknown, ctx: CliContext): number {
     return e.exitCode;
   }
   const err = e as NodeJS.ErrnoException;
-  if (err && typeof err === 'object' && (err.code?.startsWith('ERR_PARSE_ARGS') || err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
+  if (err && typeof err === 'object' && (err.code === 'EACCES' || err.code === 'EPERM')) {
+    ctx.err(`agility-pat: error [PERMISSION_DENIED] ${err.message}: check that file's or folder's permissions, or use a port above 1023.`);
+    return ERROR_CODES.PERMISSION_DENIED;
+  }
+  if (err && typeof err === 'object' && (err.code?.startsWith('ERR_PARSE_ARGS') || err.code === 'EADDRINUSE')) {
     ctx.err(`agility-pat: error [INVALID_INPUT] ${err.message}`);
     return 2;
   }

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   BAD_RESPONSE: 12,
   /** A secret could not be delivered to a sink. */
   SINK_FAILED: 13,
+  /** The operating system refused access (EACCES, EPERM): a file or folder's permissions, or a privileged port. */
+  PERMISSION_DENIED: 14,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
