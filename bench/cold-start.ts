@@ -35,7 +35,8 @@ http
 
 /**
  * The floor undici sets: the same request through `lib/api/undici-request` (the hook's own HTTP layer) and nothing
- * else, bundled with the hook's esbuild settings. Ours minus this is what the project's code adds.
+ * else, bundled with the hook's esbuild settings but not its lazy built-ins nor its code cache (scripts/bundle.js): undici
+ * as it bundles by itself. Ours minus this is what the project's code adds, less what the bundle saves.
  */
 const UNDICI_FLOOR_SOURCE = `import { request } from ${JSON.stringify(join(__dirname, '..', '..', 'lib', 'api', 'undici-request'))};
 const url = new URL('/api/v1/tokens/list', process.env.AGILITY_API_URL);
