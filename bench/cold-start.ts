@@ -1,19 +1,19 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator } from '../lib/emulator';
+import { startBenchEmulator } from './loopback-emulator';
 import { hookProgramPath } from '../lib/construct/hook-program';
 import { compare, type Comparison } from './comparison';
 import { canMeasurePeakRss, peakRssMiB, runTimed, type ProcessResult } from './process-timing';
 import { summarize } from './stats';
 
 /**
- * The baseline: the same GET /api/v1/tokens/list with the same bearer header, written with node:http and nothing
- * else, printing the tokens and exiting explicitly once done (as the hook program does).
+ * The baseline: the same GET /api/v1/tokens/list with the same bearer header, written with node:http (node:https
+ * for an https URL) and nothing else, printing the tokens and exiting explicitly once done (as the hook program does).
  */
 const BASELINE_SCRIPT = `'use strict';
-const http = require('node:http');
 const url = new URL('/api/v1/tokens/list', process.env.AGILITY_API_URL);
+const http = url.protocol === 'https:' ? require('node:https') : require('node:http');
 http
   .get(url, { headers: { authorization: 'Bearer ' + process.env.AGILITY_ACCESS_TOKEN, accept: 'application/json' } }, (res) => {
     let body = '';
@@ -35,7 +35,8 @@ http
 
 /**
  * The floor undici sets: the same request through `lib/api/undici-request` (the hook's own HTTP layer) and nothing
- * else, bundled with the hook's esbuild settings. Ours minus this is what the project's code adds.
+ * else, bundled with the hook's esbuild settings but not its lazy built-ins nor its code cache (scripts/bundle.js): undici
+ * as it bundles by itself. Ours minus this is what the project's code adds, less what the bundle saves.
  */
 const UNDICI_FLOOR_SOURCE = `import { request } from ${JSON.stringify(join(__dirname, '..', '..', 'lib', 'api', 'undici-request'))};
 const url = new URL('/api/v1/tokens/list', process.env.AGILITY_API_URL);
@@ -56,6 +57,8 @@ export interface ColdStartOptions {
   readonly runs: number;
   /** Extra runs measuring peak RSS under /usr/bin/time; 0 skips them. */
   readonly rssRuns: number;
+  /** Against an HTTPS emulator (a loopback certificate trusted through NODE_EXTRA_CA_CERTS), as the real API is. */
+  readonly tls: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -64,20 +67,17 @@ const SEEDED_TOKENS = 3;
 
 /**
  * Measurement 1: whole-process wall time of the bundled hook program's `tokens list --json` against a minimal
- * node:http script doing the same request, interleaved, both against one in-process emulator.
+ * node:http(s) script doing the same request and against undici's floor, interleaved, all against one in-process
+ * emulator (plain HTTP, or HTTPS with `tls`).
  */
 export async function measureColdStart(opts: ColdStartOptions): Promise<Comparison[]> {
   const dir = mkdtempSync(join(tmpdir(), 'agility-pat-bench-cold-'));
-  const emulator = await startEmulator({ host: '127.0.0.1', port: 0 });
+  const bench = await startBenchEmulator(dir, { tls: opts.tls });
+  const emulator = bench.emulator;
   try {
     const accessToken = (await emulator.signIn()).access_token as string;
     for (let i = 0; i < SEEDED_TOKENS; i++) {
-      const res = await fetch(`${emulator.url}/api/v1/tokens/create`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: `bench-seed-${i}` }),
-      });
-      await res.arrayBuffer();
+      const res = await bench.call('POST', '/api/v1/tokens/create', { bearer: accessToken, json: { name: `bench-seed-${i}` } });
       if (res.status !== 201) throw new Error(`seeding the emulator failed: POST /api/v1/tokens/create answered ${res.status}`);
     }
     const baselineFile = join(dir, 'baseline-list.js');
@@ -87,6 +87,7 @@ export async function measureColdStart(opts: ColdStartOptions): Promise<Comparis
       HOME: process.env.HOME,
       AGILITY_API_URL: emulator.url,
       AGILITY_ACCESS_TOKEN: accessToken,
+      ...bench.childEnv,
     };
     const floorFile = join(dir, 'undici-floor.js');
     await bundleLikeTheHook(UNDICI_FLOOR_SOURCE, dir, floorFile);
@@ -118,20 +119,29 @@ export async function measureColdStart(opts: ColdStartOptions): Promise<Comparis
         side.ms.push(check(side.what, await runTimed(process.execPath, side.args, { env })).ms);
       }
     }
-    opts.log(`cold start: ${opts.runs} runs each done`);
+    const scheme = opts.tls ? 'https' : 'http';
+    opts.log(`cold start over ${scheme}: ${opts.runs} runs each done`);
     const [oursMs, baseMs, floorMs] = sides.map((s) => summarize(s.ms));
-    const result = [
-      compare('cold-start', 'hook cold start: tokens list', 'ms', oursMs, baseMs, 1.5),
-      compare('cold-start-undici', 'undici request alone (floor)', 'ms', floorMs, baseMs, null),
-    ];
+    const id = opts.tls ? 'tls-cold-start' : 'cold-start';
+    const over = opts.tls ? ' over TLS' : '';
+    const result = opts.tls
+      ? [
+          compare(`${id}`, `hook cold start${over} vs node:https`, 'ms', oursMs, baseMs, 1.5),
+          compare(`${id}-vs-undici`, `hook cold start${over} vs undici floor`, 'ms', oursMs, floorMs, 1.1),
+          compare(`${id}-undici`, `undici floor${over} vs node:https`, 'ms', floorMs, baseMs, null),
+        ]
+      : [
+          compare(id, 'hook cold start: tokens list', 'ms', oursMs, baseMs, 1.5),
+          compare(`${id}-undici`, 'undici request alone (floor)', 'ms', floorMs, baseMs, null),
+        ];
     if (opts.rssRuns > 0 && canMeasurePeakRss()) {
       const oursRss = await peakRssMiB(process.execPath, ours.args, { env }, opts.rssRuns);
       const baseRss = await peakRssMiB(process.execPath, base.args, { env }, opts.rssRuns);
-      result.push(compare('cold-start-rss', 'hook cold start: peak RSS', 'MiB', oursRss, baseRss, null));
+      result.push(compare(`${id}-rss`, `hook cold start${over}: peak RSS`, 'MiB', oursRss, baseRss, null));
     }
     return result;
   } finally {
-    await emulator.close();
+    await bench.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -11,7 +11,7 @@ export interface Comparison {
   readonly baseline: Summary;
   /** ours.median / baseline.median. */
   readonly ratio: number;
-  /** The ratio DESIGN.md aims for; null when the figure is informative only. */
+  /** The ratio aimed for (docs/design.md, "Facts"); null when the figure is informative only. */
   readonly target: number | null;
   /** `ok` when the ratio is within the target, `over target` when not, `-` without a target. */
   readonly verdict: 'ok' | 'over target' | '-';

@@ -9,7 +9,7 @@ export interface SynthTimeOptions {
   /** Token counts to measure; each gets its own row. */
   readonly sizes: readonly number[];
   readonly runs: number;
-  /** The size whose ratio has a target (DESIGN.md: ≤ 1.5 at 500). */
+  /** The size whose ratio has a target (docs/design.md, "Facts": ≤ 1.5 at 500). */
   readonly targetSize: number;
   readonly log: (line: string) => void;
 }

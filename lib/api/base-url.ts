@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../core/errors';
 
 /**
- * Management API hosts by instance-GUID suffix (agility-api.md section 1, from the .NET 2.x SDK's
+ * Management API hosts by instance-GUID suffix (docs/design.md, "Facts"; from the .NET 2.x SDK's
  * `AgilityRegions`): the text after the last `-`, matched case-insensitively; a GUID without a dash is USA.
  */
 export const REGION_HOSTS: Readonly<Record<string, string>> = Object.freeze({

@@ -2,7 +2,7 @@
  * Turns a non-2xx Management API response into the typed error of lib/core/errors.ts.
  *
  * Only 401 bodies are specified (RFC 7807 ProblemDetails); the others are read defensively from
- * `detail|message|title|error` or plain text (agility-api.md section 5), redacted, and cut to 300 characters.
+ * `detail|message|title|error` or plain text (docs/design.md, "Facts"), redacted, and cut to 300 characters.
  */
 import {
   type AgilityPatError,

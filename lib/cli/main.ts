@@ -4,7 +4,7 @@
  * Bundled into one file (dist/agility-pat.js) that Terraform runs with `node`. Only this entry point calls
  * `process.exit`; commands return an exit code or throw typed errors (README, "Exit codes").
  */
-import { isAgilityPatError } from '../core/errors';
+import { ERROR_CODES, isAgilityPatError } from '../core/errors';
 import { printable } from '../core/printable';
 import { version } from '../../package.json';
 import type { CliContext, Command } from './context';
@@ -79,7 +79,13 @@ export function reportError(e: unknown, ctx: CliContext): number {
     return e.exitCode;
   }
   const err = e as NodeJS.ErrnoException;
-  const usageCodes = ['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES'];
+  if (err && typeof err === 'object' && (err.code === 'EACCES' || err.code === 'EPERM')) {
+    ctx.err(
+      `agility-pat: error [PERMISSION_DENIED] ${printable(err.message)}: check that file's or folder's permissions, or use a port above 1023.`,
+    );
+    return ERROR_CODES.PERMISSION_DENIED;
+  }
+  const usageCodes = ['EADDRINUSE', 'EADDRNOTAVAIL'];
   if (err && typeof err === 'object' && (err.code?.startsWith('ERR_PARSE_ARGS') || usageCodes.includes(err.code ?? ''))) {
     ctx.err(`agility-pat: error [INVALID_INPUT] ${printable(err.message)}`);
     return 2;
@@ -117,7 +123,7 @@ if (require.main === module) {
     process.exit(2);
   }
   main(process.argv.slice(2), ctx).then((code) => {
-    // Exit explicitly once the work is done: keep-alive sockets must not hold a hook open (DESIGN.md section 1).
+    // Exit explicitly once the work is done: keep-alive sockets must not hold a hook open (docs/design.md, "Facts").
     process.stdout.write('', () => process.exit(code));
   });
 }

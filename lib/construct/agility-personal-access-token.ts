@@ -68,7 +68,7 @@ export interface AgilityPersonalAccessTokenProps {
  * sinks, rotates it on schedule with an overlap, and revokes it when it leaves the code (through the stack's
  * reconciler) or when the stack is destroyed. No secret ever enters the configuration, the state or the output.
  *
- * Its resources are `terraform_data` slots (DESIGN.md section 3): `slot0`, and `slot1` for overlapping rotation.
+ * Its resources are `terraform_data` slots (docs/design.md, "Generations and slots"): `slot0`, and `slot1` for overlapping rotation.
  * Construct ids are API: renaming one replaces live tokens.
  */
 export class AgilityPersonalAccessToken extends Construct {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } from 'cdktf';
-// Not re-exported from cdktf's index; stable in 0.21.0, the last release (DESIGN.md section 1).
+// Not re-exported from cdktf's index; stable in 0.21.0, the last release (docs/design.md, "Facts").
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct, type IConstruct } from 'constructs';
 import { Duration } from '../core/duration';

@@ -9,7 +9,7 @@ export type SlotResourceType = 'terraform_data' | 'null_resource';
 
 /**
  * A `terraform_data` resource without cdktf's per-resource `terraform version` validation (about 60 ms each at
- * synth; DESIGN.md section 1). The reconciler checks the Terraform version once per stack instead.
+ * synth; docs/design.md, "Facts"). The reconciler checks the Terraform version once per stack instead.
  */
 class TerraformData extends TerraformResource {
   constructor(

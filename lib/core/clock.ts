@@ -2,7 +2,7 @@ import { HOOK_ENV } from './hook-contract';
 import { parseInstant } from './validation';
 
 /**
- * The clock is a parameter everywhere (STYLE.md): a function returning epoch milliseconds.
+ * The clock is a parameter everywhere (docs/design.md, "Architecture"): a function returning epoch milliseconds.
  * Tests pass a fixed or stepping clock; nothing mocks `Date` globally.
  */
 export type Clock = () => number;

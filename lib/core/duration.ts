@@ -26,7 +26,7 @@ const ISO_CALENDAR = /^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T.*)?$/i;
 /**
  * A non-negative length of time, exact to the millisecond, immutable.
  *
- * Rotation periods and token lifetimes are Durations rather than strings (STYLE.md: strong types over
+ * Rotation periods and token lifetimes are Durations rather than strings (strong types over
  * `"30d"`). A day is exactly 24 hours (86 400 000 ms): rotation runs on UTC instants, not on calendar days,
  * so daylight-saving changes never shift it. Months and years are refused for the same reason: their length
  * depends on the calendar.

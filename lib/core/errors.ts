@@ -1,5 +1,5 @@
 /**
- * Typed errors with stable codes (STYLE.md, after undici `lib/core/errors.js` and aws-cdk `core/lib/errors.ts`).
+ * Typed errors with stable codes (docs/design.md, "Architecture"; after undici `lib/core/errors.js` and aws-cdk `core/lib/errors.ts`).
  *
  * Recognise them with {@link isAgilityPatError} or by `code`, never by bare `instanceof`: jest realms and
  * duplicate package copies break `instanceof`. Messages say what failed, the offending value (never a
@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   SINK_FAILED: 13,
   /** Another process held a lock (of a managed name or a sink file) for longer than the bounded wait. */
   LOCK_TIMEOUT: 14,
+  /** The operating system refused access (EACCES, EPERM): a file or folder's permissions, or a privileged port. */
+  PERMISSION_DENIED: 15,
   /** A SIGINT or SIGTERM stopped the program at a safe point: nothing is half done, and a rerun carries on. */
   INTERRUPTED: 130,
 } as const;

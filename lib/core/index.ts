@@ -1,4 +1,4 @@
-/** The pure core domain: no I/O, the clock is a parameter (DESIGN.md section 2). */
+/** The pure core domain: no I/O, the clock is a parameter (docs/design.md, "Architecture"). */
 export * from './clock';
 export * from './duration';
 export * from './errors';

@@ -1,5 +1,5 @@
 /**
- * Agility Management API rules for Personal Access Tokens (DESIGN.md section 1; agility-api.md section 3,
+ * Agility Management API rules for Personal Access Tokens (docs/design.md, "Facts";
  * from the API's OpenAPI document `PersonalAccessTokenRequest` and the agility-cli README).
  */
 

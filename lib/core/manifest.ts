@@ -5,7 +5,7 @@ import { SinkSpec, validateSinkSpec } from './sink-spec';
 import { ResolvedTokenSpec, validateStackTokens } from './token-spec';
 
 /**
- * The stack manifest: what one stack declares, as the reconcile hook needs it (DESIGN.md section 3). Synth
+ * The stack manifest: what one stack declares, as the reconcile hook needs it (docs/design.md, "Hooks"). Synth
  * writes it; its {@link manifestHash} triggers the reconcile hook whenever it changes, and the hook reads it
  * back with {@link parseManifest}. It holds names, dates and sink specs, never a secret or a token id.
  */

@@ -3,7 +3,7 @@ import { Duration } from './duration';
 import { InvalidInputError } from './errors';
 
 /**
- * Rotation arithmetic (DESIGN.md section 3). All instants are epoch milliseconds (UTC); all periods exact
+ * Rotation arithmetic (docs/design.md, "Generations and slots"). All instants are epoch milliseconds (UTC); all periods exact
  * milliseconds, so a day is 24 hours whatever the calendar or daylight saving does.
  *
  * A rotating token with period P has generation `G = floor((now − anchor) / P)`. Generation g is created at

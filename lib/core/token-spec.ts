@@ -17,7 +17,7 @@ import { parseInstant } from './validation';
 
 /**
  * The validated, serialisable description of one declared token: what the construct builds and the stack
- * manifest stores (DESIGN.md section 3). Pure: the instant of synth is a parameter.
+ * manifest stores (docs/design.md, "Hooks"). Pure: the instant of synth is a parameter.
  */
 
 /** How a token's expiry is decided. */

@@ -1,5 +1,5 @@
 /**
- * The first line `agility-pat emulator` prints on stdout (DESIGN.md section 5); scripts wait for it and
+ * The first line `agility-pat emulator` prints on stdout (docs/design.md, "Contracts"); scripts wait for it and
  * read the URL from it.
  */
 export function emulatorBanner(url: string): string {

@@ -1,6 +1,6 @@
 /**
  * The Agility Management API emulator: a local stand-in for `https://mgmt.aglty.io` with Agility's PAT
- * rules, used by tests, `npm start` and `agility-pat emulator` (DESIGN.md section 5).
+ * rules, used by tests, `npm start` and `agility-pat emulator` (docs/design.md, "Contracts").
  */
 export { startEmulator, type EmulatorOptions, type RunningEmulator, type RequestLogEntry } from './server';
 export { emulatorBanner } from './banner';

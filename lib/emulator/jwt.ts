@@ -4,7 +4,7 @@ import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
  * JWT-shaped secrets for the emulator, made with node:crypto only.
  *
  * Agility describes a PAT as "the actual JWT token value" and its README example starts with an HS256
- * header (agility-api.md section 2.2), so PAT secrets and OAuth access tokens here are
+ * header (docs/design.md, "Facts"), so PAT secrets and OAuth access tokens here are
  * `base64url(header).base64url(payload).base64url(HMAC-SHA256)`. The emulator never verifies the
  * signature: it finds a secret by its SHA-256 hash, which is what lets a PAT survive a restart with a new
  * signing key.

@@ -4,7 +4,7 @@ import { json, problem, type Reply } from './problem';
 import { PAT_NOT_ALLOWED_DETAIL, RuleViolation, type Caller, type EmulatorState } from './state';
 
 /**
- * The Management API and OAuth routes the emulator serves (agility-api.md sections 2–4), as functions from
+ * The Management API and OAuth routes the emulator serves (docs/design.md, "Facts"), as functions from
  * a read request to a {@link Reply}. The rules live in {@link EmulatorState}; this file only binds HTTP
  * to them: routing, authentication order, body media types, and status codes.
  */

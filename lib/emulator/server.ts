@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TokenResponseData } from '../api/models';
@@ -15,7 +16,7 @@ import { EmulatorState } from './state';
 import { readStateFile, writeStateFile } from './state-file';
 
 /**
- * A local stand-in for the Agility Management API over node:http (DESIGN.md section 5): the token, user
+ * A local stand-in for the Agility Management API over node:http or node:https (docs/design.md, "Contracts"): the token, user
  * and OAuth routes with Agility's rules ({@link EmulatorState}), plus `/__emulator` admin routes to set
  * the clock, read the request log, inject faults and reset.
  */
@@ -39,11 +40,17 @@ export interface EmulatorOptions {
    * @default - real time
    */
   now?: string | number;
+  /**
+   * Serve HTTPS with this key and certificate (PEM), as the real API does; the client must trust the certificate
+   * (for a child process: `NODE_EXTRA_CA_CERTS`). The emulator makes no certificate itself.
+   * @default - plain HTTP
+   */
+  tls?: { readonly key: string; readonly cert: string };
 }
 
 /** A started emulator. */
 export interface RunningEmulator {
-  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234` (`https://` with {@link EmulatorOptions.tls}). */
   url: string;
   /** Stops listening, cuts open connections and pending injected delays. */
   close(): Promise<void>;
@@ -277,10 +284,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
   };
 
-  const server: Server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     res.on('error', () => undefined);
     onRequest(req, res).catch(() => req.socket.destroy());
-  });
+  };
+  const server: Server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, listener) : createServer(listener);
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
@@ -295,7 +303,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
   server.on('error', () => undefined);
   const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   let closing: Promise<void> | undefined;
   return {

@@ -15,13 +15,13 @@ import { hashSecret, type SecretMinter } from './jwt';
 
 /**
  * The emulator's model of the Agility Management API: users, Personal Access Tokens, OAuth sessions and
- * the rules between them (DESIGN.md section 1, agility-api.md sections 2–4). No HTTP here: the server maps
+ * the rules between them (docs/design.md, "Facts"). No HTTP here: the server maps
  * a {@link RuleViolation}'s `kind` to a status. Time comes from the clock parameter only.
  *
  * Secrets are never stored: tokens and sessions are found by the SHA-256 of the bearer value.
  */
 
-/** Seconds an OAuth access token lives ("typically 1 hour", agility-api.md 2.1). */
+/** Seconds an OAuth access token lives ("about an hour", docs/design.md, "Facts"). */
 export const ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
 /** Seconds an OAuth refresh token lives (undocumented upstream; the emulator's choice). */
 export const REFRESH_TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600;

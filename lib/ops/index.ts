@@ -1,4 +1,4 @@
-/** Day-to-day operation of managed tokens: the status report, revoke selection (issue 5). */
+/** Day-to-day operation of managed tokens: the status report, revoke selection. */
 export * from './listed-token';
 export * from './status-report';
 export * from './read-stack-manifest';

@@ -6,7 +6,7 @@ import type { PersonalAccessTokenResponse } from '../api/models';
 import { daysUntil, describeListedToken, type ListedTokenInfo } from './listed-token';
 
 /**
- * The `agility-pat status` report (issue 5): what one synthesized stack declares, set against the tokens the API
+ * The `agility-pat status` report: what one synthesized stack declares, set against the tokens the API
  * lists for the credential's user, at one instant. Pure: the manifest, the token list and the instant are inputs.
  */
 

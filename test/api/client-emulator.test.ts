@@ -1,10 +1,15 @@
 // The client against the Agility emulator (lib/emulator) over loopback: real HTTP, real undici, no mocks.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { Agent } from 'undici';
 import { AgilityClient, type AgilityClientOptions } from '../../lib/api';
 import { type AgilityPatError, isAgilityPatError } from '../../lib/core/errors';
 import { maxExpiryFor } from '../../lib/core/limits';
 import { type RunningEmulator, startEmulator } from '../../lib/emulator';
+import { makeLoopbackCertificate } from '../../bench/loopback-tls';
+import { waitFor } from '../helpers/wait-for';
 
 const NOW = '2026-03-01T12:00:00.000Z';
 const NOW_MS = Date.parse(NOW);
@@ -274,6 +279,29 @@ test('a create slower than timeoutMs is a TimeoutError after exactly one request
   const err = await failure(fast.createToken({ name: 'slow' }));
   expect(err).toMatchObject({ code: 'TIMEOUT', details: { timeoutMs: 100 } });
   expect(delays).toEqual([]);
-  await new Promise((resolve) => setTimeout(resolve, 1100));
-  expect((await requests()).filter((r) => r.path === '/api/v1/tokens/create')).toHaveLength(1);
+  // The server answers the abandoned request once its latency is over; a retry would have arrived before that.
+  const creates = async () => (await requests()).filter((r) => r.path === '/api/v1/tokens/create');
+  await waitFor(async () => (await creates()).some((r) => r.status !== 0), 10_000, 'the emulator to answer the abandoned create');
+  expect(await creates()).toHaveLength(1);
+});
+
+test('over TLS, as the real API speaks: the client trusts the loopback certificate it is given and refuses without it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agility-pat-tls-'));
+  const cert = await makeLoopbackCertificate(dir);
+  const tls = await startEmulator({ host: '127.0.0.1', port: 0, now: NOW, tls: { key: cert.key, cert: cert.cert } });
+  const trusting = new Agent({ connect: { ca: readFileSync(cert.caFile, 'utf8') } });
+  try {
+    expect(tls.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const signedIn = await client(undefined, { baseUrl: tls.url, dispatcher: trusting }).exchangeCode('user:tls@example.com');
+    const api = client(signedIn.access_token as string, { baseUrl: tls.url, dispatcher: trusting });
+    await api.createToken({ name: 'over-tls' });
+    expect((await api.listTokens()).tokens.map((t) => t.name)).toEqual(['over-tls']);
+    // The default dispatcher does not trust a self-signed certificate: the handshake fails, no request is served.
+    const err = await failure(client(signedIn.access_token as string, { baseUrl: tls.url }).listTokens());
+    expect(err.code).toBe('NETWORK');
+  } finally {
+    await trusting.close();
+    await tls.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

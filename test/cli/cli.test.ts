@@ -206,7 +206,7 @@ describe('agility-pat emulator', () => {
 
   it('--help documents --allow-remote and why it is needed', async () => {
     const run = await cli(['emulator', '--help']);
-    expect(run.stdout).toMatch(/--allow-remote\s+bind a non-loopback --host such as 0\.0\.0\.0\. Its \/__emulator\/\* admin routes/);
+    expect(run.stdout).toMatch(/--allow-remote\s+bind a non-loopback --host such as 0\.0\.0\.0: its \/__emulator\/\* admin routes/);
   });
 
   it('--allow-remote lifts the refusal: with an address of no interface here, it gets as far as binding', async () => {

@@ -28,7 +28,7 @@ const LEAP_ANCHOR = at('2028-02-29T00:00:00Z');
 const P30: RotationPolicy = { everyMs: 30 * D, lifetimeMs: 90 * D, anchorMs: LEAP_ANCHOR, overlap: true };
 
 describe('constants', () => {
-  it('match DESIGN.md: rotation at least daily, 1 day of grace, lifetime at most 730 days', () => {
+  it('match docs/design.md ("Generations and slots"): rotation at least daily, 1 day of grace, lifetime at most 730 days', () => {
     expect(MIN_ROTATION_PERIOD.toMilliseconds()).toBe(D);
     expect(ROTATION_GRACE.toMilliseconds()).toBe(D);
     expect(MAX_LIFETIME.toMilliseconds()).toBe(730 * D);

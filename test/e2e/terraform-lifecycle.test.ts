@@ -3,7 +3,7 @@
  * against the in-process emulator. Each scenario asserts the exact token API calls from the emulator's request log
  * and scans the synthesized JSON, state, Terraform output and project folder for every secret the emulator issued.
  */
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TerraformStack } from 'cdktf';
 import { AgilityPersonalAccessToken, Duration, SecretSink } from '../../lib';
@@ -80,18 +80,62 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
     fixed('preview', '2027-06-30T00:00:00Z', [SecretSink.envFile('secrets/preview.env', 'AGILITY_PREVIEW_TOKEN')]),
     rotating('ops', [SecretSink.file('secrets/ops.token')], false),
   );
+  const withoutOps = all(
+    rotating('ci', [SecretSink.file('secrets/ci.token')]),
+    fixed('preview', '2027-06-30T00:00:00Z', [SecretSink.envFile('secrets/preview.env', 'AGILITY_PREVIEW_TOKEN')]),
+  );
   const sinkFiles = ['secrets/ci.token', 'secrets/preview.env', 'secrets/ops.token'];
-  let firstCiSecret = '';
-  let g12Secret = '';
+  const secrets: { g11?: string; g12?: string; g13?: string } = {};
+
+  /** Synthesizes at `now` and applies with the request log cleared first, so a test sees only this apply's calls. */
+  const deployAt = async (now: string, declare: (stack: TerraformStack) => unknown) => {
+    d().synth(now, declare);
+    await admin.clearRequests();
+    return d().terraform('apply', now);
+  };
+
+  /**
+   * The stack's life, one deploy per step, in order. Each test takes its own steps and asserts on them; run alone
+   * (`jest -t`), it first takes the steps before its own, unasserted but required to succeed, so every scenario
+   * can run on its own.
+   */
+  const steps = [
+    /* 1 */ () => deployAt(G11, declareAll).then(remember('g11')),
+    /* 2 */ () => deployAt(G11, declareAll),
+    /* 3 */ () => deployAt(G12, declareAll).then(remember('g12')),
+    /* 4 */ () => deployAt(G13, declareAll).then(remember('g13')),
+    /* 5 */ () => deployAt(G16, declareAll),
+    /* 6 */ () => deployAt(G16, withoutOps),
+  ];
+  let taken = 0;
+  function remember(key: keyof typeof secrets) {
+    return <T>(result: T): T => {
+      if (existsSync(join(d().dir, 'secrets/ci.token'))) secrets[key] = read(d(), 'secrets/ci.token');
+      return result;
+    };
+  }
+  /** Takes step `n` (1-based), after taking every earlier step that has not been taken yet. */
+  async function step(n: number) {
+    while (taken < n - 1) {
+      const result = await steps[taken]();
+      if (result.code !== 0) throw new Error(`setting up: step ${taken + 1} failed:\n${result.output.slice(-2000)}`);
+      taken++;
+    }
+    const result = await steps[n - 1]();
+    taken = n;
+    return result;
+  }
+  /** Takes every step up to `n` that has not been taken. */
+  async function reach(n: number): Promise<void> {
+    if (taken < n) await step(n);
+  }
 
   beforeAll(() => {
     deployment('life');
   });
 
   test('1. first deploy: each secret delivered once to a 0600 file, and each authenticates users/me', async () => {
-    d().synth(G11, declareAll);
-    await admin.clearRequests();
-    const result = await d().terraform('apply', G11);
+    const result = await step(1);
     expect(result.code).toBe(0);
     // ci: create g11 (list, create) + retain g10 (list); preview: list, create; ops: list, create; reconciler: list.
     expect(sorted(await admin.tokenCalls())).toEqual(
@@ -101,7 +145,7 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
         ...Array(3).fill('PUT /api/v1/tokens/{id}/update 200'),
       ]),
     );
-    firstCiSecret = read(d(), 'secrets/ci.token');
+    const firstCiSecret = read(d(), 'secrets/ci.token');
     const opsSecret = read(d(), 'secrets/ops.token');
     const previewLine = read(d(), 'secrets/preview.env');
     expect(previewLine).toMatch(/^AGILITY_PREVIEW_TOKEN=[A-Za-z0-9_.-]+\n?$/);
@@ -120,31 +164,26 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
   });
 
   test('2. redeploy with nothing changed: zero token API calls', async () => {
-    d().synth(G11, declareAll);
-    await admin.clearRequests();
-    const result = await d().terraform('apply', G11);
+    const result = await step(2);
     expect(result.code).toBe(0);
     expect(result.output).toMatch(/No changes|0 added, 0 changed, 0 destroyed/);
     expect(await admin.tokenCalls()).toEqual([]);
   });
 
   test('3. crossing rotation boundaries: the new secret is delivered, the previous still works, the one before is revoked', async () => {
-    d().synth(G12, declareAll);
-    let result = await d().terraform('apply', G12);
+    let result = await step(3);
     expect(result.code).toBe(0);
-    g12Secret = read(d(), 'secrets/ci.token');
-    expect(g12Secret).not.toBe(firstCiSecret);
-    expect(await admin.authenticates(g12Secret)).toBe(true);
-    expect(await admin.authenticates(firstCiSecret)).toBe(true); // g11 kept for slow consumers
+    const { g11, g12 } = secrets as Required<typeof secrets>;
+    expect(g12).not.toBe(g11);
+    expect(await admin.authenticates(g12)).toBe(true);
+    expect(await admin.authenticates(g11)).toBe(true); // g11 kept for slow consumers
 
-    d().synth(G13, declareAll);
-    await admin.clearRequests();
-    result = await d().terraform('apply', G13);
+    result = await step(4);
     expect(result.code).toBe(0);
-    const g13Secret = read(d(), 'secrets/ci.token');
-    expect(await admin.authenticates(g13Secret)).toBe(true);
-    expect(await admin.authenticates(g12Secret)).toBe(true);
-    expect(await admin.authenticates(firstCiSecret)).toBe(false); // g11 revoked
+    const g13 = secrets.g13 as string;
+    expect(await admin.authenticates(g13)).toBe(true);
+    expect(await admin.authenticates(g12)).toBe(true);
+    expect(await admin.authenticates(g11)).toBe(false); // g11 revoked
     // ci slot1: destroy g11 (list, delete) + create g13 (list, create, rename); ops one slot: the same; reconciler: list.
     expect(sorted(await admin.tokenCalls())).toEqual(
       sorted([
@@ -156,38 +195,28 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
     );
 
     // A jump of three periods: both ci slots move; g15 is already superseded, so only g16 is created.
-    d().synth(G16, declareAll);
-    result = await d().terraform('apply', G16);
+    result = await step(5);
     expect(result.code).toBe(0);
     const live = await admin.liveTokens(await d().signIn());
     expect([...live.keys()].filter((n) => n.startsWith('ci ')).sort()).toEqual([`ci [cdktf:${tag(d())}/g16]`]);
-    expect(await admin.authenticates(g12Secret)).toBe(false);
-    expect(await admin.authenticates(g13Secret)).toBe(false);
+    expect(await admin.authenticates(g12)).toBe(false);
+    expect(await admin.authenticates(g13)).toBe(false);
     expect(await admin.authenticates(read(d(), 'secrets/ci.token'))).toBe(true);
     await expectNoLeaks(d(), sinkFiles);
   });
 
   test('5a. a token deleted from the code is revoked by the reconciler on the next deploy', async () => {
+    await reach(5);
     const opsName = `ops [cdktf:${tag(d())}/g16]`;
-    d().synth(
-      G16,
-      all(
-        rotating('ci', [SecretSink.file('secrets/ci.token')]),
-        fixed('preview', '2027-06-30T00:00:00Z', [SecretSink.envFile('secrets/preview.env', 'AGILITY_PREVIEW_TOKEN')]),
-      ),
-    );
-    await admin.clearRequests();
-    const result = await d().terraform('apply', G16);
+    expect((await admin.liveTokens(await d().signIn())).has(opsName)).toBe(true);
+    const result = await step(6);
     expect(result.code).toBe(0);
     expect(sorted(await admin.tokenCalls())).toEqual(sorted(['GET /api/v1/tokens/list 200', 'DELETE /api/v1/tokens/{id}/delete 204']));
     expect((await admin.liveTokens(await d().signIn())).has(opsName)).toBe(false);
   });
 
   test('5b. a token revoked outside Terraform is recreated and redelivered at the next drift check', async () => {
-    const declare = all(
-      rotating('ci', [SecretSink.file('secrets/ci.token')]),
-      fixed('preview', '2027-06-30T00:00:00Z', [SecretSink.envFile('secrets/preview.env', 'AGILITY_PREVIEW_TOKEN')]),
-    );
+    await reach(6);
     const access = await d().signIn();
     const before = read(d(), 'secrets/ci.token');
     const ciName = `ci [cdktf:${tag(d())}/g16]`;
@@ -196,8 +225,7 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
     expect(await admin.authenticates(before)).toBe(false);
 
     const nextDay = '2027-04-28T00:00:00Z'; // same generation, next drift-check epoch
-    d().synth(nextDay, declare);
-    const result = await d().terraform('apply', nextDay);
+    const result = await deployAt(nextDay, withoutOps);
     expect(result.code).toBe(0);
     const after = read(d(), 'secrets/ci.token');
     expect(after).not.toBe(before);
@@ -206,6 +234,7 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
   });
 
   test('6. destroy revokes every token of the stack and touches no other stack nor unmanaged tokens', async () => {
+    await reach(1);
     // Another stack with the same stack name but another project namespace, under the same Agility user.
     const other = new Deployment(admin, 'life', 'another-project');
     deployments.push(other);
@@ -226,7 +255,7 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
     expect(live).toContain('hand-made token');
     expect(live).toContain(`preview [cdktf:${tag(other)}/g0]`);
     expect(tag(other)).not.toBe(tag(d()));
-    // Sinks keep what they hold when a token is revoked (DESIGN.md section 3); nothing else may hold a secret.
+    // Sinks keep what they hold when a token is revoked (docs/design.md, "Sinks"); nothing else may hold a secret.
     await expectNoLeaks(d(), sinkFiles);
   });
 });

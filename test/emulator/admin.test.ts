@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { emulatorBanner, startEmulator } from '../../lib/emulator';
+import { waitFor } from '../helpers/wait-for';
 import { call, createToken, useEmulator } from './support';
 
 const NOW = '2026-03-01T12:00:00.000Z';
@@ -31,7 +32,9 @@ describe('/__emulator/clock', () => {
     const r = await call(emulator(), 'POST', '/__emulator/clock', { json: { now: '2027-05-05T05:05:05Z' } });
     expect(r.status).toBe(200);
     expect(r.body).toEqual({ now: '2027-05-05T05:05:05.000Z' });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Real time moves on (by at least a millisecond); the emulator's clock must not.
+    const setAt = Date.now();
+    await waitFor(() => Date.now() > setAt + 1, 1000, 'the real clock to move');
     expect((await call(emulator(), 'GET', '/__emulator/clock')).body).toEqual({ now: '2027-05-05T05:05:05.000Z' });
     const created = await createToken(emulator(), await oauth(), 'frozen');
     expect(created.createdDate).toBe('2027-05-05T05:05:05.000Z');
@@ -280,12 +283,16 @@ describe('lifecycle', () => {
     const emu = await startEmulator();
     await call(emu, 'POST', '/__emulator/faults', { json: { path: '/api/v1/types', latencyMs: 60_000 } });
     const pending = call(emu, 'GET', '/api/v1/types');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The request is logged when it arrives; from then on the fault holds it.
+    const arrived = async () =>
+      ((await call(emu, 'GET', '/__emulator/requests')).body as { path: string }[]).some((r) => r.path === '/api/v1/types');
+    await waitFor(arrived, 10_000, 'the held request to reach the emulator');
     const started = Date.now();
     await emu.close();
     await expect(pending).rejects.toThrow();
-    expect(Date.now() - started).toBeLessThan(2000);
-  });
+    // Well under the fault's 60 s: close() did not wait for it.
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 45_000);
 
   it('prints the banner the CLI contract names', async () => {
     expect(emulatorBanner('http://127.0.0.1:41234')).toBe('Agility Management API emulator listening on http://127.0.0.1:41234');

@@ -214,14 +214,7 @@ export async function expectDelivered(emu: RunningEmulator, accessToken: string,
   return secret;
 }
 
-/** Polls `check` every 25 ms until it is true or `timeoutMs` passes. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { waitFor } from '../helpers/wait-for';
 
 /**
  * What every hook test file sets up: an emulator on the wall clock (the hook's clock; each test resets it), a fresh

@@ -1,32 +1,44 @@
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AgilityClient, DEFAULT_BASE_URL } from '../../api';
+import { AgilityClient } from '../../api';
 import { AuthFailedError, BadResponseError, ConfigError, InvalidInputError, SinkError, hasErrorCode } from '../../core/errors';
 import { DEFAULT_REFRESH_TOKEN_ENV } from '../../core/hook-contract';
 import { ENV_VAR_NAME } from '../../core/validation';
 import { deliverToFile } from '../../sinks';
-import { baseUrlFromFlags } from '../api-flags';
-import { timeoutFromEnv } from '../env-inputs';
+import { API_URL_FROM_ENV_HELP, apiUrlFromEnv, apiUrlOptions, baseUrlFromFlags } from '../api-flags';
+import { type CommandUsage, HELP_OPTION, type OptionTable, formatUsage } from '../usage';
 import type { CliContext, Command } from '../context';
+import { timeoutFromEnv } from '../env-inputs';
 
-export const AUTH_HELP = `Usage: agility-pat auth refresh [--refresh-token-file FILE | --refresh-token-env NAME] [--print]
-                               [--api-url URL | --instance-guid GUID]
+/** `auth refresh`'s options. */
+export const AUTH_REFRESH_OPTIONS = {
+  'refresh-token-file': {
+    type: 'string',
+    value: 'FILE',
+    help: 'file holding the refresh token (surrounding whitespace ignored); rewritten on rotation',
+  },
+  'refresh-token-env': { type: 'string', value: 'NAME', help: `variable holding the refresh token (default ${DEFAULT_REFRESH_TOKEN_ENV})` },
+  print: { type: 'boolean', help: 'print the access token even when stdout is a terminal' },
+  ...apiUrlOptions(API_URL_FROM_ENV_HELP),
+  ...HELP_OPTION,
+} as const satisfies OptionTable;
 
-Exchanges an OAuth refresh token for an access token (POST /oauth/refresh), for CI:
+export const AUTH_USAGE: CommandUsage = {
+  usage: [
+    'agility-pat auth refresh [--refresh-token-file FILE | --refresh-token-env NAME] [--print]',
+    '                         [--api-url URL | --instance-guid GUID]',
+  ],
+  description: `Exchanges an OAuth refresh token for an access token (POST /oauth/refresh), for CI:
   export AGILITY_ACCESS_TOKEN="$(agility-pat auth refresh --refresh-token-file "$RUNNER_TEMP/agility-refresh-token")"
 The refresh token is never taken from the command line (argv is visible to other processes). The access token is
 printed on stdout only when stdout is not a terminal, or with --print. When Agility answers with a new refresh
 token (the old one then stops working), it is written back to FILE atomically with mode 0600; with
---refresh-token-env it cannot be saved, and a warning says so: save it yourself or sign in again later.
+--refresh-token-env it cannot be saved, and a warning says so: save it yourself or sign in again later.`,
+  sections: [{ title: 'Options:', options: AUTH_REFRESH_OPTIONS }],
+};
 
-Options:
-  --refresh-token-file FILE  file holding the refresh token (surrounding whitespace ignored); rewritten on rotation
-  --refresh-token-env NAME   variable holding the refresh token (default ${DEFAULT_REFRESH_TOKEN_ENV})
-  --print                    print the access token even when stdout is a terminal
-  --api-url URL              Management API base URL (default: $AGILITY_API_URL, else ${DEFAULT_BASE_URL})
-  --instance-guid GUID       pick the regional host from the instance GUID's suffix
-  -h, --help                 this help`;
+export const AUTH_HELP = formatUsage(AUTH_USAGE);
 
 /** `agility-pat auth <subcommand>`. */
 export async function authCommand(args: string[], ctx: CliContext): Promise<number> {
@@ -41,13 +53,7 @@ type Source = { kind: 'file'; path: string } | { kind: 'env'; name: string };
 async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: {
-      'refresh-token-file': { type: 'string' },
-      'refresh-token-env': { type: 'string' },
-      print: { type: 'boolean' },
-      'api-url': { type: 'string' },
-      'instance-guid': { type: 'string' },
-    },
+    options: AUTH_REFRESH_OPTIONS,
     strict: true,
     allowPositionals: false,
   });
@@ -61,7 +67,7 @@ async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
   const refreshToken = await readRefreshToken(source, ctx);
 
   const client = new AgilityClient({
-    baseUrl: baseUrlFromFlags(values, ctx.env.AGILITY_API_URL || DEFAULT_BASE_URL),
+    baseUrl: baseUrlFromFlags(values, apiUrlFromEnv(ctx.env)),
     clock: ctx.clock,
     timeoutMs: timeoutFromEnv(ctx.env),
   });

@@ -4,33 +4,40 @@ import { emulatorBanner, startEmulator } from '../../emulator';
 import { InvalidInputError } from '../../core/errors';
 import { parseInstant } from '../../core/validation';
 import type { CliContext, Command } from '../context';
+import { type CommandUsage, HELP_OPTION, type OptionTable, formatUsage } from '../usage';
 
-export const EMULATOR_HELP = `Usage: agility-pat emulator [--host H [--allow-remote]] [--port N] [--state FILE] [--now ISO-8601]
+/** `emulator`'s options. */
+export const EMULATOR_OPTIONS = {
+  host: { type: 'string', value: 'H', help: 'address to bind (default 127.0.0.1); a non-loopback address needs --allow-remote' },
+  'allow-remote': {
+    type: 'boolean',
+    help: 'bind a non-loopback --host such as 0.0.0.0: its /__emulator/* admin routes (clock, faults, state, request log) take no credential, so anyone who can reach the port can use them',
+  },
+  port: { type: 'string', value: 'N', help: 'port (default 0: a free port)' },
+  state: { type: 'string', value: 'FILE', help: "keep the emulator's state in FILE across restarts (no secret is stored in it)" },
+  now: {
+    type: 'string',
+    value: 'ISO',
+    help: "start the emulator's clock at this instant (then frozen; POST /__emulator/clock moves it)",
+  },
+  ...HELP_OPTION,
+} as const satisfies OptionTable;
 
-Runs a local Agility Management API (token routes, OAuth sign-in, users/me) with Agility's rules, for trying the
+export const EMULATOR_USAGE: CommandUsage = {
+  usage: ['agility-pat emulator [--host H [--allow-remote]] [--port N] [--state FILE] [--now ISO]'],
+  description: `Runs a local Agility Management API (token routes, OAuth sign-in, users/me) with Agility's rules, for trying the
 project without an Agility account and for tests. The first line on stdout is
-"Agility Management API emulator listening on http://H:PORT". Stops on SIGINT or SIGTERM.
+"${emulatorBanner('http://H:PORT')}". Stops on SIGINT or SIGTERM.`,
+  sections: [{ title: 'Options:', options: EMULATOR_OPTIONS }],
+};
 
-Options:
-  --host H        address to bind (default 127.0.0.1); a non-loopback address needs --allow-remote
-  --allow-remote  bind a non-loopback --host such as 0.0.0.0. Its /__emulator/* admin routes (clock, faults, state,
-                  request log) take no credential: anyone who can reach the port can use them
-  --port N        port (default 0: a free port)
-  --state FILE    keep the emulator's state in FILE across restarts (no secret is stored in it)
-  --now ISO       start the emulator's clock at this instant (then frozen; POST /__emulator/clock moves it)
-  -h, --help      this help`;
+export const EMULATOR_HELP = formatUsage(EMULATOR_USAGE);
 
 /** `agility-pat emulator`: runs until asked to stop. */
 export async function emulatorCommand(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: {
-      host: { type: 'string' },
-      'allow-remote': { type: 'boolean' },
-      port: { type: 'string' },
-      state: { type: 'string' },
-      now: { type: 'string' },
-    },
+    options: EMULATOR_OPTIONS,
     strict: true,
     allowPositionals: false,
   });

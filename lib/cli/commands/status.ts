@@ -11,51 +11,59 @@ import {
 } from '../../ops';
 import type { CliContext, Command } from '../context';
 import { formatTable } from '../table';
-import { API_OPTIONS, clientFromFlags } from '../api-flags';
+import { apiUrlOptions, clientFromFlags, credentialOption } from '../api-flags';
+import { type CommandUsage, HELP_OPTION, type OptionTable, formatUsage } from '../usage';
 
-export const STATUS_HELP = `Usage: agility-pat status (--stack DIR | --manifest FILE) [--json] [--warn-days N] [--unused-days N]
-                         [--api-url URL | --instance-guid GUID] [--credential-env NAME]
+/** `status`'s options. */
+export const STATUS_OPTIONS = {
+  stack: {
+    type: 'string',
+    value: 'DIR',
+    help: 'a synthesized stack folder, e.g. cdktf.out/stacks/prod (reads DIR/agility-pat-manifest.json)',
+  },
+  manifest: { type: 'string', value: 'FILE', help: 'the manifest file itself' },
+  json: {
+    type: 'boolean',
+    help:
+      'the report as JSON: {version, generatedAt, stackTag, apiUrl, warnDays, unusedDays,\n' +
+      'needsAction, tokens[], orphaned[], otherTokens[], limits} (README, "agility-pat status")',
+  },
+  'warn-days': { type: 'string', value: 'N', help: `days before expiry that count as expiring (default ${DEFAULT_WARN_DAYS})` },
+  'unused-days': { type: 'string', value: 'N', help: `days without use that count as unused (default ${DEFAULT_UNUSED_DAYS})` },
+  ...apiUrlOptions("the manifest's"),
+  ...credentialOption("the manifest's credential variable"),
+  ...HELP_OPTION,
+} as const satisfies OptionTable;
 
-Compares what a synthesized stack declares with the tokens Agility lists for the credential's user, and gives each
+export const STATUS_USAGE: CommandUsage = {
+  usage: [
+    'agility-pat status (--stack DIR | --manifest FILE) [--json] [--warn-days N] [--unused-days N]',
+    '                   [--api-url URL | --instance-guid GUID] [--credential-env NAME]',
+  ],
+  description: `Compares what a synthesized stack declares with the tokens Agility lists for the credential's user, and gives each
 declared token a verdict:
   ok            nothing to do
   missing       the current token is not live (revoked, deleted, expired or disabled outside Terraform): deploy
-  rotation-due  a newer generation has started (or is already live elsewhere): deploy (or synth again)
+  rotation-due  the manifest's next rotation has passed, or a newer generation of the token is already live
+                (another deploy rotated it): deploy (or synth again)
   expiring      fewer than --warn-days days left
   unused        not used for --unused-days days (or never, and created that long ago)
 Tokens carrying the stack's marker that it does not declare are listed as orphaned (a deploy revokes them).
 Also lists the user's other tokens (other stacks, or none), the active tokens of Agility's 10, and the tokens
 created in the last hour of Agility's 5 per hour (a lower bound: revoked tokens are not listed).
-Rotation is certain only when the manifest records the next rotation; otherwise it is inferred from the token
-list (a newer generation is live, or a rotating token's period has passed since its creation).
 
 Exit codes: 0 nothing needs action; ${STATUS_NEEDS_ACTION_EXIT_CODE} some token needs action (any verdict but ok, or an orphan);
-other codes are errors (agility-pat --help, "Exit codes").
+other codes are errors (README, "Troubleshooting by error code").`,
+  sections: [{ title: 'Options:', options: STATUS_OPTIONS }],
+};
 
-Options:
-  --stack DIR            a synthesized stack folder, e.g. cdktf.out/stacks/prod (reads DIR/agility-pat-manifest.json)
-  --manifest FILE        the manifest file itself
-  --json                 the report as JSON: {version, generatedAt, stackTag, apiUrl, warnDays, unusedDays,
-                         needsAction, tokens[], orphaned[], otherTokens[], limits} (README, "agility-pat status")
-  --warn-days N          days before expiry that count as expiring (default ${DEFAULT_WARN_DAYS})
-  --unused-days N        days without use that count as unused (default ${DEFAULT_UNUSED_DAYS})
-  --api-url URL          Management API base URL (default: the manifest's)
-  --instance-guid GUID   pick the regional host from the instance GUID's suffix
-  --credential-env NAME  variable holding an OAuth access token (default: the manifest's credential variable)
-  -h, --help             this help`;
+export const STATUS_HELP = formatUsage(STATUS_USAGE);
 
 /** `agility-pat status`: returns 0 or {@link STATUS_NEEDS_ACTION_EXIT_CODE}. */
 export async function statusCommand(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: {
-      ...API_OPTIONS,
-      stack: { type: 'string' },
-      manifest: { type: 'string' },
-      json: { type: 'boolean' },
-      'warn-days': { type: 'string' },
-      'unused-days': { type: 'string' },
-    },
+    options: STATUS_OPTIONS,
     strict: true,
     allowPositionals: false,
   });

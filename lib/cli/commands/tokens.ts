@@ -6,35 +6,63 @@ import { printable } from '../../core/printable';
 import { describeListedToken, type ListedTokenInfo } from '../../ops/listed-token';
 import { selectTokensToRevoke, type StackScope } from '../../ops/revoke-selection';
 import type { CliContext, Command } from '../context';
-import { API_OPTIONS, type ApiFlags, clientFromFlags } from '../api-flags';
+import { API_URL_FROM_ENV_HELP, type ApiFlags, apiUrlFromEnv, apiUrlOptions, clientFromFlags, credentialOption } from '../api-flags';
+import { type CommandUsage, HELP_OPTION, type OptionTable, formatUsage } from '../usage';
 import { DEFAULT_CREDENTIAL_ENV } from '../env-inputs';
 import { formatTable } from '../table';
 
-export const TOKENS_HELP = `Usage: agility-pat tokens list [--json] [--api-url URL | --instance-guid GUID] [--credential-env NAME]
-       agility-pat tokens revoke <managed-name|token-id>... [--yes] [--stack-tag TAG | --any-stack] [API options]
+/** Options both subcommands take: where the API is and which credential to use. */
+const TOKENS_API_OPTIONS = { ...apiUrlOptions(API_URL_FROM_ENV_HELP), ...credentialOption(DEFAULT_CREDENTIAL_ENV) };
 
-Lists the Personal Access Tokens of the signed-in Agility user: name, created, expiry, days left, last used, and
-which stack manages it ("-" for tokens no stack manages). Never shows a secret (Agility returns it only at creation).
+/** `tokens list`'s own options. */
+export const TOKENS_LIST_OPTIONS = {
+  ...TOKENS_API_OPTIONS,
+  json: { type: 'boolean', help: 'machine-readable output' },
+  ...HELP_OPTION,
+} as const satisfies OptionTable;
 
-Options:
-  --api-url URL          Management API base URL (default: $AGILITY_API_URL, else from --instance-guid)
-  --instance-guid GUID   pick the regional host from the instance GUID's suffix (-u, -us2, -c, -e, -a, -d)
-  --credential-env NAME  environment variable holding an OAuth access token (default ${DEFAULT_CREDENTIAL_ENV})
-  --json                 machine-readable output
-  -h, --help             this help
+/** `tokens revoke`'s own options. */
+export const TOKENS_REVOKE_OPTIONS = {
+  ...TOKENS_API_OPTIONS,
+  yes: { type: 'boolean', short: 'y', help: 'do not ask (required without a terminal)' },
+  'stack-tag': { type: 'string', value: 'TAG', help: 'allow tokens of this stack (e.g. prod~3fa9c1)' },
+  'any-stack': { type: 'boolean', help: 'allow tokens of any stack' },
+  ...HELP_OPTION,
+} as const satisfies OptionTable;
 
-tokens revoke: revokes each token (by exact name or token id) and prints what it revoked; all or nothing when a
+export const TOKENS_USAGE: CommandUsage = {
+  usage: [
+    'agility-pat tokens list [--json] [API options]',
+    'agility-pat tokens revoke <managed-name|token-id>... [-y] [--stack-tag TAG | --any-stack] [API options]',
+  ],
+  description: `tokens list: lists the Personal Access Tokens of the signed-in Agility user: name, created, expiry, days left,
+last used, and which stack manages it ("-" for tokens no stack manages). Never shows a secret (Agility returns it
+only at creation).
+
+tokens revoke: revokes each token (by exact name or token id) and prints what it revoked; nothing is revoked when a
 reference matches no token. Asks for confirmation on a terminal (answering no revokes nothing, exit 0); without a
-terminal, --yes is required. Refuses a
-token managed by a stack (its name carries a [cdktf:<stack tag>/g<n>] marker) unless --stack-tag is that tag or
---any-stack is given: the stack recreates a revoked current token on its next deploy.
-  --yes                  do not ask
-  --stack-tag TAG        allow tokens of this stack (e.g. prod~3fa9c1)
-  --any-stack            allow tokens of any stack`;
+terminal, --yes is required. Refuses a token managed by a stack (its name carries a [cdktf:<stack tag>/g<n>] marker)
+unless --stack-tag is that tag or --any-stack is given: the stack recreates a revoked current token on its next deploy.`,
+  sections: [
+    { title: 'API options (both):', options: TOKENS_API_OPTIONS },
+    { title: 'tokens list:', options: { json: TOKENS_LIST_OPTIONS.json } },
+    {
+      title: 'tokens revoke:',
+      options: {
+        yes: TOKENS_REVOKE_OPTIONS.yes,
+        'stack-tag': TOKENS_REVOKE_OPTIONS['stack-tag'],
+        'any-stack': TOKENS_REVOKE_OPTIONS['any-stack'],
+      },
+    },
+    { title: 'Options:', options: HELP_OPTION },
+  ],
+};
 
-/** Tokens commands read the API URL from AGILITY_API_URL when no flag gives it. */
+export const TOKENS_HELP = formatUsage(TOKENS_USAGE);
+
+/** Tokens commands find the API as the construct does: $AGILITY_API_URL, else the US host. */
 const tokensClient = (ctx: CliContext, values: ApiFlags) =>
-  clientFromFlags(ctx, values, { apiUrl: ctx.env.AGILITY_API_URL, credentialEnv: DEFAULT_CREDENTIAL_ENV });
+  clientFromFlags(ctx, values, { apiUrl: apiUrlFromEnv(ctx.env), credentialEnv: DEFAULT_CREDENTIAL_ENV });
 
 /** `agility-pat tokens <subcommand>`. */
 export async function tokensCommand(args: string[], ctx: CliContext): Promise<number> {
@@ -44,7 +72,7 @@ export async function tokensCommand(args: string[], ctx: CliContext): Promise<nu
     throw new InvalidInputError(`unknown tokens subcommand "${sub ?? ''}": expected "list" or "revoke". Run agility-pat tokens --help.`);
   const { values } = parseArgs({
     args: rest,
-    options: { ...API_OPTIONS, json: { type: 'boolean' } },
+    options: TOKENS_LIST_OPTIONS,
     strict: true,
     allowPositionals: false,
   });
@@ -111,7 +139,7 @@ export function terminalConfirm(): Confirm | undefined {
 export async function tokensRevoke(args: string[], ctx: CliContext, confirm: Confirm | undefined = terminalConfirm()): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...API_OPTIONS, yes: { type: 'boolean', short: 'y' }, 'stack-tag': { type: 'string' }, 'any-stack': { type: 'boolean' } },
+    options: TOKENS_REVOKE_OPTIONS,
     strict: true,
     allowPositionals: true,
   });
