@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   BAD_RESPONSE: 12,
   /** A secret could not be delivered to a sink. */
   SINK_FAILED: 13,
+  /** A new token did not authenticate as its owner within the verification window; it was revoked, nothing delivered. */
+  VERIFY_FAILED: 14,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -164,5 +166,13 @@ export class SinkError extends AgilityPatError {
   constructor(message: string, details: { sink: string } & Record<string, unknown>, options?: { cause?: unknown }) {
     super('SINK_FAILED', message, details, options);
     this.name = 'SinkError';
+  }
+}
+
+/** A freshly created token that does not authenticate as the user who created it (details: `tokenId`, `attempts`, `waitedMs`). */
+export class VerifyFailedError extends AgilityPatError {
+  constructor(message: string, details: Record<string, unknown>, options?: { cause?: unknown }) {
+    super('VERIFY_FAILED', message, details, options);
+    this.name = 'VerifyFailedError';
   }
 }

@@ -21,6 +21,11 @@ export interface LifecycleDeps {
   api: TokenApi;
   deliver: Deliver;
   clock: Clock;
+  /**
+   * Proves a new token authenticates as its creator before it is delivered (`verifyNewToken`); throws
+   * `VERIFY_FAILED` otherwise. Absent: no check (`verify: false` on the token).
+   */
+  verify?: (secret: string, token: { managedName: string; tokenId: string }) => Promise<void>;
   /** One line of progress, in plain words; never a secret. */
   log: (line: string) => void;
 }
