@@ -73,6 +73,13 @@ export interface AgilityPersonalAccessTokenProps {
    * @default - the stack's, 'AGILITY_ACCESS_TOKEN' unless configured
    */
   readonly credentialEnv?: string;
+  /**
+   * Prove each new token works before any sink sees it: `GET /api/v1/users/me` with the new token must answer as the
+   * user of the OAuth credential, within about 15 seconds (retried with backoff, for propagation). A token that
+   * fails is revoked and the deploy fails; nothing is delivered. `false` skips the check.
+   * @default true
+   */
+  readonly verify?: boolean;
 }
 
 /**
@@ -121,7 +128,9 @@ export class AgilityPersonalAccessToken extends Construct {
     const credentialEnv = props.credentialEnv ?? reconciler.credentialEnv;
     this.slots = spec.slots
       .filter((slot) => slot.role !== 'none' && slot.managedName !== null)
-      .map((slot) => createSlot(this, spec, slot, { hook, apiUrl, credentialEnv, resourceType: reconciler.resourceType }));
+      .map((slot) =>
+        createSlot(this, spec, slot, { hook, apiUrl, credentialEnv, resourceType: reconciler.resourceType, verify: props.verify ?? true }),
+      );
     reconciler.register(spec, [...this.slots], { apiUrl, credentialEnv });
 
     this.declaredName = spec.declaredName;
@@ -137,7 +146,7 @@ function createSlot(
   scope: Construct,
   spec: ResolvedTokenSpec,
   slot: SlotPlan,
-  ctx: { hook: string; apiUrl: string; credentialEnv: string; resourceType: 'terraform_data' | 'null_resource' },
+  ctx: { hook: string; apiUrl: string; credentialEnv: string; resourceType: 'terraform_data' | 'null_resource'; verify: boolean },
 ): TerraformResource {
   const sinksJson = JSON.stringify(spec.sinks);
   // Everything the destroy hook needs is a trigger: it may reference only `self`, and it must act on the values of
@@ -168,6 +177,8 @@ function createSlot(
           // Not a trigger: a slot whose generation is still live must not be replaced when the current one moves on.
           [HOOK_ENV.currentGeneration]: String(spec.currentGeneration),
           [HOOK_ENV.sinks]: escapeTerraformLiteral(sinksJson),
+          // Not a trigger either: turning the check on or off must not replace a live token.
+          ...(ctx.verify ? {} : { [HOOK_ENV.verify]: 'false' }),
         },
       },
       {
@@ -189,7 +200,9 @@ function createSlot(
  * project folder, so it is rewritten relative to the stack folder. The result is the same on every machine.
  */
 function rebaseSinkPath(spec: SinkSpec, scope: Construct, projectDir: string): SinkSpec {
-  if (spec.kind === 'command' || typeof spec.path !== 'string' || spec.path === '' || isAbsolute(spec.path)) return spec;
+  if ((spec.kind !== 'file' && spec.kind !== 'env-file') || typeof spec.path !== 'string' || spec.path === '' || isAbsolute(spec.path)) {
+    return spec;
+  }
   const stackDir = resolve(projectDir, App.of(scope).outdir, 'stacks', TerraformStack.of(scope).node.id);
   return { ...spec, path: relative(stackDir, join(projectDir, spec.path)) };
 }
