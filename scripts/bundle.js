@@ -4,14 +4,49 @@
 'use strict';
 const esbuild = require('esbuild');
 const path = require('node:path');
+const zlib = require('node:zlib');
 
 const root = path.resolve(__dirname, '..');
 
 /**
- * The esbuild settings of the hook program, also used by `npm run bench` to bundle its undici floor the same way.
- * Before undici loads, the banner turns on Liftoff-only compilation of its llhttp WebAssembly: that saves ~70 ms and
- * ~35 MiB per hook process, which otherwise waits at exit for V8's background tier-up (DESIGN.md section 1, measured).
+ * libsodium (~1 MB of JavaScript and base64 WebAssembly, with its wrappers) is only needed when a GitHub sink delivers,
+ * and the require that loads it already sits inside a function. But V8 still pre-parses every function of a script at
+ * start-up, and even a 1 MB string literal costs ~25 ms to read and scan: ~50 ms of CPU in every hook process
+ * (measured with `node dist/agility-pat.js --version`). So it is bundled on its own, brotli-compressed into a base64
+ * string (~4 times smaller), and decompressed and compiled on first require only.
  */
+const lazyLibsodium = {
+  name: 'lazy-libsodium',
+  setup(build) {
+    build.onResolve({ filter: /^libsodium-wrappers$/ }, () => ({ path: 'libsodium-wrappers', namespace: 'lazy-libsodium' }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy-libsodium' }, async () => {
+      const inner = await esbuild.build({
+        entryPoints: [require.resolve('libsodium-wrappers')],
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        minify: true,
+        legalComments: 'none',
+        logLevel: 'warning',
+        write: false,
+      });
+      const packed = zlib
+        .brotliCompressSync(inner.outputFiles[0].contents, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } })
+        .toString('base64');
+      return {
+        loader: 'js',
+        resolveDir: root,
+        contents:
+          `const source = require('node:zlib').brotliDecompressSync(Buffer.from(${JSON.stringify(packed)}, 'base64')).toString('utf8');\n` +
+          'const m = { exports: {} };\n' +
+          "new Function('module', 'exports', 'require', '__filename', '__dirname', source)(m, m.exports, require, __filename, __dirname);\n" +
+          'module.exports = m.exports;\n',
+      };
+    });
+  },
+};
+
 const HOOK_BUNDLE_OPTIONS = Object.freeze({
   bundle: true,
   platform: 'node',
@@ -22,6 +57,7 @@ const HOOK_BUNDLE_OPTIONS = Object.freeze({
   legalComments: 'none',
   logLevel: 'warning',
   banner: { js: "require('v8').setFlagsFromString('--liftoff-only');" },
+  plugins: [lazyLibsodium],
 });
 
 module.exports = { HOOK_BUNDLE_OPTIONS };
