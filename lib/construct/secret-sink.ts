@@ -1,6 +1,6 @@
 import { validateBaseUrl } from '../api/base-url';
 import type { Duration } from '../core/duration';
-import { type GitHubSecretVisibility, type SinkSpec, validateSinkSpec } from '../core/sink-spec';
+import { type GitHubActionsSinkSpec, type SinkSpec, type VaultSinkSpec, validateSinkSpec } from '../core/sink-spec';
 
 /** Options of a command sink. */
 export interface CommandSinkOptions {
@@ -11,69 +11,14 @@ export interface CommandSinkOptions {
   readonly timeout?: Duration;
 }
 
-/** Where {@link SecretSink.githubActions} writes: a repository, one of its environments, or an organization. */
-export interface GitHubActionsSinkOptions {
-  /** `owner/repo`: a repository secret (or an environment secret with `environment`). Exclusive with `organization`. */
-  readonly repository?: string;
-  /** The secret's name: letters, digits and underscores, not starting with a digit or `GITHUB_`. */
-  readonly name: string;
-  /**
-   * An environment of `repository`: the secret is that environment's.
-   * @default - a repository secret
-   */
-  readonly environment?: string;
-  /** An organization login: an organization secret. Exclusive with `repository`. */
-  readonly organization?: string;
-  /**
-   * Organization secrets: which repositories may read it.
-   * @default 'private'
-   */
-  readonly visibility?: GitHubSecretVisibility;
-  /**
-   * Organization secrets with `visibility: 'selected'`: the ids of the repositories that may read it.
-   * @default - GitHub keeps the current selection
-   */
-  readonly selectedRepositoryIds?: readonly number[];
-  /**
-   * The variable holding a GitHub token with write access to the scope's secrets, read when the hook delivers. The
-   * name is stored in the configuration, never the token.
-   * @default 'GITHUB_TOKEN'
-   */
-  readonly tokenEnv?: string;
-  /**
-   * GitHub's REST API root; for GitHub Enterprise Server, `https://HOST/api/v3`.
-   * @default 'https://api.github.com'
-   */
-  readonly apiUrl?: string;
-}
+/**
+ * Where {@link SecretSink.githubActions} writes: a repository (`repository`), one of its environments
+ * (`environment`), or an organization (`organization`); the props and their defaults are those of the sink spec.
+ */
+export type GitHubActionsSinkOptions = Omit<GitHubActionsSinkSpec, 'kind'>;
 
-/** Where {@link SecretSink.vault} writes: one field of a secret in a KV version 2 engine. */
-export interface VaultSinkOptions {
-  /** Vault's address, e.g. `https://vault.example.com:8200`. */
-  readonly address: string;
-  /**
-   * Where the KV version 2 engine is mounted.
-   * @default 'secret'
-   */
-  readonly mount?: string;
-  /** The secret's path in the engine, e.g. `ci/agility`. */
-  readonly path: string;
-  /**
-   * The field that holds the token; the secret's other fields are kept.
-   * @default 'token'
-   */
-  readonly field?: string;
-  /**
-   * The variable holding the Vault token, read when the hook delivers; never stored.
-   * @default 'VAULT_TOKEN'
-   */
-  readonly tokenEnv?: string;
-  /**
-   * Vault Enterprise namespace.
-   * @default - none
-   */
-  readonly namespace?: string;
-}
+/** Where {@link SecretSink.vault} writes: one field of a secret in a KV version 2 engine (props as in the sink spec). */
+export type VaultSinkOptions = Omit<VaultSinkSpec, 'kind'>;
 
 /**
  * Where a token's secret is delivered, once per token generation. Delivery is all-or-nothing: if any sink of a token
@@ -113,15 +58,9 @@ export class SecretSink {
   static githubActions(options: GitHubActionsSinkOptions): SecretSink {
     if (options.apiUrl !== undefined) validateBaseUrl(options.apiUrl, 'SecretSink.githubActions apiUrl');
     const spec = withoutUndefined({
+      ...options,
       kind: 'github-actions' as const,
-      repository: options.repository,
-      environment: options.environment,
-      organization: options.organization,
-      visibility: options.visibility,
       selectedRepositoryIds: options.selectedRepositoryIds ? [...options.selectedRepositoryIds] : undefined,
-      name: options.name,
-      tokenEnv: options.tokenEnv,
-      apiUrl: options.apiUrl,
     });
     return new SecretSink(validateSinkSpec(spec, 'SecretSink.githubActions'));
   }
@@ -132,15 +71,7 @@ export class SecretSink {
    */
   static vault(options: VaultSinkOptions): SecretSink {
     validateBaseUrl(options.address, 'SecretSink.vault address');
-    const spec = withoutUndefined({
-      kind: 'vault' as const,
-      address: options.address,
-      mount: options.mount,
-      path: options.path,
-      field: options.field,
-      tokenEnv: options.tokenEnv,
-      namespace: options.namespace,
-    });
+    const spec = withoutUndefined({ ...options, kind: 'vault' as const });
     return new SecretSink(validateSinkSpec(spec, 'SecretSink.vault'));
   }
 

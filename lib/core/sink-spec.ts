@@ -43,15 +43,15 @@ export type GitHubSecretVisibility = 'all' | 'private' | 'selected';
  */
 export interface GitHubActionsSinkSpec {
   readonly kind: 'github-actions';
-  /** `owner/repo`, for a repository or environment secret. Exclusive with `organization`. */
+  /** `owner/repo`, for a repository or environment secret. Exclusive with `organization`. @default - none: give `organization` */
   readonly repository?: string;
-  /** An environment of `repository`: the secret is that environment's. */
+  /** An environment of `repository`: the secret is that environment's. @default - a repository secret */
   readonly environment?: string;
-  /** An organization login, for an organization secret. Exclusive with `repository`. */
+  /** An organization login, for an organization secret. Exclusive with `repository`. @default - none: give `repository` */
   readonly organization?: string;
   /** Organization secrets only. @default 'private' */
   readonly visibility?: GitHubSecretVisibility;
-  /** Organization secrets with `visibility: 'selected'`: the repositories (numeric ids) that may read it. */
+  /** Organization secrets with `visibility: 'selected'`: the repositories (numeric ids) that may read it. @default - GitHub keeps the current selection */
   readonly selectedRepositoryIds?: readonly number[];
   /** The secret's name: letters, digits and underscores, not starting with a digit or `GITHUB_`. */
   readonly name: string;
