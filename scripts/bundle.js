@@ -7,6 +7,7 @@ const { execFileSync } = require('node:child_process');
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { wrap } = require('node:module');
 const path = require('node:path');
+const zlib = require('node:zlib');
 
 const root = path.resolve(__dirname, '..');
 
@@ -14,10 +15,49 @@ const root = path.resolve(__dirname, '..');
 const V8_FLAGS = '--liftoff-only';
 
 /**
+ * libsodium (~1 MB of JavaScript and base64 WebAssembly, with its wrappers) is only needed when a GitHub sink delivers,
+ * and the require that loads it already sits inside a function. But V8 still pre-parses every function of a script at
+ * start-up, and even a 1 MB string literal costs ~25 ms to read and scan: ~50 ms of CPU in every hook process
+ * (measured with `node dist/agility-pat.js --version`). So it is bundled on its own, brotli-compressed into a base64
+ * string (~4 times smaller), and decompressed and compiled on first require only.
+ */
+const lazyLibsodium = {
+  name: 'lazy-libsodium',
+  setup(build) {
+    build.onResolve({ filter: /^libsodium-wrappers$/ }, () => ({ path: 'libsodium-wrappers', namespace: 'lazy-libsodium' }));
+    build.onLoad({ filter: /.*/, namespace: 'lazy-libsodium' }, async () => {
+      const inner = await esbuild.build({
+        entryPoints: [require.resolve('libsodium-wrappers')],
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        minify: true,
+        legalComments: 'none',
+        logLevel: 'warning',
+        write: false,
+      });
+      const packed = zlib
+        .brotliCompressSync(inner.outputFiles[0].contents, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } })
+        .toString('base64');
+      return {
+        loader: 'js',
+        resolveDir: root,
+        contents:
+          `const source = require('node:zlib').brotliDecompressSync(Buffer.from(${JSON.stringify(packed)}, 'base64')).toString('utf8');\n` +
+          'const m = { exports: {} };\n' +
+          "new Function('module', 'exports', 'require', '__filename', '__dirname', source)(m, m.exports, require, __filename, __dirname);\n" +
+          'module.exports = m.exports;\n',
+      };
+    });
+  },
+};
+
+/**
  * The esbuild settings of the hook program, also used by `npm run bench` to bundle undici's floor as undici bundles
  * by itself. Before undici loads, the banner turns on Liftoff-only compilation of its llhttp WebAssembly: that saves
  * ~70 ms and ~35 MiB per hook process, which otherwise waits at exit for V8's background tier-up (docs/design.md,
- * "Facts", measured).
+ * "Facts", measured). The hook's own build adds the plugins below (lazy built-ins, lazy libsodium).
  */
 const HOOK_BUNDLE_OPTIONS = Object.freeze({
   bundle: true,
@@ -90,7 +130,12 @@ module.exports = { HOOK_BUNDLE_OPTIONS };
 
 if (require.main === module) {
   esbuild
-    .build({ ...HOOK_BUNDLE_OPTIONS, entryPoints: [path.join(root, 'lib/cli/main.ts')], plugins: [lazyBuiltins], write: false })
+    .build({
+      ...HOOK_BUNDLE_OPTIONS,
+      entryPoints: [path.join(root, 'lib/cli/main.ts')],
+      plugins: [lazyBuiltins, lazyLibsodium],
+      write: false,
+    })
     .then((result) => {
       const outfile = path.join(root, 'dist/agility-pat.js');
       mkdirSync(path.dirname(outfile), { recursive: true });

@@ -69,41 +69,42 @@ function withoutUserInfo(raw: string): string {
  * Rules: an absolute `https:` URL; `http:` only for loopback hosts (127.0.0.0/8, `localhost`, `[::1]`, e.g. the
  * emulator); no `user:password@`, query string or fragment. A path prefix (a proxy) is kept.
  *
+ * @param what the name of the setting in messages.
  * @throws InvalidInputError naming the rule broken and the URL (credentials hidden).
  */
-export function validateBaseUrl(baseUrl: string): string {
+export function validateBaseUrl(baseUrl: string, what = 'baseUrl'): string {
   const raw = typeof baseUrl === 'string' ? baseUrl.trim() : '';
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new InvalidInputError(
-      `baseUrl must be an absolute URL such as https://mgmt.aglty.io, got ${JSON.stringify(withoutUserInfo(raw))}.`,
-      { what: 'baseUrl' },
+      `${what} must be an absolute URL such as https://mgmt.aglty.io, got ${JSON.stringify(withoutUserInfo(raw))}.`,
+      { what },
     );
   }
   const shown = withoutUserInfo(raw);
   if (url.username !== '' || url.password !== '') {
     throw new InvalidInputError(
-      `baseUrl must not contain credentials (user:password@), got "${shown}": pass the access token as accessToken instead.`,
-      { what: 'baseUrl' },
+      `${what} must not contain credentials (user:password@), got "${shown}": pass the access token as accessToken instead.`,
+      { what },
     );
   }
   if (url.search !== '' || url.hash !== '' || raw.includes('?') || raw.includes('#')) {
-    throw new InvalidInputError(`baseUrl must not have a query string or fragment, got "${shown}": remove everything from "?" or "#".`, {
-      what: 'baseUrl',
+    throw new InvalidInputError(`${what} must not have a query string or fragment, got "${shown}": remove everything from "?" or "#".`, {
+      what,
       value: shown,
     });
   }
   if (url.protocol === 'http:') {
     if (!isLoopbackHost(url.hostname)) {
       throw new InvalidInputError(
-        `baseUrl must use https (the access token would travel in clear text), got "${shown}"; plain http is only allowed for loopback hosts such as http://127.0.0.1.`,
-        { what: 'baseUrl', value: shown },
+        `${what} must use https (the access token would travel in clear text), got "${shown}"; plain http is only allowed for loopback hosts such as http://127.0.0.1.`,
+        { what, value: shown },
       );
     }
   } else if (url.protocol !== 'https:') {
-    throw new InvalidInputError(`baseUrl must be an https:// URL, got "${shown}".`, { what: 'baseUrl', value: shown });
+    throw new InvalidInputError(`${what} must be an https:// URL, got "${shown}".`, { what, value: shown });
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }

@@ -1,22 +1,10 @@
-import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
-import { request } from './undici-request';
 import { type Clock, systemClock } from '../core/clock';
-import {
-  type AgilityPatError,
-  BadResponseError,
-  type HttpErrorDetails,
-  InvalidInputError,
-  NetworkError,
-  TimeoutError,
-  isAgilityPatError,
-} from '../core/errors';
-import { HOOK_ENV } from '../core/hook-contract';
-import { printable } from '../core/printable';
-import { scrubText } from '../core/redact';
+import { BadResponseError, type HttpErrorDetails, InvalidInputError } from '../core/errors';
 import { validateExpiry, validateTokenName } from '../core/validation';
 import { validateBaseUrl } from './base-url';
 import { errorFromResponse } from './http-errors';
+import { type HttpAnswer, HttpTransport, secretForms } from './http-transport';
 import type {
   PersonalAccessTokenCreationResponse,
   PersonalAccessTokenRequest,
@@ -26,14 +14,7 @@ import type {
   TokenResponseData,
 } from './models';
 import { ShapeMismatch, asCreationResponse, asListResponse, asServerUser, asTokenResponse, asTokenResponseData } from './response-shapes';
-import {
-  RETRYABLE_STATUSES,
-  type ResolvedRetryOptions,
-  type RetryOptions,
-  backoffDelayMs,
-  parseRetryAfter,
-  resolveRetryOptions,
-} from './retry';
+import type { RetryOptions } from './retry';
 
 /** Options of {@link AgilityClient}. */
 export interface AgilityClientOptions {
@@ -52,11 +33,7 @@ export interface AgilityClientOptions {
   dispatcher?: Dispatcher;
   /** Clock for input validation (an expiry must be in the future and at most 2 years away), and nothing else. @default systemClock */
   clock?: Clock;
-  /**
-   * Milliseconds one call may take in all: every attempt from sending to the end of the body, and the waits between
-   * retries. One deadline, not an idle timer: a server that trickles its answer a byte at a time still fails on
-   * time. The `agility-pat` program reads it from `AGILITY_PAT_TIMEOUT_MS`. @default 30000
-   */
+  /** Milliseconds allowed for each attempt, from sending to the end of the body. @default 30000 */
   timeoutMs?: number;
   /** Retry policy for GET and DELETE. POSTs (`createToken`, OAuth) and PUTs are never retried. @default {maxRetries: 3, baseDelayMs: 500, maxDelayMs: 30000} */
   retry?: RetryOptions;
@@ -68,8 +45,6 @@ export interface AgilityClientOptions {
   userAgent?: string;
 }
 
-/** Default deadline of one call, retries included: 30 s. */
-export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Default `User-Agent`. */
 export const DEFAULT_USER_AGENT = 'agility-pat-cdktf';
 
@@ -84,20 +59,13 @@ interface Call {
   body?: Body;
   /** Send `Authorization: Bearer`; false for the OAuth routes, which take no bearer token. */
   auth: boolean;
+  /** A bearer to send instead of the client's access token (a new PAT being verified); also kept out of errors. */
+  bearer?: string;
   /** Values that must never show up in an error besides the access token (refresh token, authorization code). */
   extraSecrets?: string[];
 }
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  bodyText: string;
-  json: unknown;
-  isJson: boolean;
-}
-
-/** Marks our own deadline as the abort reason, to tell it apart from any other failure. */
-class DeadlineReached extends Error {}
+type Answer = HttpAnswer;
 
 /**
  * A client for the Agility Management API routes that manage Personal Access Tokens, plus `users/me` and OAuth.
@@ -106,10 +74,8 @@ class DeadlineReached extends Error {}
  *   token ids must be uuids): bad input throws InvalidInputError and sends nothing.
  * - Failures are typed (lib/core/errors.ts) with `{method, path, status}` details; messages never hold the access
  *   token, an Authorization header, or a PAT secret.
- * - Every call has one deadline, `timeoutMs`, retries and their waits included; a wait that would end past it is not
- *   started, and the last failure is thrown instead.
- * - GET and DELETE are retried on network errors and 408/429/500/502/503/504 with exponential backoff and
- *   full jitter, honouring `Retry-After`, while the deadline allows. POSTs are never retried: `createToken` surfaces any failure as is, since a
+ * - GET and DELETE are retried on network errors, timeouts and 408/429/500/502/503/504 with exponential backoff and
+ *   full jitter, honouring `Retry-After`. POSTs are never retried: `createToken` surfaces any failure as is, since a
  *   lost answer may hide a token that was created (the caller lists before deciding). A retried DELETE that finds
  *   the token gone throws NotFoundError, which callers treat as "already revoked".
  */
@@ -118,12 +84,8 @@ export class AgilityClient {
   readonly baseUrl: string;
   // A private field: util.inspect and JSON.stringify of the client never show it.
   readonly #accessToken: string | undefined;
-  readonly #dispatcher: Dispatcher | undefined;
   readonly #clock: Clock;
-  readonly #timeoutMs: number;
-  readonly #retry: ResolvedRetryOptions;
-  readonly #sleep: (ms: number) => Promise<void>;
-  readonly #random: () => number;
+  readonly #transport: HttpTransport;
   readonly #userAgent: string;
 
   /** @throws InvalidInputError for a bad base URL, access token, timeout or retry option. */
@@ -136,18 +98,15 @@ export class AgilityClient {
       });
     }
     this.#accessToken = token;
-    this.#dispatcher = options.dispatcher;
     this.#clock = options.clock ?? systemClock;
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-      throw new InvalidInputError(`timeoutMs must be a positive whole number of milliseconds, got ${String(timeoutMs)}.`, {
-        what: 'timeoutMs',
-      });
-    }
-    this.#timeoutMs = timeoutMs;
-    this.#retry = resolveRetryOptions(options.retry);
-    this.#sleep = options.sleep ?? ((ms) => sleepFor(ms).then(() => undefined));
-    this.#random = options.random ?? Math.random;
+    this.#transport = new HttpTransport({
+      baseUrl: this.baseUrl,
+      dispatcher: options.dispatcher,
+      timeoutMs: options.timeoutMs,
+      retry: options.retry,
+      sleep: options.sleep,
+      random: options.random,
+    });
     this.#userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
   }
 
@@ -216,6 +175,20 @@ export class AgilityClient {
     return this.#shape(call, await this.#send(call), asServerUser);
   }
 
+  /**
+   * `GET /api/v1/users/me` with `secret` (a PAT) as the bearer instead of the client's credential: who the token
+   * authenticates as. The secret appears in no error.
+   */
+  async meWithToken(secret: string): Promise<ServerUser> {
+    if (typeof secret !== 'string' || secret === '' || /[\s\0]/.test(secret)) {
+      throw new InvalidInputError('the token to check must be a non-empty string without spaces or line breaks (the value is not shown).', {
+        what: 'secret',
+      });
+    }
+    const call: Call = { method: 'GET', route: '/api/v1/users/me', auth: true, bearer: secret, extraSecrets: [secret] };
+    return this.#shape(call, await this.#send(call), asServerUser);
+  }
+
   /** `POST /oauth/token` with the form field `code`: exchanges an authorization code for an OAuth session. Not retried. */
   async exchangeCode(code: string): Promise<TokenResponseData> {
     if (typeof code !== 'string' || code.trim() === '') {
@@ -251,17 +224,15 @@ export class AgilityClient {
 
   /** The values no error may contain. */
   #secrets(call: Call): string[] {
-    const raw = [this.#accessToken, ...(call.extraSecrets ?? [])].filter((s): s is string => typeof s === 'string' && s !== '');
-    // Also as they look inside a URL or a form body, where a transport error message might quote them.
-    return [...new Set(raw.flatMap((s) => [s, encodeURIComponent(s), new URLSearchParams({ s }).toString().slice(2)]))];
+    return secretForms([this.#accessToken, ...(call.extraSecrets ?? [])]);
   }
 
   #path(call: Call): string {
-    return new URL(this.baseUrl + call.route).pathname;
+    return this.#transport.path(call);
   }
 
   #details(call: Call, status?: number): HttpErrorDetails {
-    return status === undefined ? { method: call.method, path: this.#path(call) } : { method: call.method, path: this.#path(call), status };
+    return this.#transport.details(call, status);
   }
 
   /** Checks a 2xx answer's body against the API document's shape; a mismatch is a BadResponseError. */
@@ -288,126 +259,27 @@ export class AgilityClient {
 
   /** Sends a call, retrying GET and DELETE on transient failures; returns a 2xx answer or throws a typed error. */
   async #send(call: Call): Promise<Answer> {
-    const retryable = call.method === 'GET' || call.method === 'DELETE';
-    const deadline = performance.now() + this.#timeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      let failure: AgilityPatError;
-      let retryAfterSeconds: number | undefined;
-      let answer: Answer | undefined;
-      try {
-        answer = await this.#attempt(call, deadline);
-      } catch (e) {
-        if (!isAgilityPatError(e)) throw e;
-        failure = e; // NetworkError or TimeoutError: worth another try
-      }
-      if (answer !== undefined) {
-        if (answer.status >= 200 && answer.status < 300) return answer;
-        retryAfterSeconds = parseRetryAfter(answer.headers['retry-after'], serverNow(answer.headers));
-        failure = errorFromResponse(
-          { method: call.method, path: this.#path(call), route: call.route, ...answer, retryAfterSeconds },
-          this.#secrets(call),
-        );
-        if (!RETRYABLE_STATUSES.has(answer.status)) throw failure;
-      }
-      if (!retryable || attempt >= this.#retry.maxRetries) throw failure!;
-      let delay: number;
-      if (retryAfterSeconds !== undefined) {
-        // Agility asked for a wait: honour it exactly, or give up when it is longer than we are willing to wait.
-        delay = retryAfterSeconds * 1000;
-        if (delay > this.#retry.maxDelayMs) throw failure!;
-      } else {
-        delay = backoffDelayMs(attempt, this.#retry, this.#random);
-      }
-      // No wait that would end past the deadline: the retry after it could not finish in time anyway.
-      if (performance.now() + delay >= deadline) throw failure!;
-      await this.#sleep(delay);
-    }
-  }
-
-  /** One HTTP exchange, body read in full, before `deadline` (a `performance.now()` instant). Throws only NetworkError or TimeoutError. */
-  async #attempt(call: Call, deadline: number): Promise<Answer> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'cache-control': 'no-cache',
       'user-agent': this.#userAgent,
     };
-    if (call.auth && this.#accessToken) headers.authorization = `Bearer ${this.#accessToken}`;
-    let payload: string | undefined;
+    const bearer = call.bearer ?? this.#accessToken;
+    if (call.auth && bearer) headers.authorization = `Bearer ${bearer}`;
+    let body: string | undefined;
     if (call.body?.kind === 'json') {
       headers['content-type'] = 'application/json';
-      payload = JSON.stringify(call.body.value);
+      body = JSON.stringify(call.body.value);
     } else if (call.body?.kind === 'form') {
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      payload = new URLSearchParams(call.body.value).toString();
+      body = new URLSearchParams(call.body.value).toString();
     }
-
-    // The abort covers connecting, the headers and the whole body: undici's own timeouts only bound idle time.
-    const remaining = Math.max(1, Math.ceil(deadline - performance.now()));
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DeadlineReached()), remaining);
-    try {
-      const res = await request(this.baseUrl + call.route, {
-        method: call.method,
-        headers,
-        body: payload,
-        dispatcher: this.#dispatcher,
-        signal: controller.signal,
-        headersTimeout: remaining,
-        bodyTimeout: remaining,
-      });
-      const bodyText = await res.body.text();
-      const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
-      const { json, isJson } = parseJsonBody(bodyText, /[/+]json\b/.test(contentType));
-      return { status: res.statusCode, headers: res.headers, bodyText, json, isJson };
-    } catch (e) {
-      throw this.#transportError(call, e, controller.signal);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Maps a failure to connect, send or read to NetworkError or TimeoutError, keeping only a redacted code and message. */
-  #transportError(call: Call, e: unknown, signal: AbortSignal): AgilityPatError {
-    const code = typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : undefined;
-    const what = `${call.method} ${this.#path(call)}`;
-    if (
-      (signal.aborted && signal.reason instanceof DeadlineReached) ||
-      code === 'UND_ERR_HEADERS_TIMEOUT' ||
-      code === 'UND_ERR_BODY_TIMEOUT'
-    ) {
-      return new TimeoutError(
-        `${what} timed out: no complete answer from ${this.baseUrl} within ${this.#timeoutMs} ms (retries included); ` +
-          `check the network, or allow more time with ${HOOK_ENV.timeoutMs} (the client's timeoutMs).`,
-        { ...this.#details(call), timeoutMs: this.#timeoutMs },
-      );
-    }
-    const rawMessage = e instanceof Error ? e.message : String(e);
-    const message = printable(scrubText(rawMessage, this.#secrets(call))).slice(0, 300);
-    // A fresh Error carrying only the code and message: undici errors can hold request options and headers.
-    const cause = Object.assign(new Error(message), code ? { code } : {});
-    return new NetworkError(
-      `${what} could not reach ${this.baseUrl}: ${message}${code ? ` (${code})` : ''}; check the network and the base URL, then retry.`,
-      { ...this.#details(call), ...(code ? { errorCode: code } : {}) },
-      { cause },
+    const secrets = this.#secrets(call);
+    return this.#transport.send(
+      { method: call.method, route: call.route, headers, body, retryable: call.method === 'GET' || call.method === 'DELETE', secrets },
+      (answer, retryAfterSeconds) =>
+        errorFromResponse({ method: call.method, path: this.#path(call), route: call.route, ...answer, retryAfterSeconds }, secrets),
     );
-  }
-}
-
-/** The server's own idea of now (the `Date` header), for an HTTP-date `Retry-After`; our wall clock otherwise. */
-function serverNow(headers: Answer['headers']): number {
-  const raw = headers.date;
-  const parsed = Date.parse(Array.isArray(raw) ? raw[0] : (raw ?? ''));
-  return Number.isNaN(parsed) ? Date.now() : parsed;
-}
-
-/** JSON when the content type says so or the text looks like a JSON object or array. */
-function parseJsonBody(text: string, declaredJson: boolean): { json: unknown; isJson: boolean } {
-  const trimmed = text.trim();
-  if (trimmed === '' || !(declaredJson || trimmed.startsWith('{') || trimmed.startsWith('['))) return { json: undefined, isJson: false };
-  try {
-    return { json: JSON.parse(trimmed), isJson: true };
-  } catch {
-    return { json: undefined, isJson: false };
   }
 }
 

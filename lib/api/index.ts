@@ -1,5 +1,6 @@
 export * from './base-url';
 export * from './client';
+export * from './http-transport';
 export * from './http-errors';
 export * from './models';
 export * from './response-shapes';

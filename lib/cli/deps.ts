@@ -5,6 +5,7 @@ import { deliverSecret, withoutCredentials } from '../sinks';
 import type { CliContext } from './context';
 import { printable } from '../core/printable';
 import { readCredential, timeoutFromEnv } from './env-inputs';
+import { tokenVerifier } from './verify-deps';
 
 /**
  * How long a hook waits for another hook working on the same managed name: long enough for a whole create, delivery
@@ -27,6 +28,8 @@ export function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: st
   return {
     api,
     clock: ctx.clock,
+    // Each new token is proven before any sink sees it, unless the token says verify: false.
+    verify: tokenVerifier(ctx, api),
     deliver: (secret, sinks, info) => deliverSecret(secret, sinks, info, { cwd: ctx.cwd, env: sinkEnv }),
     // Lines quote token names from the API's list: printed inert.
     log: (line) => ctx.out(`agility-pat: ${printable(line)}`),

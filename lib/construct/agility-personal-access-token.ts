@@ -61,6 +61,13 @@ export interface AgilityPersonalAccessTokenProps {
    * @default - none: a warning, since nobody would ever see the secret
    */
   readonly sinks?: readonly SecretSink[];
+  /**
+   * Prove each new token works before any sink sees it: `GET /api/v1/users/me` with the new token must answer as the
+   * user of the OAuth credential, within about 15 seconds (retried with backoff, for propagation). A token that
+   * fails is revoked and the deploy fails; nothing is delivered. `false` skips the check.
+   * @default true
+   */
+  readonly verify?: boolean;
 }
 
 /**
@@ -114,7 +121,9 @@ export class AgilityPersonalAccessToken extends Construct {
     const { apiUrl, credentialEnv } = reconciler;
     this.slots = spec.slots
       .filter((slot) => slot.role !== 'none' && slot.managedName !== null)
-      .map((slot) => createSlot(this, spec, slot, { hook, apiUrl, credentialEnv, resourceType: reconciler.resourceType }));
+      .map((slot) =>
+        createSlot(this, spec, slot, { hook, apiUrl, credentialEnv, resourceType: reconciler.resourceType, verify: props.verify ?? true }),
+      );
     reconciler.register(spec, [...this.slots], { targets: sinkTargets(props.sinks ?? [], this.node.path, reconciler.projectDir) });
 
     this.declaredName = spec.declaredName;
@@ -130,7 +139,7 @@ function createSlot(
   scope: Construct,
   spec: ResolvedTokenSpec,
   slot: SlotPlan,
-  ctx: { hook: string; apiUrl: string; credentialEnv: string; resourceType: 'terraform_data' | 'null_resource' },
+  ctx: { hook: string; apiUrl: string; credentialEnv: string; resourceType: 'terraform_data' | 'null_resource'; verify: boolean },
 ): TerraformResource {
   const sinksJson = JSON.stringify(spec.sinks);
   // Everything the destroy hook needs is a trigger: it may reference only `self`, and it must act on the values of
@@ -161,6 +170,8 @@ function createSlot(
           // Not a trigger: a slot whose generation is still live must not be replaced when the current one moves on.
           [HOOK_ENV.currentGeneration]: String(spec.currentGeneration),
           [HOOK_ENV.sinks]: escapeTerraformLiteral(sinksJson),
+          // Not a trigger either: turning the check on or off must not replace a live token.
+          ...(ctx.verify ? {} : { [HOOK_ENV.verify]: 'false' }),
         },
       },
       {
@@ -180,7 +191,7 @@ function createSlot(
 /** The files the token's sinks write, made absolute, for the app-wide check that no two tokens share one. */
 function sinkTargets(sinks: readonly SecretSink[], constructPath: string, projectDir: string): SinkTarget[] {
   return sinks.flatMap(({ spec }) =>
-    spec.kind === 'command' ? [] : [{ constructPath, sink: spec, absolutePath: resolve(projectDir, spec.path) }],
+    spec.kind === 'file' || spec.kind === 'env-file' ? [{ constructPath, sink: spec, absolutePath: resolve(projectDir, spec.path) }] : [],
   );
 }
 
@@ -189,7 +200,9 @@ function sinkTargets(sinks: readonly SecretSink[], constructPath: string, projec
  * project folder, so it is rewritten relative to the stack folder. The result is the same on every machine.
  */
 function rebaseSinkPath(spec: SinkSpec, scope: Construct, projectDir: string): SinkSpec {
-  if (spec.kind === 'command' || typeof spec.path !== 'string' || spec.path === '' || isAbsolute(spec.path)) return spec;
+  if ((spec.kind !== 'file' && spec.kind !== 'env-file') || typeof spec.path !== 'string' || spec.path === '' || isAbsolute(spec.path)) {
+    return spec;
+  }
   const stackDir = resolve(projectDir, App.of(scope).outdir, 'stacks', TerraformStack.of(scope).node.id);
   return { ...spec, path: relative(stackDir, join(projectDir, spec.path)) };
 }

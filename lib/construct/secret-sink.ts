@@ -1,5 +1,6 @@
+import { validateBaseUrl } from '../api/base-url';
 import type { Duration } from '../core/duration';
-import type { SinkSpec } from '../core/sink-spec';
+import { type GitHubActionsSinkSpec, type SinkSpec, type VaultSinkSpec, validateSinkSpec } from '../core/sink-spec';
 
 /** Options of a command sink. */
 export interface CommandSinkOptions {
@@ -9,6 +10,15 @@ export interface CommandSinkOptions {
    */
   readonly timeout?: Duration;
 }
+
+/**
+ * Where {@link SecretSink.githubActions} writes: a repository (`repository`), one of its environments
+ * (`environment`), or an organization (`organization`); the props and their defaults are those of the sink spec.
+ */
+export type GitHubActionsSinkOptions = Omit<GitHubActionsSinkSpec, 'kind'>;
+
+/** Where {@link SecretSink.vault} writes: one field of a secret in a KV version 2 engine (props as in the sink spec). */
+export type VaultSinkOptions = Omit<VaultSinkSpec, 'kind'>;
 
 /**
  * Where a token's secret is delivered, once per token generation. Delivery is all-or-nothing: if any sink of a token
@@ -45,5 +55,35 @@ export class SecretSink {
     return new SecretSink({ kind: 'command', argv: [...argv], timeoutMs: options.timeout?.toMilliseconds() });
   }
 
+  /**
+   * A GitHub Actions secret (repository, environment or organization), sealed with the scope's public key as GitHub
+   * documents. A GitHub secret cannot be read back, so it cannot be restored: it is written after every restorable
+   * sink, and a failure after it leaves the new value there (the token it holds is then revoked).
+   */
+  static githubActions(options: GitHubActionsSinkOptions): SecretSink {
+    if (options.apiUrl !== undefined) validateBaseUrl(options.apiUrl, 'SecretSink.githubActions apiUrl');
+    const spec = withoutUndefined({
+      ...options,
+      kind: 'github-actions' as const,
+      selectedRepositoryIds: options.selectedRepositoryIds ? [...options.selectedRepositoryIds] : undefined,
+    });
+    return new SecretSink(validateSinkSpec(spec, 'SecretSink.githubActions'));
+  }
+
+  /**
+   * One field of a secret in a Vault KV version 2 engine; the other fields are kept (read, merge, write with
+   * check-and-set). Restorable: if a later sink fails, the previous version's data is written back.
+   */
+  static vault(options: VaultSinkOptions): SecretSink {
+    validateBaseUrl(options.address, 'SecretSink.vault address');
+    const spec = withoutUndefined({ ...options, kind: 'vault' as const });
+    return new SecretSink(validateSinkSpec(spec, 'SecretSink.vault'));
+  }
+
   private constructor(readonly spec: SinkSpec) {}
+}
+
+/** Drops undefined properties, so the spec (stored in the manifest and a trigger hash) has no `null`s. */
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   LOCK_TIMEOUT: 14,
   /** The operating system refused access (EACCES, EPERM): a file or folder's permissions, or a privileged port. */
   PERMISSION_DENIED: 15,
+  /** A new token did not authenticate as its owner within the verification window; it was revoked, nothing delivered. */
+  VERIFY_FAILED: 16,
   /** A SIGINT or SIGTERM stopped the program at a safe point: nothing is half done, and a rerun carries on. */
   INTERRUPTED: 130,
 } as const;
@@ -184,5 +186,13 @@ export class InterruptedError extends AgilityPatError {
   constructor(message: string, details: { signal: string } & Record<string, unknown>) {
     super('INTERRUPTED', message, details);
     this.name = 'InterruptedError';
+  }
+}
+
+/** A freshly created token that does not authenticate as the user who created it (details: `tokenId`, `attempts`, `waitedMs`). */
+export class VerifyFailedError extends AgilityPatError {
+  constructor(message: string, details: Record<string, unknown>, options?: { cause?: unknown }) {
+    super('VERIFY_FAILED', message, details, options);
+    this.name = 'VerifyFailedError';
   }
 }

@@ -25,6 +25,17 @@ export const HOOK_ENV = {
    * person or CI exports it before the deploy (hooks inherit Terraform's environment), or before a command.
    */
   timeoutMs: 'AGILITY_PAT_TIMEOUT_MS',
+  /** `false` skips proving a new token works before delivery (the construct's `verify: false`); anything else checks. */
+  verify: 'AGILITY_PAT_VERIFY',
+} as const;
+
+/**
+ * Default names of the variables holding the credentials of the native sinks, read at delivery, never given to
+ * command sinks. A sink may name another variable (`tokenEnv`); the sink spec carries the name, never the value.
+ */
+export const SINK_CREDENTIAL_ENV = {
+  githubActions: 'GITHUB_TOKEN',
+  vault: 'VAULT_TOKEN',
 } as const;
 
 /** Variables a command sink's program receives besides its inherited environment (never the secret: that is on stdin). */

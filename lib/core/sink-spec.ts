@@ -1,4 +1,5 @@
 import { InvalidInputError } from './errors';
+import { SINK_CREDENTIAL_ENV } from './hook-contract';
 import { ENV_VAR_NAME } from './validation';
 
 /**
@@ -6,7 +7,7 @@ import { ENV_VAR_NAME } from './validation';
  * environment variables). The construct builds these through `SecretSink.file(...)` and friends; the
  * delivery code lives in `lib/sinks`.
  */
-export type SinkSpec = FileSinkSpec | EnvFileSinkSpec | CommandSinkSpec;
+export type SinkSpec = FileSinkSpec | EnvFileSinkSpec | CommandSinkSpec | GitHubActionsSinkSpec | VaultSinkSpec;
 
 /** The secret alone, written atomically to `path` with mode 0600 (parent directory created 0700). */
 export interface FileSinkSpec {
@@ -30,6 +31,77 @@ export interface CommandSinkSpec {
   readonly argv: readonly string[];
   /** Milliseconds before the program is killed and the delivery fails. @default 30000 */
   readonly timeoutMs?: number;
+}
+
+/** Who may read an organization secret (GitHub's `visibility`). */
+export type GitHubSecretVisibility = 'all' | 'private' | 'selected';
+
+/**
+ * A GitHub Actions secret: of a repository, of one of its environments, or of an organization. The value is sealed
+ * with the scope's public key before it leaves the machine. A GitHub secret cannot be read back, so it cannot be
+ * restored: it is written after every restorable sink.
+ */
+export interface GitHubActionsSinkSpec {
+  readonly kind: 'github-actions';
+  /** `owner/repo`, for a repository or environment secret. Exclusive with `organization`. @default - none: give `organization` */
+  readonly repository?: string;
+  /** An environment of `repository`: the secret is that environment's. @default - a repository secret */
+  readonly environment?: string;
+  /** An organization login, for an organization secret. Exclusive with `repository`. @default - none: give `repository` */
+  readonly organization?: string;
+  /** Organization secrets only. @default 'private' */
+  readonly visibility?: GitHubSecretVisibility;
+  /** Organization secrets with `visibility: 'selected'`: the repositories (numeric ids) that may read it. @default - GitHub keeps the current selection */
+  readonly selectedRepositoryIds?: readonly number[];
+  /** The secret's name: letters, digits and underscores, not starting with a digit or `GITHUB_`. */
+  readonly name: string;
+  /** The variable holding the GitHub token, read at delivery. @default 'GITHUB_TOKEN' */
+  readonly tokenEnv?: string;
+  /** The REST API root, e.g. `https://ghe.example.com/api/v3` for GitHub Enterprise Server. @default 'https://api.github.com' */
+  readonly apiUrl?: string;
+}
+
+/** One field of a secret in a Vault KV version 2 engine; its other fields are kept. Restorable (check-and-set). */
+export interface VaultSinkSpec {
+  readonly kind: 'vault';
+  /** Vault's address, e.g. `https://vault.example.com:8200`. */
+  readonly address: string;
+  /** Where the KV v2 engine is mounted. @default 'secret' */
+  readonly mount?: string;
+  /** The secret's path inside the engine, e.g. `ci/agility`. */
+  readonly path: string;
+  /** The field the token goes in. @default 'token' */
+  readonly field?: string;
+  /** The variable holding the Vault token, read at delivery. @default 'VAULT_TOKEN' */
+  readonly tokenEnv?: string;
+  /** Vault Enterprise namespace (`X-Vault-Namespace`). @default - none */
+  readonly namespace?: string;
+}
+
+/** The GitHub REST API root when a sink names none. */
+export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
+
+const GITHUB_OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+const GITHUB_SECRET_NAME = /^(?!GITHUB_)[A-Za-z_][A-Za-z0-9_]*$/i;
+/** One Vault path: segments without `.`/`..`, no empty segment, no `?`, `#`, `%` or control characters. */
+const VAULT_PATH = /^(?!.*(?:^|\/)\.{1,2}(?:\/|$))[^/?#%\s\0][^?#%\0]*(?<!\/)$/;
+
+/** True for the sinks whose previous value can be put back when a later sink fails. */
+export function isRestorableSink(spec: SinkSpec): boolean {
+  return spec.kind === 'file' || spec.kind === 'env-file' || spec.kind === 'vault';
+}
+
+/** The names of the variables holding the credentials a delivery to these sinks reads (never given to command sinks). */
+export function sinkCredentialEnvs(sinks: readonly SinkSpec[]): string[] {
+  const names = sinks.flatMap((s) =>
+    s.kind === 'github-actions'
+      ? [s.tokenEnv ?? SINK_CREDENTIAL_ENV.githubActions]
+      : s.kind === 'vault'
+        ? [s.tokenEnv ?? SINK_CREDENTIAL_ENV.vault]
+        : [],
+  );
+  return [...new Set(names)];
 }
 
 /** Checks a sink spec and returns it; `what` names it in messages, e.g. `sinks[1]`. */
@@ -65,9 +137,13 @@ export function validateSinkSpec(spec: SinkSpec, what = 'sink'): SinkSpec {
         });
       }
       return spec;
+    case 'github-actions':
+      return validateGitHubActionsSpec(spec, what);
+    case 'vault':
+      return validateVaultSpec(spec, what);
     default:
       throw new InvalidInputError(
-        `${what}.kind must be "file", "env-file" or "command", got ${JSON.stringify((spec as { kind?: unknown })?.kind)}.`,
+        `${what}.kind must be "file", "env-file", "command", "github-actions" or "vault", got ${JSON.stringify((spec as { kind?: unknown })?.kind)}.`,
         { what },
       );
   }
@@ -82,6 +158,10 @@ export function describeSink(spec: SinkSpec): string {
       return `env-file ${spec.path} (${spec.key})`;
     case 'command':
       return `command ${spec.argv[0]}`;
+    case 'github-actions':
+      return `github-actions ${spec.organization ? `organization ${spec.organization}` : spec.repository}${spec.environment ? ` environment ${spec.environment}` : ''} (${spec.name})`;
+    case 'vault':
+      return `vault ${spec.address} ${spec.mount ?? 'secret'}/${spec.path} (${spec.field ?? 'token'})`;
   }
 }
 
@@ -117,4 +197,78 @@ export function sharedSinkTargets(targets: readonly SinkTarget[]): string[] {
     seen.push(t);
   }
   return problems;
+}
+
+function invalid(what: string, prop: string, rule: string, value: unknown): InvalidInputError {
+  return new InvalidInputError(`${what}.${prop} must be ${rule}, got ${JSON.stringify(value)}.`, { what });
+}
+
+function checkOptionalEnvName(value: unknown, what: string): void {
+  if (value !== undefined && !(typeof value === 'string' && ENV_VAR_NAME.test(value))) {
+    throw invalid(what, 'tokenEnv', 'the NAME of an environment variable (letters, digits, underscores), never the token itself', '…');
+  }
+}
+
+function checkUrl(value: unknown, what: string, prop: string): void {
+  let ok = false;
+  try {
+    const url = new URL(String(value));
+    ok = typeof value === 'string' && (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '';
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw invalid(what, prop, 'an absolute https:// URL without credentials', value);
+}
+
+function validateGitHubActionsSpec(spec: GitHubActionsSinkSpec, what: string): GitHubActionsSinkSpec {
+  if (typeof spec.name !== 'string' || !GITHUB_SECRET_NAME.test(spec.name)) {
+    throw invalid(what, 'name', 'a GitHub secret name (letters, digits, underscores; not starting with a digit or GITHUB_)', spec.name);
+  }
+  if ((spec.repository === undefined) === (spec.organization === undefined)) {
+    throw new InvalidInputError(`${what} must name exactly one of repository ("owner/repo") and organization.`, { what });
+  }
+  if (spec.repository !== undefined && !(typeof spec.repository === 'string' && GITHUB_REPOSITORY.test(spec.repository))) {
+    throw invalid(what, 'repository', '"owner/repo"', spec.repository);
+  }
+  if (spec.organization !== undefined && !(typeof spec.organization === 'string' && GITHUB_OWNER.test(spec.organization))) {
+    throw invalid(what, 'organization', 'a GitHub organization login', spec.organization);
+  }
+  if (spec.environment !== undefined) {
+    if (spec.organization !== undefined) throw new InvalidInputError(`${what}.environment needs repository, not organization.`, { what });
+    if (typeof spec.environment !== 'string' || spec.environment.trim() === '' || spec.environment.length > 255) {
+      throw invalid(what, 'environment', 'an environment name of 1 to 255 characters', spec.environment);
+    }
+  }
+  if (spec.visibility !== undefined) {
+    if (spec.organization === undefined) throw new InvalidInputError(`${what}.visibility applies to organization secrets only.`, { what });
+    if (!['all', 'private', 'selected'].includes(spec.visibility))
+      throw invalid(what, 'visibility', '"all", "private" or "selected"', spec.visibility);
+  }
+  if (spec.selectedRepositoryIds !== undefined) {
+    if (spec.visibility !== 'selected')
+      throw new InvalidInputError(`${what}.selectedRepositoryIds needs visibility: "selected".`, { what });
+    if (!Array.isArray(spec.selectedRepositoryIds) || !spec.selectedRepositoryIds.every((id) => Number.isInteger(id) && id > 0)) {
+      throw invalid(what, 'selectedRepositoryIds', 'an array of repository ids (positive whole numbers)', spec.selectedRepositoryIds);
+    }
+  }
+  checkOptionalEnvName(spec.tokenEnv, what);
+  if (spec.apiUrl !== undefined) checkUrl(spec.apiUrl, what, 'apiUrl');
+  return spec;
+}
+
+function validateVaultSpec(spec: VaultSinkSpec, what: string): VaultSinkSpec {
+  checkUrl(spec.address, what, 'address');
+  if (spec.mount !== undefined && !(typeof spec.mount === 'string' && VAULT_PATH.test(spec.mount))) {
+    throw invalid(what, 'mount', 'a Vault mount path such as "secret" (no leading or trailing slash)', spec.mount);
+  }
+  if (typeof spec.path !== 'string' || !VAULT_PATH.test(spec.path)) {
+    throw invalid(what, 'path', 'a Vault secret path such as "ci/agility" (no leading or trailing slash, no "..")', spec.path);
+  }
+  if (spec.field !== undefined && !(typeof spec.field === 'string' && spec.field !== ''))
+    throw invalid(what, 'field', 'a non-empty field name', spec.field);
+  if (spec.namespace !== undefined && !(typeof spec.namespace === 'string' && VAULT_PATH.test(spec.namespace))) {
+    throw invalid(what, 'namespace', 'a Vault namespace such as "team-a"', spec.namespace);
+  }
+  checkOptionalEnvName(spec.tokenEnv, what);
+  return spec;
 }

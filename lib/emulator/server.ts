@@ -18,7 +18,7 @@ import { readStateFile, writeStateFile } from './state-file';
 /**
  * A local stand-in for the Agility Management API over node:http or node:https (docs/design.md, "Contracts"): the token, user
  * and OAuth routes with Agility's rules ({@link EmulatorState}), plus `/__emulator` admin routes to set
- * the clock, read the request log, inject faults and reset.
+ * the clock, read the request log, inject faults, delay the activation of new PATs and reset.
  */
 
 /** How to start an emulator. */
@@ -172,6 +172,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         if (typeof spec === 'string') return problem(400, spec);
         return json(faults.add(spec), 201);
       }
+      case '/__emulator/pat-activation': {
+        const refused = allow(['GET', 'POST']);
+        if (refused) return refused;
+        if (method === 'POST') {
+          const b = body();
+          if (!b.ok) return b.reply;
+          const seconds = (b.value as { seconds?: unknown } | null)?.seconds;
+          if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+            return problem(400, `Send {"seconds": <number >= 0>}: how long a new PAT is refused (401), got ${JSON.stringify(seconds)}.`);
+          }
+          state.patActivationSeconds = seconds;
+        }
+        return json({ seconds: state.patActivationSeconds });
+      }
       case '/__emulator/reset': {
         const refused = allow(['POST']);
         if (refused) return refused;
@@ -183,7 +197,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         return json({ now: new Date(clock.now()).toISOString() });
       }
       default:
-        return problem(404, `No emulator admin route ${path}; see /__emulator/clock, /requests, /faults, /reset.`);
+        return problem(404, `No emulator admin route ${path}; see /__emulator/clock, /requests, /faults, /pat-activation, /reset.`);
     }
   };
 

@@ -161,6 +161,12 @@ export class EmulatorState {
    * @param minter makes (and remembers) every secret this state hands out.
    * @param snapshot a state file's content to start from. @default - empty
    */
+  /**
+   * Propagation delay (the `POST /__emulator/pat-activation` fault): a PAT younger than this many seconds of emulator
+   * time is refused with 401 everywhere, as a new token that has not reached every server yet. 0: active at once.
+   */
+  patActivationSeconds = 0;
+
   constructor(
     private readonly now: Clock,
     private readonly minter: SecretMinter,
@@ -233,6 +239,9 @@ export class EmulatorState {
       if (token.revokedMs !== null) return { kind: 'invalid', reason: 'The personal access token has been revoked.' };
       if (token.expiryMs <= now) return { kind: 'invalid', reason: 'The personal access token has expired.' };
       if (!token.enabled) return { kind: 'invalid', reason: 'The personal access token is disabled.' };
+      if (now - token.createdMs < this.patActivationSeconds * 1000) {
+        return { kind: 'invalid', reason: 'The personal access token is not active yet.' };
+      }
       if (user) return { kind: 'pat', user, token };
     }
     return { kind: 'invalid', reason: 'The bearer token is not valid.' };

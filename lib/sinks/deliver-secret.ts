@@ -1,11 +1,13 @@
 import { InvalidInputError, SinkError } from '../core/errors';
-import { describeSink, validateSinkSpec, type SinkSpec } from '../core/sink-spec';
+import { describeSink, isRestorableSink, sinkCredentialEnvs, validateSinkSpec, type SinkSpec } from '../core/sink-spec';
 import { deliverToCommand } from './command-sink';
 import type { Delivered } from './delivered';
 import type { DeliverOptions, DeliveryContext } from './delivery-context';
 import { DeliveryFailure } from './delivery-failure';
 import { deliverToEnvFile } from './env-file-sink';
 import { deliverToFile } from './file-sink';
+import { deliverToGitHubActions } from './github-actions-sink';
+import { deliverToVault } from './vault-sink';
 
 /**
  * Delivers a token's secret to every sink, in order, all-or-nothing.
@@ -15,13 +17,18 @@ import { deliverToFile } from './file-sink';
  * - `command`: the program run without a shell, the secret on its stdin, `AGILITY_PAT_*` in its
  *   environment; it must exit 0 within its timeout.
  *
- * Every spec is checked with `validateSinkSpec` before anything is delivered. When sink k fails, the `file`
- * and `env-file` sinks before it are undone, last first, each under its file's lock: a file gets its previous content
- * and mode back (or is removed, with the directories created for it, when it did not exist), an env file gets its
- * key's previous value back (or loses the key), and only while they still hold what this delivery wrote: keys that
- * other tokens wrote meanwhile are never touched. **Command
- * sinks cannot be rolled back**: a program that already took the secret keeps it, so put command sinks last
- * when a later failure would leave them holding a secret that is about to be revoked.
+ * - `vault`: one field of a Vault KV v2 secret, other fields kept, written with check-and-set.
+ * - `github-actions`: a GitHub Actions secret, sealed with the scope's public key.
+ *
+ * Every spec is checked with `validateSinkSpec` before anything is delivered. Restorable sinks (file, env-file,
+ * vault) are written first, then those that cannot be restored (command, github-actions), each in declared order
+ * ({@link deliveryOrder}). When a sink fails, the restorable sinks before it are undone, last first: a file gets its
+ * previous content and mode back (or is removed, with the directories created for it), an env file gets its key's
+ * previous value back (or loses the key), each under its file's lock and only while it still holds what this
+ * delivery wrote (keys other tokens wrote meanwhile are never touched); a Vault secret gets its previous version's
+ * data back with check-and-set (or the version written is deleted). A command or GitHub secret that already took the
+ * secret keeps it: they only ever run after every restorable sink succeeded. The credentials of the vault and
+ * github-actions sinks (their `tokenEnv` variables) are not passed to commands.
  *
  * Nothing is logged. Symbolic links at a file target or its parent directory are refused.
  *
@@ -51,9 +58,11 @@ export async function deliverSecret(
   sinks.forEach((spec, i) => validateSinkSpec(spec, `sinks[${i}]`));
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
+  // Native sinks read their credentials from these variables; command sinks never see them.
+  const commandEnv = withoutVariables(env, sinkCredentialEnvs(sinks));
 
-  const done: Array<{ spec: SinkSpec } & Delivered> = [];
-  for (const [index, spec] of sinks.entries()) {
+  const done: Done[] = [];
+  for (const { index, spec } of deliveryOrder(sinks)) {
     try {
       switch (spec.kind) {
         case 'file':
@@ -63,8 +72,14 @@ export async function deliverSecret(
           done.push({ spec, ...(await deliverToEnvFile(secret, spec, cwd)) });
           break;
         case 'command':
-          await deliverToCommand(secret, spec, ctx, { cwd, env });
+          await deliverToCommand(secret, spec, ctx, { cwd, env: commandEnv });
           done.push({ spec });
+          break;
+        case 'vault':
+          done.push({ spec, ...(await deliverToVault(secret, spec, { env })) });
+          break;
+        case 'github-actions':
+          done.push({ spec, ...(await deliverToGitHubActions(secret, spec, { env })) });
           break;
       }
     } catch (error) {
@@ -73,11 +88,30 @@ export async function deliverSecret(
   }
 }
 
+/** A sink that took the secret, and how to put back what it held before, when that can be done. */
+/** A sink that took the secret, and how to take it back (absent when it cannot be). */
+type Done = { spec: SinkSpec } & Delivered;
+
+/**
+ * The order sinks are written in: the restorable ones (file, env-file, vault) first, then those whose previous value
+ * cannot be put back (command, github-actions), each group in declared order. So a failure of a restorable sink
+ * leaves nothing behind that cannot be undone. `index` is the declared position, for messages.
+ */
+export function deliveryOrder(sinks: readonly SinkSpec[]): Array<{ index: number; spec: SinkSpec }> {
+  const indexed = sinks.map((spec, index) => ({ index, spec }));
+  return [...indexed.filter((s) => isRestorableSink(s.spec)), ...indexed.filter((s) => !isRestorableSink(s.spec))];
+}
+
+function withoutVariables(env: NodeJS.ProcessEnv, names: readonly string[]): NodeJS.ProcessEnv {
+  if (names.length === 0) return env;
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !names.includes(name)));
+}
+
 async function failAndRollBack(
   error: unknown,
   spec: SinkSpec,
   index: number,
-  done: ReadonlyArray<{ spec: SinkSpec } & Delivered>,
+  done: readonly Done[],
   ctx: DeliveryContext,
 ): Promise<SinkError> {
   const failure =
@@ -97,16 +131,16 @@ async function failAndRollBack(
       rollbackReasons.push(`${describeSink(earlier.spec)}: ${e instanceof DeliveryFailure ? e.why : 'unexpected error'}`);
     }
   }
-  const notUndone = done.filter((d) => d.spec.kind === 'command').map((d) => describeSink(d.spec));
+  const notUndone = done.filter((d) => !d.undo).map((d) => describeSink(d.spec));
 
   let message = `could not deliver the secret of "${ctx.managedName}" to ${describeSink(spec)}: ${failure.why}; ${failure.fix}.`;
   if (rollbackFailed.length > 0) {
     message += ` Rolling back the sinks before it also failed (${rollbackReasons.join('; ')}): check them by hand.`;
   } else if (done.some((d) => d.undo)) {
-    message += ' The file sinks before it were restored.';
+    message += ' The sinks before it were restored.';
   }
   if (notUndone.length > 0) {
-    message += ` Command sinks that already ran cannot be undone: ${notUndone.join(', ')}.`;
+    message += ` Sinks that already took the secret and cannot be undone: ${notUndone.join(', ')}.`;
   }
   return new SinkError(
     message,

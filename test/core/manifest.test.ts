@@ -201,6 +201,6 @@ describe('parseManifest', () => {
     m.tokens[1].sinks = [{ kind: 'ftp', path: 'x' }];
     const e = errorOf(() => parseManifest(JSON.stringify(m)));
     expect(hasErrorCode(e, 'CONFIG')).toBe(true);
-    expect(e.message).toContain('tokens[1].sinks[0].kind must be "file", "env-file" or "command", got "ftp"');
+    expect(e.message).toContain('tokens[1].sinks[0].kind must be "file", "env-file", "command", "github-actions" or "vault", got "ftp"');
   });
 });

@@ -4,7 +4,7 @@
  * only the wire shows.
  */
 import { StopRequests } from '../../lib/cli/stop-requests';
-import { hasErrorCode, SinkError } from '../../lib/core/errors';
+import { hasErrorCode, SinkError, VerifyFailedError } from '../../lib/core/errors';
 import { formatManagedName, pendingNameOf } from '../../lib/core/managed-name';
 import type { StackManifest } from '../../lib/core/manifest';
 import {
@@ -169,6 +169,18 @@ describe('ensureToken', () => {
     const e = await ensureToken(h.deps, target()).catch((x: unknown) => x);
     expect(hasErrorCode(e, 'SINK_FAILED')).toBe(true);
     expect(h.calls).toEqual(['list', 'create', 'revoke']);
+    expect(h.api.live()).toEqual([]);
+  });
+
+  it('a token that fails verification is revoked before any sink sees it', async () => {
+    const h = harness();
+    const verify = async () => {
+      throw new VerifyFailedError('the new token does not authenticate (test)', { token: name('ci') });
+    };
+    const e = await ensureToken({ ...h.deps, verify }, target()).catch((x: unknown) => x);
+    expect(hasErrorCode(e, 'VERIFY_FAILED')).toBe(true);
+    expect(h.calls).toEqual(['list', 'create', 'revoke']);
+    expect(h.delivered.size).toBe(0);
     expect(h.api.live()).toEqual([]);
   });
 

@@ -31,7 +31,7 @@ describe('all-or-nothing delivery', () => {
 
     expect(error.message).toContain(`could not deliver the secret of "${CTX.managedName}" to command ${process.execPath}: `);
     expect(error.message).toContain('exited with code 9');
-    expect(error.message).toContain('The file sinks before it were restored.');
+    expect(error.message).toContain('The sinks before it were restored.');
     expect(error.details).toMatchObject({ sink: `command ${process.execPath}`, index: 2, exitCode: 9 });
     expect(await readFile(envB, 'utf8')).toBe(envBefore);
     expect(perms((await stat(envB)).mode)).toBe(0o640);
@@ -121,7 +121,7 @@ describe('all-or-nothing delivery', () => {
 
     expect(await readFile(ran, 'utf8')).toBe('yes');
     await expect(stat(fileB)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(error.message).toContain(`Command sinks that already ran cannot be undone: command ${process.execPath}.`);
+    expect(error.message).toContain(`Sinks that already took the secret and cannot be undone: command ${process.execPath}.`);
   });
 
   it('delivers nothing when any spec is invalid', async () => {
