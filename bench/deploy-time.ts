@@ -62,8 +62,8 @@ const hooks = [
   { type: 'local-exec', command: 'node -e 0' },
   { type: 'local-exec', when: 'destroy', command: 'node -e 0' },
 ];
-// Validation skipped: DataResource would run \`terraform version\` once per resource, which the construct does not.
-const app = new cdktf.App({ skipValidation: true });
+// As a user writes it: cdktf's default validation, whose DataResource runs \`terraform version\` once per resource.
+const app = new cdktf.App();
 for (let s = 0; s < ${STACKS}; s++) {
   const stack = new cdktf.TerraformStack(app, 'plain-' + s);
   const generations = [];

@@ -107,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
       'deploy: what a user feels, `cdktf deploy --auto-approve` (cdktf-cli 0.21.0: synth, init, plan, apply) of an app of ' +
         '2 stacks x 5 rotating tokens (each stack its own Agility user) against the HTTPS emulator, vs the same app with the ' +
         'same terraform_data resources (2 slots per token + 1 per stack, replaced when the same generations change, each ' +
-        'running `node -e 0` at create and destroy; cdktf validation skipped on that side only, see synth). "no change": ' +
+        'running `node -e 0` at create and destroy), both apps as a user writes them: `new App()` with cdktf validation, which on the bare side runs `terraform version` once per DataResource (the construct checks it once). "no change": ' +
         'a deploy with nothing to do (target <= 1.0x); "1 rotates": the clock moves so exactly one token rotates (one ' +
         'token created, checked in the request log). Not timed: the first deploy of each app.',
     );
