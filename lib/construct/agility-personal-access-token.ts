@@ -110,6 +110,7 @@ export class AgilityPersonalAccessToken extends Construct {
         expiresAt: props.expiresAt,
         rotation: props.rotation,
         sinks,
+        ephemeralHost: runsUnderCi(process.env),
         what: this.node.path,
       },
       clockFromEnv(process.env)(),
@@ -182,6 +183,11 @@ function createSlot(
       },
     ],
   });
+}
+
+/** CI services (GitHub Actions, GitLab, CircleCI and others) set CI=true on their runners. */
+function runsUnderCi(env: NodeJS.ProcessEnv): boolean {
+  return /^(true|1)$/i.test(env.CI ?? '');
 }
 
 /**

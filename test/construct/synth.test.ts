@@ -174,6 +174,41 @@ describe('AgilityPersonalAccessToken synthesis', () => {
     expect(texts(expired.stack).join('\n')).toContain('[agility-pat:expired]');
   });
 
+  test('under CI (CI=true) a token delivered only to files warns [agility-pat:ephemeral-sink]; a command sink does not', () => {
+    const warnings = (stack: TerraformStack) =>
+      stack.node
+        .findAll()
+        .flatMap((c) => c.node.metadata)
+        .filter((m) => m.type === '@cdktf/warn')
+        .map((m) => String(m.data));
+    const underCi = <T>(ci: string | undefined, fn: () => T): T => {
+      const before = process.env.CI;
+      if (ci === undefined) delete process.env.CI;
+      else process.env.CI = ci;
+      try {
+        return fn();
+      } finally {
+        if (before === undefined) delete process.env.CI;
+        else process.env.CI = before;
+      }
+    };
+    const rotation = { every: Duration.days(30) };
+    const files = underCi('true', () =>
+      declare({ name: 'files', rotation, sinks: [SecretSink.file('secrets/a.token'), SecretSink.envFile('.env', 'A')] }),
+    );
+    expect(warnings(files.stack).join('\n')).toMatch(/files: the token "files" is delivered only to files.*\[agility-pat:ephemeral-sink\]/);
+    const gh = underCi('true', () =>
+      declare({
+        name: 'gh',
+        rotation,
+        sinks: [SecretSink.file('secrets/a.token'), SecretSink.command(['gh', 'secret', 'set', 'A', '--repo', 'owner/repo'])],
+      }),
+    );
+    expect(warnings(gh.stack).join('\n')).not.toContain('[agility-pat:ephemeral-sink]');
+    const laptop = underCi(undefined, () => declare({ name: 'laptop', rotation }));
+    expect(warnings(laptop.stack).join('\n')).not.toContain('[agility-pat:ephemeral-sink]');
+  });
+
   test('a sink path with ${...} reaches the hook literally, escaped for Terraform', () => {
     const { json } = declare({
       name: 'esc',
