@@ -72,6 +72,15 @@ function declare(props: Partial<AgilityPersonalAccessTokenProps> & { name: strin
   });
 }
 
+/** The warnings (Annotations) of a stack's constructs. */
+function texts(stack: TerraformStack): string[] {
+  return stack.node
+    .findAll()
+    .flatMap((c) => c.node.metadata)
+    .filter((m) => m.type === '@cdktf/warn')
+    .map((m) => String(m.data));
+}
+
 function slotsOf(json: TfJson): [string, TfResource][] {
   return Object.entries(json.resource.terraform_data ?? {}).filter(([k]) => !k.includes('AgilityTokenReconciler'));
 }
@@ -161,12 +170,6 @@ describe('AgilityPersonalAccessToken synthesis', () => {
 
   test('warnings with stable ids: no rotation, no sink, an expiry that has passed', () => {
     const noRotation = declare({ name: 'forever' });
-    const texts = (s: TerraformStack) =>
-      s.node
-        .findAll()
-        .flatMap((c) => c.node.metadata)
-        .filter((m) => m.type === '@cdktf/warn')
-        .map((m) => String(m.data));
     expect(texts(noRotation.stack).join('\n')).toContain('[agility-pat:no-rotation]');
     const noSink = declare({ name: 'nosink', sinks: [], rotation: { every: Duration.days(30) } });
     expect(texts(noSink.stack).join('\n')).toContain('[agility-pat:no-sink]');
@@ -175,12 +178,6 @@ describe('AgilityPersonalAccessToken synthesis', () => {
   });
 
   test('under CI (CI=true) a token delivered only to files warns [agility-pat:ephemeral-sink]; a command sink does not', () => {
-    const warnings = (stack: TerraformStack) =>
-      stack.node
-        .findAll()
-        .flatMap((c) => c.node.metadata)
-        .filter((m) => m.type === '@cdktf/warn')
-        .map((m) => String(m.data));
     const underCi = <T>(ci: string | undefined, fn: () => T): T => {
       const before = process.env.CI;
       if (ci === undefined) delete process.env.CI;
@@ -196,7 +193,7 @@ describe('AgilityPersonalAccessToken synthesis', () => {
     const files = underCi('true', () =>
       declare({ name: 'files', rotation, sinks: [SecretSink.file('secrets/a.token'), SecretSink.envFile('.env', 'A')] }),
     );
-    expect(warnings(files.stack).join('\n')).toMatch(/files: the token "files" is delivered only to files.*\[agility-pat:ephemeral-sink\]/);
+    expect(texts(files.stack).join('\n')).toMatch(/files: the token "files" is delivered only to files.*\[agility-pat:ephemeral-sink\]/);
     const gh = underCi('true', () =>
       declare({
         name: 'gh',
@@ -204,9 +201,9 @@ describe('AgilityPersonalAccessToken synthesis', () => {
         sinks: [SecretSink.file('secrets/a.token'), SecretSink.command(['gh', 'secret', 'set', 'A', '--repo', 'owner/repo'])],
       }),
     );
-    expect(warnings(gh.stack).join('\n')).not.toContain('[agility-pat:ephemeral-sink]');
+    expect(texts(gh.stack).join('\n')).not.toContain('[agility-pat:ephemeral-sink]');
     const laptop = underCi(undefined, () => declare({ name: 'laptop', rotation }));
-    expect(warnings(laptop.stack).join('\n')).not.toContain('[agility-pat:ephemeral-sink]');
+    expect(texts(laptop.stack).join('\n')).not.toContain('[agility-pat:ephemeral-sink]');
   });
 
   test('a sink path with ${...} reaches the hook literally, escaped for Terraform', () => {

@@ -9,27 +9,14 @@
  * `describeScheduledDeploys` defines the same tests for every backend: test/e2e/ci-runners.test.ts (a local state
  * file outside the runners) and test/pg/ci-runners.pg-test.ts (Terraform's pg backend on a PostgreSQL server).
  */
-import { spawn } from 'node:child_process';
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { Duration } from '../../lib/core/duration';
 import { stackTag } from '../../lib/core/managed-name';
 import { resolveTokenSpec } from '../../lib/core/token-spec';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator';
-import { EmulatorAdmin, requireTerraform, terraformEnv, type RunResult } from './e2e';
+import { EmulatorAdmin, requireTerraform, run, terraformEnv, walk, type RunResult } from './e2e';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const WORKFLOW = join(ROOT, 'docs', 'ci-example', 'agility-pat-deploy.yml');
@@ -179,7 +166,7 @@ export class Runner {
   }
 
   /** Runs the workflow's deploy step with bash, as of `now`, with the given Actions secrets. */
-  runStep(opts: { now: number; emulatorUrl: string; secrets: Record<string, string>; backend: StateBackend }): Promise<RunResult> {
+  async runStep(opts: { now: number; emulatorUrl: string; secrets: Record<string, string>; backend: StateBackend }): Promise<RunResult> {
     const step = workflowStep();
     const env: NodeJS.ProcessEnv = {};
     for (const [name, value] of Object.entries(step.env)) env[name] = expand(value, opts.secrets);
@@ -197,25 +184,15 @@ export class Runner {
       GITHUB_REPOSITORY: REPOSITORY,
       npm_config_update_notifier: 'false',
     });
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn('bash', ['-c', step.script], { cwd: this.work, env: full, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 400_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        // Terraform's colours, as cdktf passes them on.
-        resolvePromise({ code: code ?? 1, output: output.replace(/\x1b\[[0-9;]*m/g, '') });
-      });
-    });
+    const result = await run('bash', ['-c', step.script], { cwd: this.work, env: full, timeoutMs: 400_000 });
+    // Without Terraform's colours, which cdktf passes on.
+    return { ...result, output: result.output.replace(/\x1b\[[0-9;]*m/g, '') };
   }
 
   /** Files of the runner (node_modules and Terraform's providers aside) that hold a secret or a JWT-shaped value. */
   leaks(secrets: readonly string[]): string[] {
     const hits: string[] = [];
-    for (const file of walk(this.dir)) {
+    for (const file of walk(this.dir, new Set(['node_modules', 'providers']))) {
       const text = readFileSync(file, 'latin1');
       if (secrets.some((s) => s !== '' && text.includes(s)) || JWT.test(text)) hits.push(relative(this.dir, file));
     }
@@ -224,16 +201,6 @@ export class Runner {
 
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-function* walk(dir: string): Generator<string> {
-  for (const entry of readdirSync(dir)) {
-    const full = join(dir, entry);
-    const st = statSync(full, { throwIfNoEntry: false });
-    if (!st || entry === 'node_modules' || entry === 'providers') continue;
-    if (st.isDirectory()) yield* walk(full);
-    else if (st.isFile()) yield full;
   }
 }
 
