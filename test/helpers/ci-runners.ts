@@ -106,7 +106,7 @@ export class FakeGitHub {
    * Writes `<binDir>/gh`: accepts only `gh secret set NAME --repo OWNER/REPO` with GH_TOKEN set, refuses to run with
    * the refresh token in its environment (or, called by a hook, the OAuth access token), stores stdin, logs the
    * argv to `<logFile>`. While `<dir>/hold.armed` exists, a call from a hook waits for `<dir>/hold.release` after
-   * writing `<dir>/hold.waiting` (the lock test keeps a deploy inside its apply that way).
+   * writing `<dir>/hold.waiting.<NAME>` (the lock test keeps a deploy inside its apply that way).
    */
   install(binDir: string, logFile: string): void {
     mkdirSync(binDir, { recursive: true });
@@ -128,7 +128,7 @@ umask 077
 cat > '${this.store}'/"$3.tmp"
 [ -s '${this.store}'/"$3.tmp" ] || { echo "gh stand-in: no value on stdin" >&2; exit 3; }
 if [ -n "\${AGILITY_PAT_MANAGED_NAME:-}" ] && [ -e '${d}/hold.armed' ]; then
-  : > '${d}/hold.waiting'
+  : > '${d}/hold.waiting.'"$3"
   while [ ! -e '${d}/hold.release' ]; do sleep 0.2; done
 fi
 mv '${this.store}'/"$3.tmp" '${this.store}'/"$3"
@@ -414,8 +414,8 @@ export function describeScheduledDeploys(name: string, makeBackend: () => Promis
       });
       let aDone = false;
       const a = runnerA.runStep({ now: T0, emulatorUrl: emulator.url, secrets: secrets(refreshA), backend }).finally(() => (aDone = true));
-      // A is inside its apply, holding the state lock, delivering its first token.
-      await waitForFile(join(github.dir, 'hold.waiting'), () => aDone, 240_000);
+      // A is inside its apply, holding the state lock: both its tokens are created, each hook waits in its delivery.
+      for (const secret of [CI_SECRET, PREVIEW_SECRET]) await waitForFile(join(github.dir, `hold.waiting.${secret}`), () => aDone, 240_000);
       const createsBeforeB = changes(await admin.tokenCalls());
 
       const b = await runnerB.runStep({ now: T0, emulatorUrl: emulator.url, secrets: secrets(refreshB), backend });
