@@ -109,6 +109,7 @@ export class AgilityPersonalAccessToken extends Construct {
         expiresAt: props.expiresAt,
         rotation: props.rotation,
         sinks,
+        ephemeralHost: runsUnderCi(process.env),
         what: this.node.path,
       },
       reconciler.synthNowMs,
@@ -193,6 +194,11 @@ function sinkTargets(sinks: readonly SecretSink[], constructPath: string, projec
   return sinks.flatMap(({ spec }) =>
     spec.kind === 'file' || spec.kind === 'env-file' ? [{ constructPath, sink: spec, absolutePath: resolve(projectDir, spec.path) }] : [],
   );
+}
+
+/** CI services (GitHub Actions, GitLab, CircleCI and others) set CI=true on their runners. */
+function runsUnderCi(env: NodeJS.ProcessEnv): boolean {
+  return /^(true|1)$/i.test(env.CI ?? '');
 }
 
 /**

@@ -47,13 +47,22 @@ export interface TokenSpecInput {
   };
   /** Where the secret goes; validated with `validateSinkSpec`. */
   readonly sinks: readonly SinkSpec[];
+  /**
+   * The synth runs on a CI runner, whose files are thrown away after the job: a secret delivered only to files there
+   * reaches nobody.
+   * @default false
+   */
+  readonly ephemeralHost?: boolean;
   /** The construct path, named in every message. */
   readonly what: string;
 }
 
 /** Advice that must not stop a synth. `message` already ends with the id in brackets. */
 export interface Warning {
-  /** A stable id: `agility-pat:no-rotation`, `agility-pat:long-expiry`, `agility-pat:expired`, `agility-pat:no-sink`. */
+  /**
+   * A stable id: `agility-pat:no-rotation`, `agility-pat:long-expiry`, `agility-pat:expired`, `agility-pat:no-sink`,
+   * `agility-pat:ephemeral-sink`.
+   */
   readonly id: string;
   readonly message: string;
 }
@@ -99,7 +108,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * `expiresAt` and `rotation`, a fixed expiry more than 2 years away, a bad rotation schedule, a bad sink.
  * Warnings: `agility-pat:no-rotation` (neither given), `agility-pat:long-expiry` (fixed expiry more than a
  * year away), `agility-pat:expired` (fixed expiry already passed: not an error, since a synth must never
- * start failing because a date went by; the hook reports it and creates nothing), `agility-pat:no-sink`.
+ * start failing because a date went by; the hook reports it and creates nothing), `agility-pat:no-sink`,
+ * `agility-pat:ephemeral-sink` (on a CI runner, only file or env-file sinks: the secret would leave with the runner).
  */
 export function resolveTokenSpec(input: TokenSpecInput, nowMs: number): { spec: ResolvedTokenSpec; warnings: Warning[] } {
   const { what, stackTag } = input;
@@ -119,6 +129,11 @@ export function resolveTokenSpec(input: TokenSpecInput, nowMs: number): { spec: 
     warn(
       'agility-pat:no-sink',
       `the token "${declaredName}" has no sinks: its secret would be created and never seen (Agility shows it only once). Add a sink such as SecretSink.file(path).`,
+    );
+  } else if (input.ephemeralHost && sinks.every((s) => s.kind === 'file' || s.kind === 'env-file')) {
+    warn(
+      'agility-pat:ephemeral-sink',
+      `the token "${declaredName}" is delivered only to files, and this synth runs under CI (CI=true): the files leave with the runner, so nobody would ever see the secret. Deliver it somewhere that outlives the runner, e.g. SecretSink.command(['gh', 'secret', 'set', NAME, '--repo', 'owner/repo']).`,
     );
   }
 

@@ -74,6 +74,15 @@ function declare(props: Partial<AgilityPersonalAccessTokenProps> & { name: strin
   });
 }
 
+/** The warnings (Annotations) of a stack's constructs. */
+function texts(stack: TerraformStack): string[] {
+  return stack.node
+    .findAll()
+    .flatMap((c) => c.node.metadata)
+    .filter((m) => m.type === '@cdktf/warn')
+    .map((m) => String(m.data));
+}
+
 function slotsOf(json: TfJson): [string, TfResource][] {
   return Object.entries(json.resource.terraform_data ?? {}).filter(([k]) => !k.includes('AgilityTokenReconciler'));
 }
@@ -164,17 +173,40 @@ describe('AgilityPersonalAccessToken synthesis', () => {
 
   test('warnings with stable ids: no rotation, no sink, an expiry that has passed', () => {
     const noRotation = declare({ name: 'forever' });
-    const texts = (s: TerraformStack) =>
-      s.node
-        .findAll()
-        .flatMap((c) => c.node.metadata)
-        .filter((m) => m.type === '@cdktf/warn')
-        .map((m) => String(m.data));
     expect(texts(noRotation.stack).join('\n')).toContain('[agility-pat:no-rotation]');
     const noSink = declare({ name: 'nosink', sinks: [], rotation: { every: Duration.days(30) } });
     expect(texts(noSink.stack).join('\n')).toContain('[agility-pat:no-sink]');
     const expired = declare({ name: 'old', expiresAt: '2026-01-01T00:00:00Z' });
     expect(texts(expired.stack).join('\n')).toContain('[agility-pat:expired]');
+  });
+
+  test('under CI (CI=true) a token delivered only to files warns [agility-pat:ephemeral-sink]; a command sink does not', () => {
+    const underCi = <T>(ci: string | undefined, fn: () => T): T => {
+      const before = process.env.CI;
+      if (ci === undefined) delete process.env.CI;
+      else process.env.CI = ci;
+      try {
+        return fn();
+      } finally {
+        if (before === undefined) delete process.env.CI;
+        else process.env.CI = before;
+      }
+    };
+    const rotation = { every: Duration.days(30) };
+    const files = underCi('true', () =>
+      declare({ name: 'files', rotation, sinks: [SecretSink.file('secrets/a.token'), SecretSink.envFile('.env', 'A')] }),
+    );
+    expect(texts(files.stack).join('\n')).toMatch(/files: the token "files" is delivered only to files.*\[agility-pat:ephemeral-sink\]/);
+    const gh = underCi('true', () =>
+      declare({
+        name: 'gh',
+        rotation,
+        sinks: [SecretSink.file('secrets/a.token'), SecretSink.command(['gh', 'secret', 'set', 'A', '--repo', 'owner/repo'])],
+      }),
+    );
+    expect(texts(gh.stack).join('\n')).not.toContain('[agility-pat:ephemeral-sink]');
+    const laptop = underCi(undefined, () => declare({ name: 'laptop', rotation }));
+    expect(texts(laptop.stack).join('\n')).not.toContain('[agility-pat:ephemeral-sink]');
   });
 
   test('a sink path with ${...} reaches the hook literally, escaped for Terraform', () => {

@@ -204,6 +204,21 @@ describe('resolveTokenSpec: other rules', () => {
     expect(r.warnings[0].message).toContain('its secret would be created and never seen');
   });
 
+  it('warns on a CI runner when every sink is a file or env file, and only then', () => {
+    const rotation = { every: Duration.days(30) };
+    const envFile = { kind: 'env-file' as const, path: '.env', key: 'TOKEN' };
+    const command = { kind: 'command' as const, argv: ['gh', 'secret', 'set', 'TOKEN'] };
+    const ci = resolveTokenSpec(input({ rotation, sinks: [FILE, envFile], ephemeralHost: true }), NOW);
+    expect(ids(ci)).toEqual(['agility-pat:ephemeral-sink']);
+    expect(ci.warnings[0].message).toMatch(
+      /^prod\/CiDeploy: the token "ci-deploy" is delivered only to files, and this synth runs under CI/,
+    );
+    expect(ids(resolveTokenSpec(input({ rotation, sinks: [FILE, command], ephemeralHost: true }), NOW))).toEqual([]);
+    expect(ids(resolveTokenSpec(input({ rotation, sinks: [FILE] }), NOW))).toEqual([]);
+    // No sink at all is the no-sink warning alone.
+    expect(ids(resolveTokenSpec(input({ rotation, sinks: [], ephemeralHost: true }), NOW))).toEqual(['agility-pat:no-sink']);
+  });
+
   it('validates each sink, naming its index', () => {
     const e = errorOf(() => resolveTokenSpec(input({ sinks: [FILE, { kind: 'env-file', path: '.env', key: '1BAD' }] }), NOW));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);

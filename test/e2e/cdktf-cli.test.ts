@@ -3,11 +3,10 @@
  * that imports the compiled library, both with the pinned cdktf CLI and real Terraform.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator';
-import { EmulatorAdmin, requireTerraform, run, terraformEnv } from '../helpers/e2e';
+import { EmulatorAdmin, freePort, requireTerraform, run, terraformEnv } from '../helpers/e2e';
 
 jest.setTimeout(300_000);
 
@@ -29,17 +28,6 @@ function project(cdktfJson: object, files: Record<string, string> = {}): string 
 
 function baseEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return terraformEnv({ CI: '1', ...extra });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-    srv.on('error', rej);
-  });
 }
 
 function* files(dir: string): Generator<string> {

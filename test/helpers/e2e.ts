@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { App, LocalBackend, TerraformStack } from 'cdktf';
@@ -52,6 +53,18 @@ export function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJ
  */
 export function terraformEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return minimalTerraformEnv(process.env.TF_CLI_CONFIG_FILE, extra);
+}
+
+/** A TCP port free on 127.0.0.1 now. */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+    srv.on('error', rej);
+  });
 }
 
 /** The emulator's admin API: the testing kit's, plus the live tokens of a signed-in session by name. */
@@ -190,12 +203,13 @@ export class Deployment {
   }
 }
 
-function* walk(dir: string): Generator<string> {
+/** Every file under `dir`, folders named in `skip` left out. */
+export function* walk(dir: string, skip: ReadonlySet<string> = new Set()): Generator<string> {
   for (const entry of readdirSync(dir)) {
     const full = join(dir, entry);
     const st = statSync(full, { throwIfNoEntry: false });
-    if (!st) continue;
-    if (st.isDirectory()) yield* walk(full);
+    if (!st || skip.has(entry)) continue;
+    if (st.isDirectory()) yield* walk(full, skip);
     else if (st.isFile()) yield full;
   }
 }
