@@ -71,57 +71,61 @@ describe('convergence under faults (property)', () => {
     process.stdout.write(`convergence property: ${JSON.stringify(seen)}\n`);
   });
 
-  it('never leaves a declared name without exactly one delivered live token unless the deploy fails or status says so', async () => {
-    await fc.assert(
-      fc.asyncProperty(scheduleArb, async ({ overlaps, deploys }) => {
-        seen.schedules++;
-        const dir = mkdtempSync(join(SCRATCH, 'agility-pat-property-'));
-        try {
-          const api = new FakeAgility(T0);
-          const world = new World(
-            api,
-            dir,
-            overlaps.map((overlap, index) => ({ index, overlap })),
-          );
-          let G = 3;
-          let state = emptyState();
+  it(
+    'never leaves a declared name without exactly one delivered live token unless the deploy fails or status says so',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(scheduleArb, async ({ overlaps, deploys }) => {
+          seen.schedules++;
+          const dir = mkdtempSync(join(SCRATCH, 'agility-pat-property-'));
+          try {
+            const api = new FakeAgility(T0);
+            const world = new World(
+              api,
+              dir,
+              overlaps.map((overlap, index) => ({ index, overlap })),
+            );
+            let G = 3;
+            let state = emptyState();
 
-          for (const d of deploys) {
-            api.landAll();
-            if (d.rotate) G++;
-            if (d.loseState) state = emptyState();
-            if (d.outOfBand && d.outOfBand.token < overlaps.length) {
-              const target = api.live().find((t) => t.name === world.managedName(d.outOfBand!.token, G));
-              if (target) api.outOfBand(d.outOfBand.action, target.tokenID);
+            for (const d of deploys) {
+              api.landAll();
+              if (d.rotate) G++;
+              if (d.loseState) state = emptyState();
+              if (d.outOfBand && d.outOfBand.token < overlaps.length) {
+                const target = api.live().find((t) => t.name === world.managedName(d.outOfBand!.token, G));
+                if (target) api.outOfBand(d.outOfBand.action, target.tokenID);
+              }
+              seen.faultyApplies++;
+              seen.parallelHooks += overlaps.reduce((n, o) => n + (o ? 2 : 1), 0) * (d.twin ? 2 : 1);
+              const [ok, twinOk] = await Promise.all([
+                world.apply(G, state, d.faults),
+                d.twin ? world.apply(G, emptyState(), d.twin) : Promise.resolve(true),
+              ]);
+              if (!ok || !twinOk) seen.failedApplies++;
+              const reported = world.statusProblems(G);
+              if (reported.length > 0) seen.reportedByStatus++;
+              // No silent failure: a deploy that succeeded and a status with nothing to report mean the invariant holds.
+              if (ok && twinOk && reported.length === 0) expect(world.invariantViolations(G)).toEqual([]);
             }
-            seen.faultyApplies++;
-            seen.parallelHooks += overlaps.reduce((n, o) => n + (o ? 2 : 1), 0) * (d.twin ? 2 : 1);
-            const [ok, twinOk] = await Promise.all([
-              world.apply(G, state, d.faults),
-              d.twin ? world.apply(G, emptyState(), d.twin) : Promise.resolve(true),
-            ]);
-            if (!ok || !twinOk) seen.failedApplies++;
-            const reported = world.statusProblems(G);
-            if (reported.length > 0) seen.reportedByStatus++;
-            // No silent failure: a deploy that succeeded and a status with nothing to report mean the invariant holds.
-            if (ok && twinOk && reported.length === 0) expect(world.invariantViolations(G)).toEqual([]);
-          }
 
-          // The faults are lifted: one more deploy succeeds, and what it leaves is either right or reported.
-          api.landAll();
-          expect(await world.apply(G, state, new Map())).toBe(true);
-          if (world.statusProblems(G).length === 0) expect(world.invariantViolations(G)).toEqual([]);
-          // The reconciler's next run (a changed stack or the daily drift check) repairs whatever status reported.
-          expect(await world.apply(G, state, new Map(), { driftCheck: true })).toBe(true);
-          expect(world.invariantViolations(G)).toEqual([]);
-          expect(world.statusProblems(G)).toEqual([]);
-          expect(world.leakedSecrets()).toEqual([]);
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      }),
-      { numRuns: RUNS, seed: SEED, endOnFailure: true },
-    );
-    expect(seen.schedules).toBeGreaterThanOrEqual(RUNS);
-  }, 600_000);
+            // The faults are lifted: one more deploy succeeds, and what it leaves is either right or reported.
+            api.landAll();
+            expect(await world.apply(G, state, new Map())).toBe(true);
+            if (world.statusProblems(G).length === 0) expect(world.invariantViolations(G)).toEqual([]);
+            // The reconciler's next run (a changed stack or the daily drift check) repairs whatever status reported.
+            expect(await world.apply(G, state, new Map(), { driftCheck: true })).toBe(true);
+            expect(world.invariantViolations(G)).toEqual([]);
+            expect(world.statusProblems(G)).toEqual([]);
+            expect(world.leakedSecrets()).toEqual([]);
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        }),
+        { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      );
+      expect(seen.schedules).toBeGreaterThanOrEqual(RUNS);
+    },
+    Math.max(600_000, RUNS * 1_000),
+  ); // a soak of thousands takes minutes
 });
