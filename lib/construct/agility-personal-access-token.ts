@@ -157,35 +157,37 @@ function createSlot(
   return createHookResource(scope, `slot${slot.slot}`, {
     resourceType: ctx.resourceType,
     triggers,
-    provisioners: (self): LocalExecProvisioner[] => [
-      {
-        type: 'local-exec',
-        command: hookCommand(ctx.hook, 'create'),
-        environment: {
-          [HOOK_ENV.apiUrl]: self('api_url'),
-          [HOOK_ENV.credentialEnv]: self('credential_env'),
-          [HOOK_ENV.managedName]: self('managed_name'),
-          [HOOK_ENV.declaredName]: self('declared_name'),
-          [HOOK_ENV.generation]: self('generation'),
-          [HOOK_ENV.expiry]: self('expiry'),
-          // Not a trigger: a slot whose generation is still live must not be replaced when the current one moves on.
-          [HOOK_ENV.currentGeneration]: String(spec.currentGeneration),
-          [HOOK_ENV.sinks]: escapeTerraformLiteral(sinksJson),
-          // Not a trigger either: turning the check on or off must not replace a live token.
-          ...(ctx.verify ? {} : { [HOOK_ENV.verify]: 'false' }),
+    provisioners: (self): LocalExecProvisioner[] => {
+      // What both hooks need to find the token: all from `self`, as a destroy hook must read it.
+      const findToken = {
+        [HOOK_ENV.apiUrl]: self('api_url'),
+        [HOOK_ENV.credentialEnv]: self('credential_env'),
+        [HOOK_ENV.managedName]: self('managed_name'),
+      };
+      return [
+        {
+          type: 'local-exec',
+          command: hookCommand(ctx.hook, 'create'),
+          environment: {
+            ...findToken,
+            [HOOK_ENV.declaredName]: self('declared_name'),
+            [HOOK_ENV.generation]: self('generation'),
+            [HOOK_ENV.expiry]: self('expiry'),
+            // Not a trigger: a slot whose generation is still live must not be replaced when the current one moves on.
+            [HOOK_ENV.currentGeneration]: String(spec.currentGeneration),
+            [HOOK_ENV.sinks]: escapeTerraformLiteral(sinksJson),
+            // Not a trigger either: turning the check on or off must not replace a live token.
+            ...(ctx.verify ? {} : { [HOOK_ENV.verify]: 'false' }),
+          },
         },
-      },
-      {
-        type: 'local-exec',
-        when: 'destroy',
-        command: hookCommand(ctx.hook, 'destroy'),
-        environment: {
-          [HOOK_ENV.apiUrl]: self('api_url'),
-          [HOOK_ENV.credentialEnv]: self('credential_env'),
-          [HOOK_ENV.managedName]: self('managed_name'),
+        {
+          type: 'local-exec',
+          when: 'destroy',
+          command: hookCommand(ctx.hook, 'destroy'),
+          environment: findToken,
         },
-      },
-    ],
+      ];
+    },
   });
 }
 
