@@ -115,10 +115,46 @@ export function resolveTokenSpec(input: TokenSpecInput, nowMs: number): { spec: 
   const { what, stackTag } = input;
   const declaredName = validateDeclaredName(input.declaredName, stackTag, what);
   const warnings: Warning[] = [];
-  const warn = (id: string, message: string): void => {
+  const warn: Warn = (id, message) => {
     warnings.push({ id, message: `${what}: ${message} [${id}]` });
   };
+  const sinks = resolveSinks(input, declaredName, warn);
+  requireOneExpiryMode(input);
 
+  const name = (generation: number): string => formatManagedName({ declaredName, stackTag, generation });
+  const plan =
+    input.rotation !== undefined
+      ? planRotating(input.rotation, input, declaredName, nowMs, name)
+      : input.expiresAt !== undefined
+        ? planFixed(input.expiresAt, input, declaredName, nowMs, name, warn)
+        : planDefault(declaredName, name, warn);
+  return {
+    spec: {
+      declaredName,
+      stackTag,
+      constructPath: what,
+      sinks,
+      expiry: plan.expiry,
+      currentGeneration: plan.currentGeneration,
+      slots: plan.slots,
+      currentManagedName: name(plan.currentGeneration),
+      currentExpiryDate: plan.currentExpiryDate,
+      nextRotation: plan.nextRotation,
+    },
+    warnings,
+  };
+}
+
+/** Adds one warning; the id goes in brackets at the end of the message. */
+type Warn = (id: string, message: string) => void;
+/** The managed name of a generation of the token being resolved. */
+type NameOf = (generation: number) => string;
+/** What the expiry mode decides of a resolved spec. */
+type ExpiryPlan = Pick<ResolvedTokenSpec, 'expiry' | 'currentGeneration' | 'slots' | 'currentExpiryDate' | 'nextRotation'>;
+
+/** The validated sinks, with a warning when none would let anybody see the secret. */
+function resolveSinks(input: TokenSpecInput, declaredName: string, warn: Warn): SinkSpec[] {
+  const { what } = input;
   if (!Array.isArray(input.sinks)) {
     throw new InvalidInputError(`${what}: sinks must be an array of sinks such as SecretSink.file(path), got ${String(input.sinks)}.`, {
       what,
@@ -136,100 +172,101 @@ export function resolveTokenSpec(input: TokenSpecInput, nowMs: number): { spec: 
       `the token "${declaredName}" is delivered only to files, and this synth runs under CI (CI=true): the files leave with the runner, so nobody would ever see the secret. Deliver it somewhere that outlives the runner, e.g. SecretSink.command(['gh', 'secret', 'set', NAME, '--repo', 'owner/repo']).`,
     );
   }
+  return sinks;
+}
 
+function requireOneExpiryMode(input: TokenSpecInput): void {
   if (input.expiresAt !== undefined && input.rotation !== undefined) {
+    const { what } = input;
     throw new InvalidInputError(
       `${what}: expiresAt and rotation cannot both be set: a rotating token's expiry comes from rotation.lifetime. Remove one of them.`,
       { what },
     );
   }
+}
 
-  const name = (generation: number): string => formatManagedName({ declaredName, stackTag, generation });
-  const base = { declaredName, stackTag, constructPath: what, sinks };
+/** `rotation` given: generations on a schedule, one or two slots. */
+function planRotating(
+  r: NonNullable<TokenSpecInput['rotation']>,
+  input: TokenSpecInput,
+  declaredName: string,
+  nowMs: number,
+  name: NameOf,
+): ExpiryPlan {
+  const { what, stackTag } = input;
+  const anchor = r?.anchor === undefined ? undefined : parseInstant(r.anchor, `${what}: rotation.anchor`);
+  const policy = validateRotation(
+    { every: r?.every, lifetime: r?.lifetime, overlap: r?.overlap, anchor },
+    nowMs,
+    what,
+    `${stackTag}/${declaredName}`,
+  );
+  const G = currentGeneration(nowMs, policy);
+  const slots = slotGenerations(G, policy.overlap).map((generation, slot): SlotPlan => {
+    const role = slotRole(generation, G);
+    return role === 'none'
+      ? { slot, generation, role, managedName: null, expiryDate: null }
+      : { slot, generation, role, managedName: name(generation), expiryDate: iso(generationExpiryMs(generation, policy)) };
+  });
+  return {
+    expiry: { kind: 'rotating', policy },
+    currentGeneration: G,
+    slots,
+    currentExpiryDate: iso(generationExpiryMs(G, policy)),
+    nextRotation: iso(nextRotationMs(G, policy)),
+  };
+}
 
-  if (input.rotation !== undefined) {
-    const r = input.rotation;
-    const anchor = r?.anchor === undefined ? undefined : parseInstant(r.anchor, `${what}: rotation.anchor`);
-    const policy = validateRotation(
-      { every: r?.every, lifetime: r?.lifetime, overlap: r?.overlap, anchor },
-      nowMs,
-      what,
-      `${stackTag}/${declaredName}`,
+/** `expiresAt` given: one token, generation 0, with that expiry (at most 2 years away). */
+function planFixed(
+  expiresAt: string | Date,
+  input: TokenSpecInput,
+  declaredName: string,
+  nowMs: number,
+  name: NameOf,
+  warn: Warn,
+): ExpiryPlan {
+  const { what } = input;
+  const expiresAtMs = parseInstant(expiresAt, `${what}: expiresAt`);
+  const latest = maxExpiryFor(nowMs);
+  if (expiresAtMs > latest) {
+    throw new InvalidInputError(
+      `${what}: expiresAt must be at most 2 years away (Agility's limit), got ${iso(expiresAtMs)}; the latest allowed now is ${iso(latest)}. ` +
+        `Use an earlier date, or rotation to renew the token on a schedule.`,
+      { what, value: iso(expiresAtMs) },
     );
-    const G = currentGeneration(nowMs, policy);
-    const slots = slotGenerations(G, policy.overlap).map((generation, slot): SlotPlan => {
-      const role = slotRole(generation, G);
-      return role === 'none'
-        ? { slot, generation, role, managedName: null, expiryDate: null }
-        : { slot, generation, role, managedName: name(generation), expiryDate: iso(generationExpiryMs(generation, policy)) };
-    });
-    return {
-      spec: {
-        ...base,
-        expiry: { kind: 'rotating', policy },
-        currentGeneration: G,
-        slots,
-        currentManagedName: name(G),
-        currentExpiryDate: iso(generationExpiryMs(G, policy)),
-        nextRotation: iso(nextRotationMs(G, policy)),
-      },
-      warnings,
-    };
   }
-
-  if (input.expiresAt !== undefined) {
-    const expiresAtMs = parseInstant(input.expiresAt, `${what}: expiresAt`);
-    const latest = maxExpiryFor(nowMs);
-    if (expiresAtMs > latest) {
-      throw new InvalidInputError(
-        `${what}: expiresAt must be at most 2 years away (Agility's limit), got ${iso(expiresAtMs)}; the latest allowed now is ${iso(latest)}. ` +
-          `Use an earlier date, or rotation to renew the token on a schedule.`,
-        { what, value: iso(expiresAtMs) },
-      );
-    }
-    if (expiresAtMs <= nowMs) {
-      warn(
-        'agility-pat:expired',
-        `expiresAt ${iso(expiresAtMs)} has already passed (now is ${iso(nowMs)}): no token will be created for "${declaredName}". Set a later expiresAt, or use rotation.`,
-      );
-    } else if (expiresAtMs > oneYearAfter(nowMs)) {
-      warn(
-        'agility-pat:long-expiry',
-        `expiresAt ${iso(expiresAtMs)} is more than a year away: a leaked secret would stay valid that long. Consider rotation instead.`,
-      );
-    }
-    const managedName = name(0);
-    const expiryDate = iso(expiresAtMs);
-    return {
-      spec: {
-        ...base,
-        expiry: { kind: 'fixed', expiresAtMs },
-        currentGeneration: 0,
-        slots: [{ slot: 0, generation: 0, role: 'ensure', managedName, expiryDate }],
-        currentManagedName: managedName,
-        currentExpiryDate: expiryDate,
-        nextRotation: null,
-      },
-      warnings,
-    };
+  if (expiresAtMs <= nowMs) {
+    warn(
+      'agility-pat:expired',
+      `expiresAt ${iso(expiresAtMs)} has already passed (now is ${iso(nowMs)}): no token will be created for "${declaredName}". Set a later expiresAt, or use rotation.`,
+    );
+  } else if (expiresAtMs > oneYearAfter(nowMs)) {
+    warn(
+      'agility-pat:long-expiry',
+      `expiresAt ${iso(expiresAtMs)} is more than a year away: a leaked secret would stay valid that long. Consider rotation instead.`,
+    );
   }
+  return singleTokenPlan({ kind: 'fixed', expiresAtMs }, name, iso(expiresAtMs));
+}
 
+/** Neither given: one token, generation 0, and Agility's 2-year default expiry. */
+function planDefault(declaredName: string, name: NameOf, warn: Warn): ExpiryPlan {
   warn(
     'agility-pat:no-rotation',
     `the token "${declaredName}" has neither rotation nor expiresAt: Agility's 2-year default expiry applies, and the token will simply stop working then. Set rotation (e.g. { every: Duration.days(30) }) to renew it with no outage.`,
   );
-  const managedName = name(0);
+  return singleTokenPlan({ kind: 'default' }, name, null);
+}
+
+/** A token that never rotates: generation 0 in slot 0, always ensured. */
+function singleTokenPlan(expiry: ExpiryMode, name: NameOf, expiryDate: string | null): ExpiryPlan {
   return {
-    spec: {
-      ...base,
-      expiry: { kind: 'default' },
-      currentGeneration: 0,
-      slots: [{ slot: 0, generation: 0, role: 'ensure', managedName, expiryDate: null }],
-      currentManagedName: managedName,
-      currentExpiryDate: null,
-      nextRotation: null,
-    },
-    warnings,
+    expiry,
+    currentGeneration: 0,
+    slots: [{ slot: 0, generation: 0, role: 'ensure', managedName: name(0), expiryDate }],
+    currentExpiryDate: expiryDate,
+    nextRotation: null,
   };
 }
 

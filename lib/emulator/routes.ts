@@ -7,6 +7,10 @@ import { PAT_NOT_ALLOWED_DETAIL, RuleViolation, type Caller, type EmulatorState 
  * The Management API and OAuth routes the emulator serves (docs/design.md, "Facts"), as functions from
  * a read request to a {@link Reply}. The rules live in {@link EmulatorState}; this file only binds HTTP
  * to them: routing, authentication order, body media types, and status codes.
+ *
+ * Served are the routes the API client calls (OAuth sign-in and refresh, `users/me`, the token routes), plus
+ * the public `GET /api/v1/types`, which needs no credential and changes nothing: what a test or a probe calls
+ * to see that the emulator answers, or to aim a fault at.
  */
 
 /** One API or OAuth request, body already read. */
@@ -58,9 +62,6 @@ const ROUTES: Route[] = [
       return { status: 204 };
     },
   },
-  { method: 'GET', template: '/api/v1/instance/{guid}/user/list', access: 'any', handler: (s) => json(s.instanceUsers()) },
-  { method: 'POST', template: '/api/v1/instance/{guid}/user/save', access: 'oauth', handler: saveInstanceUser },
-  { method: 'DELETE', template: '/api/v1/instance/{guid}/user/delete/{userID}', access: 'oauth', handler: deleteInstanceUser },
 ];
 
 /** A minimal `AllTypesResponse` for `GET /api/v1/types`. */
@@ -257,15 +258,4 @@ function updateToken(state: EmulatorState, req: ApiRequest, params: Record<strin
       enabled: pickCaseInsensitive(body.value, 'enabled'),
     }),
   );
-}
-
-function saveInstanceUser(state: EmulatorState, req: ApiRequest): Reply {
-  const email = req.query.get('emailAddress');
-  if (!email) return problem(400, 'The query parameter emailAddress is required.', { errors: { emailAddress: ['Required.'] } });
-  return json(state.instanceUserFor(email, req.query.get('firstName'), req.query.get('lastName')));
-}
-
-function deleteInstanceUser(_state: EmulatorState, _req: ApiRequest, params: Record<string, string>): Reply {
-  if (!/^\d+$/.test(params.userID)) return problem(400, `userID must be a whole number, got "${params.userID.slice(0, 40)}".`);
-  return json(`User ${params.userID} removed from instance ${params.guid}.`);
 }

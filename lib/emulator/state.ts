@@ -398,50 +398,6 @@ export class EmulatorState {
     };
   }
 
-  /** `GET /api/v1/instance/{guid}/user/list`: every emulator user, as the fixture's `WebsiteUser`. */
-  instanceUsers(): Array<Record<string, unknown>> {
-    return [...this.usersById.values()].map((u) => {
-      const { firstName, lastName } = namesFor(u.emailAddress);
-      return {
-        userID: u.userID,
-        serverUserId: u.userID,
-        userName: u.emailAddress,
-        emailAddress: u.emailAddress,
-        firstName,
-        lastName,
-        fullName: `${firstName} ${lastName}`,
-        defaultUILanguage: 'en-us',
-        fullTimeSSL: true,
-        isDeleted: false,
-        isOrgAdmin: true,
-        isSuspended: false,
-        isTeamUser: false,
-        loginDate: null,
-        teamID: null,
-        platformExtensions: [],
-        userPermissions: [],
-        userRoles: [{ roleID: 1, name: 'Administrator', role: 'Administrator', isGlobalRole: true, sort: 1, sortOrder: 1 }],
-      };
-    });
-  }
-
-  /** `POST /api/v1/instance/{guid}/user/save` (OAuth callers): echoes the user as `InstanceUser`; changes nothing. */
-  instanceUserFor(emailAddress: string, firstName: string | null, lastName: string | null): Record<string, unknown> {
-    const known = this.users.get(emailAddress.toLowerCase());
-    return {
-      userID: known?.userID ?? 0,
-      userName: emailAddress,
-      emailAddress,
-      firstName,
-      lastName,
-      defaultUILanguage: 'en-us',
-      isDeleted: false,
-      isTeamUser: false,
-      instancePermissions: [],
-      instanceRoles: [],
-    };
-  }
-
   // ---- Persistence -------------------------------------------------------------------------------
 
   /** Everything the state file keeps (no secrets: only their hashes). `clock` is filled in by the caller. */

@@ -81,7 +81,7 @@ export function commandEnvironment(base: NodeJS.ProcessEnv, ctx: DeliveryContext
  * killed with SIGKILL, with every process of its group). The message quotes the end of its stdout and stderr (last 4 KiB each) with the
  * secret redacted, in case the program echoes its input.
  */
-export function deliverToCommand(
+export async function deliverToCommand(
   secret: string,
   spec: CommandSinkSpec,
   ctx: DeliveryContext,
@@ -89,46 +89,69 @@ export function deliverToCommand(
 ): Promise<void> {
   const program = spec.argv[0]!;
   const timeoutMs = spec.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  return new Promise<void>((resolvePromise, rejectPromise) => {
-    let child: ChildProcess;
-    try {
-      child = spawn(program, spec.argv.slice(1), {
-        cwd: options.cwd,
-        env: commandEnvironment(options.env, ctx, secret),
-        shell: false,
-        // Its own process group (not a daemon: its output is still ours), so that a timeout can kill the group.
-        detached: process.platform !== 'win32',
-        stdio: ['pipe', 'pipe', 'pipe'],
-        windowsHide: true,
-      });
-    } catch (e) {
-      rejectPromise(startFailure(e, program, options.cwd));
-      return;
-    }
+  let child: ChildProcess;
+  try {
+    child = spawnInOwnGroup(spec.argv, options.cwd, commandEnvironment(options.env, ctx, secret));
+  } catch (e) {
+    throw startFailure(e, program, options.cwd);
+  }
+  const outcome = watchUntilDone(child, [secret], timeoutMs);
+  writeSecret(child, secret);
+  const failure = failureOf(await outcome, program, options.cwd, timeoutMs);
+  if (failure) throw failure;
+}
 
-    const stdout = new RedactedTail([secret], COMMAND_OUTPUT_TAIL_CHARS);
-    const stderr = new RedactedTail([secret], COMMAND_OUTPUT_TAIL_CHARS);
-    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+/** How a command sink's program ended, with the end of its output (secret redacted) for the message. */
+interface RunOutcome {
+  /** Set when the program could not be started. */
+  readonly startError?: unknown;
+  /** It ran longer than its timeout and its group was killed. */
+  readonly timedOut: boolean;
+  readonly exit?: { readonly code: number | null; readonly signal: NodeJS.Signals | null };
+  /** ` (stderr: "…"; stdout: "…")`, or '' when it printed nothing. */
+  readonly output: string;
+}
 
+/** Starts `argv` without a shell, leading a process group of its own (not a daemon: its output is still ours). */
+function spawnInOwnGroup(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(argv[0]!, argv.slice(1), {
+    cwd,
+    env,
+    shell: false,
+    // Its own process group, so that a timeout can kill the group.
+    detached: process.platform !== 'win32',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    windowsHide: true,
+  });
+}
+
+/** Writes exactly the secret to the program's stdin and closes it. */
+function writeSecret(child: ChildProcess, secret: string): void {
+  // EPIPE when the program exits without reading its stdin: its exit status decides, not the pipe.
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(secret);
+}
+
+/**
+ * Resolves when the program has ended and its output is read (or {@link CLOSE_GRACE_MS} after its exit, when
+ * something it started holds the pipes open), or failed to start. After `timeoutMs` its group is killed.
+ */
+function watchUntilDone(child: ChildProcess, secrets: readonly string[], timeoutMs: number): Promise<RunOutcome> {
+  const stdout = new RedactedTail(secrets, COMMAND_OUTPUT_TAIL_CHARS);
+  const stderr = new RedactedTail(secrets, COMMAND_OUTPUT_TAIL_CHARS);
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+
+  return new Promise<RunOutcome>((resolvePromise) => {
     let settled = false;
     let timedOut = false;
     let startError: unknown;
-    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let exit: RunOutcome['exit'];
     let graceTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup(child);
     }, timeoutMs);
-
-    const output = (): string => {
-      const parts: string[] = [];
-      const err = stderr.text();
-      const out = stdout.text();
-      if (err) parts.push(`stderr: ${JSON.stringify(err)}`);
-      if (out) parts.push(`stdout: ${JSON.stringify(out)}`);
-      return parts.length > 0 ? ` (${parts.join('; ')})` : '';
-    };
 
     const settle = (): void => {
       if (settled) return;
@@ -137,37 +160,7 @@ export function deliverToCommand(
       clearTimeout(graceTimer);
       child.stdout?.destroy();
       child.stderr?.destroy();
-      if (startError !== undefined) {
-        rejectPromise(startFailure(startError, program, options.cwd));
-      } else if (timedOut) {
-        rejectPromise(
-          new DeliveryFailure(
-            `${program} did not finish within ${timeoutMs} ms and was killed${output()}`,
-            `make the program finish sooner, or raise the sink's timeoutMs`,
-            { timeoutMs },
-          ),
-        );
-      } else if (exit?.code === 0) {
-        resolvePromise();
-      } else if (exit?.signal) {
-        rejectPromise(
-          new DeliveryFailure(
-            `${program} was ended by signal ${exit.signal}${output()}`,
-            'find out what stopped the program, then deploy again',
-            {
-              signal: exit.signal,
-            },
-          ),
-        );
-      } else {
-        rejectPromise(
-          new DeliveryFailure(
-            `${program} exited with code ${String(exit?.code)}${output()}`,
-            'make the program succeed when it reads the secret on its stdin (run it by hand with a test value), then deploy again',
-            { exitCode: exit?.code },
-          ),
-        );
-      }
+      resolvePromise({ startError, timedOut, exit, output: quoteOutput(stderr.text(), stdout.text()) });
     };
 
     child.on('error', (e) => {
@@ -185,11 +178,42 @@ export function deliverToCommand(
       exit ??= { code, signal };
       settle();
     });
-
-    // EPIPE when the program exits without reading its stdin: its exit status decides, not the pipe.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(secret);
   });
+}
+
+function quoteOutput(err: string, out: string): string {
+  const parts: string[] = [];
+  if (err) parts.push(`stderr: ${JSON.stringify(err)}`);
+  if (out) parts.push(`stdout: ${JSON.stringify(out)}`);
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
+/** The failure a run outcome means; undefined when the program exited with status 0. */
+function failureOf(outcome: RunOutcome, program: string, cwd: string, timeoutMs: number): DeliveryFailure | undefined {
+  const { exit, output } = outcome;
+  if (outcome.startError !== undefined) return startFailure(outcome.startError, program, cwd);
+  if (outcome.timedOut) {
+    return new DeliveryFailure(
+      `${program} did not finish within ${timeoutMs} ms and was killed${output}`,
+      `make the program finish sooner, or raise the sink's timeoutMs`,
+      { timeoutMs },
+    );
+  }
+  if (exit?.code === 0) return undefined;
+  if (exit?.signal) {
+    return new DeliveryFailure(
+      `${program} was ended by signal ${exit.signal}${output}`,
+      'find out what stopped the program, then deploy again',
+      {
+        signal: exit.signal,
+      },
+    );
+  }
+  return new DeliveryFailure(
+    `${program} exited with code ${String(exit?.code)}${output}`,
+    'make the program succeed when it reads the secret on its stdin (run it by hand with a test value), then deploy again',
+    { exitCode: exit?.code },
+  );
 }
 
 /** SIGKILL to the child's process group (the child and what it started that stayed in the group), else to the child. */

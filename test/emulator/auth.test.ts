@@ -79,26 +79,6 @@ describe('PATs may not manage tokens or users', () => {
     const { pat } = await patAndOauth();
     expect((await call(emulator(), 'GET', '/api/v1/tokens/whatever/else', { token: pat })).status).toBe(403);
   });
-
-  it('answers 403 to a PAT on instance user save and delete, 200 to OAuth', async () => {
-    const { oauth: token, pat } = await patAndOauth();
-    const save = '/api/v1/instance/1234abcd-u/user/save?emailAddress=new%40example.com&firstName=New';
-    const del = '/api/v1/instance/1234abcd-u/user/delete/7';
-    const roles = [{ roleID: 1, name: 'Editor' }];
-    expect((await call(emulator(), 'POST', save, { token: pat, json: roles })).status).toBe(403);
-    expect((await call(emulator(), 'DELETE', del, { token: pat })).status).toBe(403);
-    const saved = await call(emulator(), 'POST', save, { token, json: roles });
-    expect(saved.status).toBe(200);
-    expect(saved.body).toMatchObject({ emailAddress: 'new@example.com', firstName: 'New' });
-    expect((await call(emulator(), 'DELETE', del, { token })).status).toBe(200);
-  });
-
-  it('lets a PAT list instance users', async () => {
-    const { pat } = await patAndOauth();
-    const r = await call(emulator(), 'GET', '/api/v1/instance/1234abcd-u/user/list', { token: pat });
-    expect(r.status).toBe(200);
-    expect(r.body).toEqual([expect.objectContaining({ emailAddress: 'developer@example.com' })]);
-  });
 });
 
 describe('GET /api/v1/users/me', () => {
@@ -139,6 +119,12 @@ describe('routing', () => {
     expect(r.body.userTypes).toEqual(
       expect.arrayContaining([expect.objectContaining({ value: expect.any(Number), name: expect.any(String) })]),
     );
+  });
+
+  it('does not serve the instance user routes, which the product never calls', async () => {
+    const token = await oauth();
+    expect((await call(emulator(), 'GET', '/api/v1/instance/1234abcd-u/user/list', { token })).status).toBe(404);
+    expect((await call(emulator(), 'DELETE', '/api/v1/instance/1234abcd-u/user/delete/7', { token })).status).toBe(404);
   });
 
   it('answers 404 JSON for an unknown route', async () => {
