@@ -53,8 +53,8 @@ export interface TokenSpecInput {
    * @default false
    */
   readonly ephemeralHost?: boolean;
-  /** The construct path, named in every message. */
-  readonly what: string;
+  /** The construct path: the spec's identity in the stack, named in warnings (the construct layer adds it to errors). */
+  readonly constructPath: string;
 }
 
 /** Advice that must not stop a synth. `message` already ends with the id in brackets. */
@@ -84,7 +84,7 @@ export interface SlotPlan {
 export interface ResolvedTokenSpec {
   readonly declaredName: string;
   readonly stackTag: string;
-  /** The construct path (the `what` of the input). */
+  /** The construct path (the `constructPath` of the input). */
   readonly constructPath: string;
   readonly expiry: ExpiryMode;
   readonly sinks: readonly SinkSpec[];
@@ -104,7 +104,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /**
  * Checks one token declaration and plans its slots at `nowMs`.
  *
- * Errors (InvalidInputError naming `what`, the prop, the rule and the value): a bad or too long name, both
+ * Errors (InvalidInputError naming the prop, the rule and the value; the construct adds its path): a bad or too long name, both
  * `expiresAt` and `rotation`, a fixed expiry more than 2 years away, a bad rotation schedule, a bad sink.
  * Warnings: `agility-pat:no-rotation` (neither given), `agility-pat:long-expiry` (fixed expiry more than a
  * year away), `agility-pat:expired` (fixed expiry already passed: not an error, since a synth must never
@@ -112,19 +112,19 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * `agility-pat:ephemeral-sink` (on a CI runner, only file or env-file sinks: the secret would leave with the runner).
  */
 export function resolveTokenSpec(input: TokenSpecInput, nowMs: number): { spec: ResolvedTokenSpec; warnings: Warning[] } {
-  const { what, stackTag } = input;
-  const declaredName = validateDeclaredName(input.declaredName, stackTag, what);
+  const { constructPath, stackTag } = input;
+  const declaredName = validateDeclaredName(input.declaredName, stackTag);
   const warnings: Warning[] = [];
   const warn = (id: string, message: string): void => {
-    warnings.push({ id, message: `${what}: ${message} [${id}]` });
+    warnings.push({ id, message: `${constructPath}: ${message} [${id}]` });
   };
 
   if (!Array.isArray(input.sinks)) {
-    throw new InvalidInputError(`${what}: sinks must be an array of sinks such as SecretSink.file(path), got ${String(input.sinks)}.`, {
-      what,
+    throw new InvalidInputError(`sinks must be an array of sinks such as SecretSink.file(path), got ${String(input.sinks)}.`, {
+      prop: 'sinks',
     });
   }
-  const sinks = input.sinks.map((s, i) => validateSinkSpec(s, `${what} sinks[${i}]`));
+  const sinks = input.sinks.map((s, i) => validateSinkSpec(s, `sinks[${i}]`));
   if (sinks.length === 0) {
     warn(
       'agility-pat:no-sink',
@@ -139,21 +139,20 @@ export function resolveTokenSpec(input: TokenSpecInput, nowMs: number): { spec: 
 
   if (input.expiresAt !== undefined && input.rotation !== undefined) {
     throw new InvalidInputError(
-      `${what}: expiresAt and rotation cannot both be set: a rotating token's expiry comes from rotation.lifetime. Remove one of them.`,
-      { what },
+      `expiresAt and rotation cannot both be set: a rotating token's expiry comes from rotation.lifetime. Remove one of them.`,
+      { prop: 'expiresAt' },
     );
   }
 
   const name = (generation: number): string => formatManagedName({ declaredName, stackTag, generation });
-  const base = { declaredName, stackTag, constructPath: what, sinks };
+  const base = { declaredName, stackTag, constructPath, sinks };
 
   if (input.rotation !== undefined) {
     const r = input.rotation;
-    const anchor = r?.anchor === undefined ? undefined : parseInstant(r.anchor, `${what}: rotation.anchor`);
+    const anchor = r?.anchor === undefined ? undefined : parseInstant(r.anchor, 'rotation.anchor');
     const policy = validateRotation(
       { every: r?.every, lifetime: r?.lifetime, overlap: r?.overlap, anchor },
       nowMs,
-      what,
       `${stackTag}/${declaredName}`,
     );
     const G = currentGeneration(nowMs, policy);
@@ -178,13 +177,13 @@ export function resolveTokenSpec(input: TokenSpecInput, nowMs: number): { spec: 
   }
 
   if (input.expiresAt !== undefined) {
-    const expiresAtMs = parseInstant(input.expiresAt, `${what}: expiresAt`);
+    const expiresAtMs = parseInstant(input.expiresAt, 'expiresAt');
     const latest = maxExpiryFor(nowMs);
     if (expiresAtMs > latest) {
       throw new InvalidInputError(
-        `${what}: expiresAt must be at most 2 years away (Agility's limit), got ${iso(expiresAtMs)}; the latest allowed now is ${iso(latest)}. ` +
+        `expiresAt must be at most 2 years away (Agility's limit), got ${iso(expiresAtMs)}; the latest allowed now is ${iso(latest)}. ` +
           `Use an earlier date, or rotation to renew the token on a schedule.`,
-        { what, value: iso(expiresAtMs) },
+        { prop: 'expiresAt', value: iso(expiresAtMs) },
       );
     }
     if (expiresAtMs <= nowMs) {
@@ -244,16 +243,18 @@ export function validateStackTokens(specs: readonly ResolvedTokenSpec[]): void {
   for (const spec of specs) {
     if (spec.stackTag !== tag) {
       throw new InvalidInputError(
-        `${spec.constructPath}: its stack tag "${spec.stackTag}" differs from "${tag}" of ${specs[0].constructPath}; the tokens of one stack share one tag.`,
-        { what: spec.constructPath },
+        `its stack tag "${spec.stackTag}" differs from "${tag}" of ${specs[0].constructPath}; the tokens of one stack share one tag.`,
+        { value: spec.stackTag, other: specs[0].constructPath },
+        { constructPath: spec.constructPath },
       );
     }
     const first = byName.get(spec.declaredName);
     if (first) {
       throw new InvalidInputError(
-        `${spec.constructPath}: the token name "${spec.declaredName}" is already used by ${first.constructPath} in the same stack; ` +
+        `the token name "${spec.declaredName}" is already used by ${first.constructPath} in the same stack; ` +
           `each token of a stack needs its own name, because the managed name is how hooks find the token. Rename one of them.`,
-        { what: spec.constructPath, value: spec.declaredName, other: first.constructPath },
+        { value: spec.declaredName, other: first.constructPath },
+        { constructPath: spec.constructPath },
       );
     }
     byName.set(spec.declaredName, spec);
@@ -295,7 +296,7 @@ export function validateCredentialBudget(
         `The credential in ${credentialEnv} would hold ${total} live tokens at once, but Agility allows ${MAX_ACTIVE_TOKENS_PER_USER} active tokens per user ` +
           `(a rotating token with overlap keeps 2 alive). Tokens: ${counted.map((c) => `${c.path} (${c.n})`).join(', ')}. ` +
           `Give some tokens a credential of another Agility user, set rotation.overlap to false, or declare fewer tokens.`,
-        { what: credentialEnv, count: total, limit: MAX_ACTIVE_TOKENS_PER_USER },
+        { credentialEnv, count: total, limit: MAX_ACTIVE_TOKENS_PER_USER },
       );
     }
   }
