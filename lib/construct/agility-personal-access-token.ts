@@ -8,6 +8,7 @@ import { canonicalJson } from '../core/manifest';
 import type { SinkSpec, SinkTarget } from '../core/sink-spec';
 import { resolveTokenSpec, type ResolvedTokenSpec, type SlotPlan } from '../core/token-spec';
 import { AgilityTokenReconciler } from './agility-token-reconciler';
+import { validatingAt } from './construct-errors';
 import { hookCommand, hookProgramAsset } from './hook-program';
 import type { SecretSink } from './secret-sink';
 import { createHookResource } from './slot-resource';
@@ -102,17 +103,19 @@ export class AgilityPersonalAccessToken extends Construct {
     const sinks = Array.isArray(given)
       ? given.map((s: SecretSink) => rebaseSinkPath(s.spec, this, reconciler.projectDir))
       : (given as SinkSpec[]);
-    const { spec, warnings } = resolveTokenSpec(
-      {
-        declaredName: props.name,
-        stackTag: reconciler.stackTag,
-        expiresAt: props.expiresAt,
-        rotation: props.rotation,
-        sinks,
-        ephemeralHost: runsUnderCi(process.env),
-        what: this.node.path,
-      },
-      reconciler.synthNowMs,
+    const { spec, warnings } = validatingAt(this, () =>
+      resolveTokenSpec(
+        {
+          declaredName: props.name,
+          stackTag: reconciler.stackTag,
+          expiresAt: props.expiresAt,
+          rotation: props.rotation,
+          sinks,
+          ephemeralHost: runsUnderCi(process.env),
+          constructPath: this.node.path,
+        },
+        reconciler.synthNowMs,
+      ),
     );
     for (const w of warnings) Annotations.of(this).addWarning(w.message);
 

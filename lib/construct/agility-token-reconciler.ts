@@ -16,6 +16,7 @@ import { validateCredentialBudget, validateStackTokens, type ResolvedTokenSpec }
 import { clockFromEnv } from '../core/clock';
 import { parseInstant } from '../core/validation';
 import { AgilityApi } from './agility-api';
+import { validatingAt } from './construct-errors';
 import { hookCommand, hookProgramAsset } from './hook-program';
 import { findProjectDir, projectIdNamespace } from './project-namespace';
 import { createHookResource, type SlotResourceType } from './slot-resource';
@@ -76,7 +77,9 @@ export class AgilityTokenReconciler extends Construct {
   static configure(stack: TerraformStack, settings: AgilityTokenStackSettings = {}): AgilityTokenReconciler {
     if (stack.node.tryFindChild(RECONCILER_ID)) {
       throw new InvalidInputError(
-        `${stack.node.path}: AgilityTokenReconciler.configure must be called once, before the stack's first AgilityPersonalAccessToken.`,
+        `AgilityTokenReconciler.configure must be called once, before the stack's first AgilityPersonalAccessToken.`,
+        {},
+        { constructPath: stack.node.path },
       );
     }
     return new AgilityTokenReconciler(stack, RECONCILER_ID, settings);
@@ -110,10 +113,10 @@ export class AgilityTokenReconciler extends Construct {
     this.projectDir = findProjectDir() ?? process.cwd();
     this.stackTag = stackTag(stack.node.id, settings.namespace ?? projectIdNamespace(this.projectDir));
     this.apiUrl = (settings.api ?? AgilityApi.fromEnvironment()).baseUrl;
-    this.credentialEnv = validateCredentialEnv(settings.credentialEnv ?? DEFAULT_CREDENTIAL_ENV, `${this.node.path} credentialEnv`);
+    this.credentialEnv = validatingAt(this, () => validateCredentialEnv(settings.credentialEnv ?? DEFAULT_CREDENTIAL_ENV));
     this.resourceType = settings.resourceType ?? 'terraform_data';
     this.synthNowMs = synthInstant(this);
-    const driftEpoch = driftCheckEpoch(settings.driftCheckEvery, this.synthNowMs, this.node.path);
+    const driftEpoch = validatingAt(this, () => driftCheckEpoch(settings.driftCheckEvery, this.synthNowMs));
 
     const hook = hookProgramAsset(this);
     this.resource = createHookResource(this, 'reconcile', {
@@ -200,9 +203,12 @@ export class AgilityTokenReconciler extends Construct {
   }
 }
 
-function validateCredentialEnv(name: string, what: string): string {
+function validateCredentialEnv(name: string): string {
   if (!ENV_VAR_NAME.test(name)) {
-    throw new InvalidInputError(`${what} must be an environment variable name (letters, digits, underscores), got "${name}".`);
+    throw new InvalidInputError(`credentialEnv must be an environment variable name (letters, digits, underscores), got "${name}".`, {
+      prop: 'credentialEnv',
+      value: name,
+    });
   }
   return name;
 }
@@ -216,11 +222,14 @@ function synthInstant(scope: IConstruct): number {
   return parseInstant(fromContext as string, `the context value ${SYNTH_NOW_CONTEXT}`);
 }
 
-function driftCheckEpoch(every: Duration | false | undefined, nowMs: number, what: string): string {
+function driftCheckEpoch(every: Duration | false | undefined, nowMs: number): string {
   if (every === false) return 'off';
   const period = every ?? Duration.days(1);
   if (period.toMilliseconds() < Duration.hours(1).toMilliseconds()) {
-    throw new InvalidInputError(`${what} driftCheckEvery must be at least 1 hour, got ${period.toHumanString()}.`);
+    throw new InvalidInputError(`driftCheckEvery must be at least 1 hour, got ${period.toHumanString()}.`, {
+      prop: 'driftCheckEvery',
+      value: period.toJSON(),
+    });
   }
   return String(Math.floor(nowMs / period.toMilliseconds()));
 }

@@ -85,7 +85,7 @@ function loadProviderNull(): {
     throw new ConfigError(
       'resourceType "null_resource" needs the optional peer dependency @cdktf/provider-null, which is not installed: ' +
         'run "npm install @cdktf/provider-null@^11.0.1", or use the default resourceType "terraform_data" (no provider needed).',
-      { what: 'resourceType' },
+      { prop: 'resourceType' },
     );
   }
 }

@@ -39,18 +39,18 @@ export class Duration {
   private readonly ms: number;
   readonly [BRAND] = true;
 
-  private constructor(ms: number, what: string) {
+  private constructor(ms: number, label: string) {
     if (typeof ms !== 'number' || !Number.isFinite(ms)) {
-      throw new InvalidInputError(`${what} must be a finite number, got ${String(ms)}.`, { what, value: String(ms) });
+      throw new InvalidInputError(`${label} must be a finite number, got ${String(ms)}.`, { value: String(ms) });
     }
     if (ms < 0) {
-      throw new InvalidInputError(`${what} must not be negative, got ${ms} ms.`, { what, value: ms });
+      throw new InvalidInputError(`${label} must not be negative, got ${ms} ms.`, { value: ms });
     }
     if (!Number.isInteger(ms)) {
-      throw new InvalidInputError(`${what} must be a whole number of milliseconds, got ${ms} ms.`, { what, value: ms });
+      throw new InvalidInputError(`${label} must be a whole number of milliseconds, got ${ms} ms.`, { value: ms });
     }
     if (!Number.isSafeInteger(ms)) {
-      throw new InvalidInputError(`${what} is too large: ${ms} ms is beyond what can be counted exactly.`, { what, value: ms });
+      throw new InvalidInputError(`${label} is too large: ${ms} ms is beyond what can be counted exactly.`, { value: ms });
     }
     this.ms = ms;
     Object.freeze(this);
@@ -92,11 +92,11 @@ export class Duration {
       throw new InvalidInputError(`A duration must be a string such as "30d" or "P30D", got ${typeof text}.`, { value: String(text) });
     }
     const t = text.trim();
-    const what = `Duration "${text}"`;
+    const label = `Duration "${text}"`;
     const compact = COMPACT.exec(t);
     if (t !== '' && compact) {
       const [, d, h, m, s] = compact;
-      return new Duration(sum([d, MS_PER_DAY], [h, MS_PER_HOUR], [m, MS_PER_MINUTE], [s, MS_PER_SECOND]), what);
+      return new Duration(sum([d, MS_PER_DAY], [h, MS_PER_HOUR], [m, MS_PER_MINUTE], [s, MS_PER_SECOND]), label);
     }
     const iso = ISO.exec(t);
     // "P" and "PT" alone name no amount at all.
@@ -105,17 +105,17 @@ export class Duration {
       const fracMs = frac === undefined ? 0 : Number(frac.padEnd(3, '0'));
       return new Duration(
         sum([w, 7 * MS_PER_DAY], [d, MS_PER_DAY], [h, MS_PER_HOUR], [m, MS_PER_MINUTE], [s, MS_PER_SECOND]) + fracMs,
-        what,
+        label,
       );
     }
     if (ISO_CALENDAR.test(t) && /^P[^T]*[YM]/i.test(t)) {
       throw new InvalidInputError(
-        `${what} uses months or years, whose length depends on the calendar; give the period in days instead (e.g. "P90D" or "90d").`,
+        `${label} uses months or years, whose length depends on the calendar; give the period in days instead (e.g. "P90D" or "90d").`,
         { value: text },
       );
     }
     throw new InvalidInputError(
-      `${what} is not a duration: use a number and unit such as "30d", "12h", "90m", "45s" or "1d12h", or ISO-8601 such as "P30D" or "PT12H".`,
+      `${label} is not a duration: use a number and unit such as "30d", "12h", "90m", "45s" or "1d12h", or ISO-8601 such as "P30D" or "PT12H".`,
       { value: text },
     );
   }

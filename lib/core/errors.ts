@@ -75,11 +75,35 @@ export function hasErrorCode(e: unknown, code: ErrorCode): e is AgilityPatError 
   return isAgilityPatError(e) && e.code === code;
 }
 
+/**
+ * A value the user gave breaks a rule. Core functions say which prop or value and why; the construct layer adds the
+ * construct path once ({@link withConstructPath}), so the user reads `prod/CiDeploy: rotation.every must be …`.
+ */
 export class InvalidInputError extends AgilityPatError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('INVALID_INPUT', message, details);
+  /** The construct whose props broke the rule, also at the front of the message and in `details.constructPath`. */
+  readonly constructPath: string | undefined;
+
+  constructor(message: string, details: Record<string, unknown> = {}, options: { constructPath?: string; cause?: unknown } = {}) {
+    const { constructPath, cause } = options;
+    super(
+      'INVALID_INPUT',
+      constructPath === undefined ? message : `${constructPath}: ${message}`,
+      constructPath === undefined ? details : { ...details, constructPath },
+      cause === undefined ? undefined : { cause },
+    );
     this.name = 'InvalidInputError';
+    this.constructPath = constructPath;
   }
+}
+
+/**
+ * The INVALID_INPUT error `e` as the construct at `constructPath` reports it: the same message after
+ * `<constructPath>: `, the same details plus `constructPath`, and `e` as the cause. Anything else, and an error that
+ * already names its construct, is returned as it is.
+ */
+export function withConstructPath(e: unknown, constructPath: string): unknown {
+  if (!hasErrorCode(e, 'INVALID_INPUT') || e.details.constructPath !== undefined) return e;
+  return new InvalidInputError(e.message, { ...e.details }, { constructPath, cause: e });
 }
 
 export class ConfigError extends AgilityPatError {

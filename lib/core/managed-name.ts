@@ -66,13 +66,13 @@ export function stackTag(stackName: string, namespace: string): string {
   if (typeof stackName !== 'string' || !STACK_NAME_PATTERN.test(stackName)) {
     throw new InvalidInputError(
       `stack name must be 1–40 letters, digits, "_" or "-" (it becomes part of every token name), got ${JSON.stringify(stackName)}.`,
-      { what: 'stackName', value: String(stackName) },
+      { prop: 'stackName', value: String(stackName) },
     );
   }
   if (typeof namespace !== 'string' || namespace.trim() === '') {
     throw new InvalidInputError(
       `namespace must be a non-empty string (such as cdktf.json's projectId) so that two projects with a stack named "${stackName}" do not manage each other's tokens, got ${JSON.stringify(namespace)}.`,
-      { what: 'namespace' },
+      { prop: 'namespace' },
     );
   }
   return `${stackName}~${createHash('sha256').update(namespace, 'utf8').digest('hex').slice(0, 6)}`;
@@ -92,49 +92,44 @@ export function maxDeclaredNameLength(tag: string): number {
  * whitespace, without control characters, not ending with something that looks like a marker, and short
  * enough that the managed name fits Agility's 100 characters ({@link maxDeclaredNameLength}).
  *
- * @param what the construct path or prop that holds the name, for messages.
- * @throws InvalidInputError naming `what`, the rule and the value.
+ * @throws InvalidInputError naming the rule and the value (the construct layer adds its path).
  */
-export function validateDeclaredName(declaredName: string, tag: string, what: string): string {
-  assertStackTag(tag, what);
+export function validateDeclaredName(declaredName: string, tag: string): string {
+  assertStackTag(tag);
   if (typeof declaredName !== 'string' || declaredName.trim() === '') {
-    throw new InvalidInputError(`${what}: the token name must be a non-empty string, got ${JSON.stringify(declaredName)}.`, { what });
+    throw new InvalidInputError(`the token name must be a non-empty string, got ${JSON.stringify(declaredName)}.`, { prop: 'name' });
   }
   if (declaredName !== declaredName.trim()) {
     throw new InvalidInputError(
-      `${what}: the token name must not start or end with whitespace (it is part of the managed name that identifies the token), got ${JSON.stringify(declaredName)}. Remove the spaces.`,
-      { what, value: declaredName },
+      `the token name must not start or end with whitespace (it is part of the managed name that identifies the token), got ${JSON.stringify(declaredName)}. Remove the spaces.`,
+      { prop: 'name', value: declaredName },
     );
   }
   if (CONTROL.test(declaredName)) {
-    throw new InvalidInputError(
-      `${what}: the token name must not contain control characters or line breaks, got ${JSON.stringify(declaredName)}.`,
-      {
-        what,
-        value: declaredName,
-      },
-    );
+    throw new InvalidInputError(`the token name must not contain control characters or line breaks, got ${JSON.stringify(declaredName)}.`, {
+      prop: 'name',
+      value: declaredName,
+    });
   }
   const unsafe = unsafeNameCharacter(declaredName);
   if (unsafe) {
-    throw new InvalidInputError(
-      `${what}: the token name must not contain invisible or direction-changing characters, got ${unsafe}. Remove it.`,
-      { what },
-    );
+    throw new InvalidInputError(`the token name must not contain invisible or direction-changing characters, got ${unsafe}. Remove it.`, {
+      prop: 'name',
+    });
   }
   if (MARKER_LIKE_AT_END.test(declaredName)) {
     throw new InvalidInputError(
-      `${what}: the token name must not end with a "[cdktf:…]" marker, got ${JSON.stringify(declaredName)}: the marker is added to every managed token and a second one would make the name ambiguous. Remove it.`,
-      { what, value: declaredName },
+      `the token name must not end with a "[cdktf:…]" marker, got ${JSON.stringify(declaredName)}: the marker is added to every managed token and a second one would make the name ambiguous. Remove it.`,
+      { prop: 'name', value: declaredName },
     );
   }
   const budget = maxDeclaredNameLength(tag);
   if (declaredName.length > budget) {
     throw new InvalidInputError(
-      `${what}: the token name ${JSON.stringify(declaredName)} is ${declaredName.length} characters, but with its marker ` +
+      `the token name ${JSON.stringify(declaredName)} is ${declaredName.length} characters, but with its marker ` +
         `" [cdktf:${tag}/g…${PENDING_SUFFIX}]" (up to ${GENERATION_DIGITS_RESERVED} generation digits, and the pending mark a token carries until it is delivered) the name must fit Agility's ` +
         `${TOKEN_NAME_MAX_LENGTH} characters, which leaves at most ${budget} for the name (counted in UTF-16 code units, as .NET does). Shorten the name.`,
-      { what, value: declaredName, length: declaredName.length, max: budget },
+      { prop: 'name', value: declaredName, length: declaredName.length, max: budget },
     );
   }
   return declaredName;
@@ -147,10 +142,10 @@ export function validateDeclaredName(declaredName: string, tag: string, what: st
  */
 export function formatManagedName(parts: ManagedNameParts): string {
   const { declaredName, stackTag: tag, generation } = parts;
-  validateDeclaredName(declaredName, tag, 'managed name');
+  validateDeclaredName(declaredName, tag);
   if (!Number.isSafeInteger(generation) || generation < 0) {
     throw new InvalidInputError(`managed name: the generation must be a non-negative whole number, got ${String(generation)}.`, {
-      what: 'generation',
+      prop: 'generation',
       value: String(generation),
     });
   }
@@ -158,7 +153,7 @@ export function formatManagedName(parts: ManagedNameParts): string {
   if (name.length > TOKEN_NAME_MAX_LENGTH) {
     throw new InvalidInputError(
       `managed name ${JSON.stringify(name)} is ${name.length} characters, more than Agility's ${TOKEN_NAME_MAX_LENGTH}.`,
-      { what: 'managed name', length: name.length },
+      { value: name, length: name.length },
     );
   }
   return name;
@@ -194,7 +189,7 @@ export function deliveredNameOf(name: string): string {
 export function pendingNameOf(managedName: string): string {
   const parts = parseManagedName(managedName);
   if (!parts || parts.pending) {
-    throw new InvalidInputError(`not a managed token name: ${JSON.stringify(managedName)}.`, { what: 'managed name' });
+    throw new InvalidInputError(`not a managed token name: ${JSON.stringify(managedName)}.`, { value: String(managedName) });
   }
   return `${managedName.slice(0, -1)}${PENDING_SUFFIX}]`;
 }
@@ -204,10 +199,10 @@ export function isManagedByStack(name: string, tag: string): boolean {
   return parseManagedName(name)?.stackTag === tag;
 }
 
-function assertStackTag(tag: string, what: string): void {
+function assertStackTag(tag: string): void {
   if (typeof tag !== 'string' || !STACK_TAG_PATTERN.test(tag)) {
-    throw new InvalidInputError(`${what}: the stack tag must look like "prod~3fa9c1" (made by stackTag()), got ${JSON.stringify(tag)}.`, {
-      what,
+    throw new InvalidInputError(`the stack tag must look like "prod~3fa9c1" (made by stackTag()), got ${JSON.stringify(tag)}.`, {
+      prop: 'stackTag',
       value: String(tag),
     });
   }

@@ -61,14 +61,16 @@ export interface BuildManifestInput {
 export function buildManifest(input: BuildManifestInput): StackManifest {
   if (!STACK_TAG_PATTERN.test(input.stackTag)) {
     throw new InvalidInputError(`stack manifest: the stack tag must look like "prod~3fa9c1", got ${JSON.stringify(input.stackTag)}.`, {
-      what: 'stackTag',
+      prop: 'stackTag',
     });
   }
   for (const t of input.tokens) {
     if (t.stackTag !== input.stackTag) {
-      throw new InvalidInputError(`${t.constructPath}: its stack tag "${t.stackTag}" is not the manifest's "${input.stackTag}".`, {
-        what: t.constructPath,
-      });
+      throw new InvalidInputError(
+        `its stack tag "${t.stackTag}" is not the manifest's "${input.stackTag}".`,
+        { value: t.stackTag },
+        { constructPath: t.constructPath },
+      );
     }
   }
   validateStackTokens(input.tokens);

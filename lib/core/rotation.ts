@@ -132,34 +132,35 @@ export interface RotationInput {
  * Applies the defaults and checks a rotation schedule: `every` at least 1 day, `lifetime` at least
  * {@link minimumLifetimeMs} and at most {@link MAX_LIFETIME}, `anchor` not after `nowMs`.
  *
- * @param what the construct path, for messages.
  * @param tokenKey identifies the token for {@link defaultAnchorMs}.
- * @throws InvalidInputError naming `what`, the prop, the rule and the value.
+ * @throws InvalidInputError naming the prop, the rule and the value (the construct layer adds its path).
  */
-export function validateRotation(input: RotationInput, nowMs: number, what: string, tokenKey: string): RotationPolicy {
+export function validateRotation(input: RotationInput, nowMs: number, tokenKey: string): RotationPolicy {
   if (typeof input !== 'object' || input === null) {
-    throw new InvalidInputError(`${what}: rotation must be an object such as { every: Duration.days(30) }, got ${String(input)}.`, {
-      what,
+    throw new InvalidInputError(`rotation must be an object such as { every: Duration.days(30) }, got ${String(input)}.`, {
+      prop: 'rotation',
     });
   }
   const { every, lifetime } = input;
   if (!Duration.isDuration(every)) {
-    throw new InvalidInputError(`${what}: rotation.every must be a Duration such as Duration.days(30), got ${String(every)}.`, { what });
+    throw new InvalidInputError(`rotation.every must be a Duration such as Duration.days(30), got ${String(every)}.`, {
+      prop: 'rotation.every',
+    });
   }
   if (lifetime !== undefined && !Duration.isDuration(lifetime)) {
-    throw new InvalidInputError(`${what}: rotation.lifetime must be a Duration such as Duration.days(90), got ${String(lifetime)}.`, {
-      what,
+    throw new InvalidInputError(`rotation.lifetime must be a Duration such as Duration.days(90), got ${String(lifetime)}.`, {
+      prop: 'rotation.lifetime',
     });
   }
   if (input.overlap !== undefined && typeof input.overlap !== 'boolean') {
-    throw new InvalidInputError(`${what}: rotation.overlap must be true or false, got ${String(input.overlap)}.`, { what });
+    throw new InvalidInputError(`rotation.overlap must be true or false, got ${String(input.overlap)}.`, { prop: 'rotation.overlap' });
   }
   const overlap = input.overlap ?? true;
   const everyMs = every.toMilliseconds();
   if (every.compareTo(MIN_ROTATION_PERIOD) < 0) {
     throw new InvalidInputError(
-      `${what}: rotation.every must be at least ${MIN_ROTATION_PERIOD}, got ${every}: each rotation creates a token, and Agility allows 5 creations an hour.`,
-      { what, value: every.toJSON() },
+      `rotation.every must be at least ${MIN_ROTATION_PERIOD}, got ${every}: each rotation creates a token, and Agility allows 5 creations an hour.`,
+      { prop: 'rotation.every', value: every.toJSON() },
     );
   }
   const periods = overlap ? 'two rotation periods' : 'one rotation period';
@@ -168,24 +169,24 @@ export function validateRotation(input: RotationInput, nowMs: number, what: stri
   const minimumMs = minimumLifetimeMs(everyMs, overlap);
   if (minimumMs > max) {
     throw new InvalidInputError(
-      `${what}: rotation.every of ${every} is too long${overlap ? ' with overlap' : ''}: a token must live ${periods} plus ${grace} of grace ` +
+      `rotation.every of ${every} is too long${overlap ? ' with overlap' : ''}: a token must live ${periods} plus ${grace} of grace ` +
         `(${Duration.millis(minimumMs)}), more than the ${MAX_LIFETIME} Agility allows. ` +
         `Use rotation.every of at most ${Duration.millis(overlap ? (max - ROTATION_GRACE.toMilliseconds()) / 2 : max - ROTATION_GRACE.toMilliseconds())}` +
         `${overlap ? ', or overlap: false' : ''}.`,
-      { what, value: every.toJSON() },
+      { prop: 'rotation.every', value: every.toJSON() },
     );
   }
   const lifetimeMs = lifetime === undefined ? defaultLifetimeMs(everyMs, overlap) : lifetime.toMilliseconds();
   if (lifetime !== undefined && lifetimeMs < minimumMs) {
     throw new InvalidInputError(
-      `${what}: rotation.lifetime must cover ${periods} plus ${grace} of grace (at least ${Duration.millis(minimumMs)} for every ${every}), got ${lifetime}.`,
-      { what, value: lifetime.toJSON() },
+      `rotation.lifetime must cover ${periods} plus ${grace} of grace (at least ${Duration.millis(minimumMs)} for every ${every}), got ${lifetime}.`,
+      { prop: 'rotation.lifetime', value: lifetime.toJSON() },
     );
   }
   if (lifetime !== undefined && lifetimeMs > max) {
     throw new InvalidInputError(
-      `${what}: rotation.lifetime must be at most ${MAX_LIFETIME} (Agility's limit is 2 years from creation), got ${lifetime}.`,
-      { what, value: lifetime.toJSON() },
+      `rotation.lifetime must be at most ${MAX_LIFETIME} (Agility's limit is 2 years from creation), got ${lifetime}.`,
+      { prop: 'rotation.lifetime', value: lifetime.toJSON() },
     );
   }
   let anchorMs: number;
@@ -194,13 +195,13 @@ export function validateRotation(input: RotationInput, nowMs: number, what: stri
   } else {
     anchorMs = input.anchor;
     if (!Number.isSafeInteger(anchorMs)) {
-      throw new InvalidInputError(`${what}: rotation.anchor must be a valid instant, got ${String(anchorMs)}.`, { what });
+      throw new InvalidInputError(`rotation.anchor must be a valid instant, got ${String(anchorMs)}.`, { prop: 'rotation.anchor' });
     }
     if (anchorMs > nowMs) {
       throw new InvalidInputError(
-        `${what}: rotation.anchor must not be in the future, got ${new Date(anchorMs).toISOString()} (now is ${new Date(nowMs).toISOString()}): ` +
+        `rotation.anchor must not be in the future, got ${new Date(anchorMs).toISOString()} (now is ${new Date(nowMs).toISOString()}): ` +
           `no generation would exist yet. Use a past instant, or omit rotation.anchor to get a spread-out default.`,
-        { what, value: new Date(anchorMs).toISOString() },
+        { prop: 'rotation.anchor', value: new Date(anchorMs).toISOString() },
       );
     }
   }
@@ -211,8 +212,8 @@ function mod2(n: number): number {
   return ((n % 2) + 2) % 2;
 }
 
-function assertPositiveMs(ms: number, what: string): void {
+function assertPositiveMs(ms: number, label: string): void {
   if (!Number.isSafeInteger(ms) || ms <= 0) {
-    throw new InvalidInputError(`${what} must be a positive whole number of milliseconds, got ${String(ms)}.`, { what });
+    throw new InvalidInputError(`${label} must be a positive whole number of milliseconds, got ${String(ms)}.`, { prop: label });
   }
 }

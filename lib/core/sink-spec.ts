@@ -104,18 +104,18 @@ export function sinkCredentialEnvs(sinks: readonly SinkSpec[]): string[] {
   return [...new Set(names)];
 }
 
-/** Checks a sink spec and returns it; `what` names it in messages, e.g. `sinks[1]`. */
-export function validateSinkSpec(spec: SinkSpec, what = 'sink'): SinkSpec {
+/** Checks a sink spec and returns it; `label` names it in messages, e.g. `sinks[1]`. */
+export function validateSinkSpec(spec: SinkSpec, label = 'sink'): SinkSpec {
   switch (spec?.kind) {
     case 'file':
     case 'env-file':
       if (typeof spec.path !== 'string' || spec.path.trim() === '' || spec.path.includes('\0')) {
-        throw new InvalidInputError(`${what}.path must be a non-empty file path, got ${JSON.stringify(spec.path)}.`, { what });
+        throw new InvalidInputError(`${label}.path must be a non-empty file path, got ${JSON.stringify(spec.path)}.`, { input: label });
       }
       if (spec.kind === 'env-file' && !ENV_VAR_NAME.test(spec.key ?? '')) {
         throw new InvalidInputError(
-          `${what}.key must be a variable name (letters, digits, underscores; not starting with a digit), got ${JSON.stringify(spec.key)}.`,
-          { what },
+          `${label}.key must be a variable name (letters, digits, underscores; not starting with a digit), got ${JSON.stringify(spec.key)}.`,
+          { input: label },
         );
       }
       return spec;
@@ -127,24 +127,24 @@ export function validateSinkSpec(spec: SinkSpec, what = 'sink'): SinkSpec {
         spec.argv[0] === ''
       ) {
         throw new InvalidInputError(
-          `${what}.argv must be a non-empty array of strings (program first), got ${JSON.stringify(spec.argv)}.`,
-          { what },
+          `${label}.argv must be a non-empty array of strings (program first), got ${JSON.stringify(spec.argv)}.`,
+          { input: label },
         );
       }
       if (spec.timeoutMs !== undefined && !(Number.isInteger(spec.timeoutMs) && spec.timeoutMs > 0)) {
-        throw new InvalidInputError(`${what}.timeoutMs must be a positive whole number of milliseconds, got ${String(spec.timeoutMs)}.`, {
-          what,
+        throw new InvalidInputError(`${label}.timeoutMs must be a positive whole number of milliseconds, got ${String(spec.timeoutMs)}.`, {
+          input: label,
         });
       }
       return spec;
     case 'github-actions':
-      return validateGitHubActionsSpec(spec, what);
+      return validateGitHubActionsSpec(spec, label);
     case 'vault':
-      return validateVaultSpec(spec, what);
+      return validateVaultSpec(spec, label);
     default:
       throw new InvalidInputError(
-        `${what}.kind must be "file", "env-file", "command", "github-actions" or "vault", got ${JSON.stringify((spec as { kind?: unknown })?.kind)}.`,
-        { what },
+        `${label}.kind must be "file", "env-file", "command", "github-actions" or "vault", got ${JSON.stringify((spec as { kind?: unknown })?.kind)}.`,
+        { input: label },
       );
   }
 }
@@ -199,17 +199,17 @@ export function sharedSinkTargets(targets: readonly SinkTarget[]): string[] {
   return problems;
 }
 
-function invalid(what: string, prop: string, rule: string, value: unknown): InvalidInputError {
-  return new InvalidInputError(`${what}.${prop} must be ${rule}, got ${JSON.stringify(value)}.`, { what });
+function invalid(label: string, prop: string, rule: string, value: unknown): InvalidInputError {
+  return new InvalidInputError(`${label}.${prop} must be ${rule}, got ${JSON.stringify(value)}.`, { input: `${label}.${prop}` });
 }
 
-function checkOptionalEnvName(value: unknown, what: string): void {
+function checkOptionalEnvName(value: unknown, label: string): void {
   if (value !== undefined && !(typeof value === 'string' && ENV_VAR_NAME.test(value))) {
-    throw invalid(what, 'tokenEnv', 'the NAME of an environment variable (letters, digits, underscores), never the token itself', '…');
+    throw invalid(label, 'tokenEnv', 'the NAME of an environment variable (letters, digits, underscores), never the token itself', '…');
   }
 }
 
-function checkUrl(value: unknown, what: string, prop: string): void {
+function checkUrl(value: unknown, label: string, prop: string): void {
   let ok = false;
   try {
     const url = new URL(String(value));
@@ -217,58 +217,60 @@ function checkUrl(value: unknown, what: string, prop: string): void {
   } catch {
     ok = false;
   }
-  if (!ok) throw invalid(what, prop, 'an absolute https:// URL without credentials', value);
+  if (!ok) throw invalid(label, prop, 'an absolute https:// URL without credentials', value);
 }
 
-function validateGitHubActionsSpec(spec: GitHubActionsSinkSpec, what: string): GitHubActionsSinkSpec {
+function validateGitHubActionsSpec(spec: GitHubActionsSinkSpec, label: string): GitHubActionsSinkSpec {
   if (typeof spec.name !== 'string' || !GITHUB_SECRET_NAME.test(spec.name)) {
-    throw invalid(what, 'name', 'a GitHub secret name (letters, digits, underscores; not starting with a digit or GITHUB_)', spec.name);
+    throw invalid(label, 'name', 'a GitHub secret name (letters, digits, underscores; not starting with a digit or GITHUB_)', spec.name);
   }
   if ((spec.repository === undefined) === (spec.organization === undefined)) {
-    throw new InvalidInputError(`${what} must name exactly one of repository ("owner/repo") and organization.`, { what });
+    throw new InvalidInputError(`${label} must name exactly one of repository ("owner/repo") and organization.`, { input: label });
   }
   if (spec.repository !== undefined && !(typeof spec.repository === 'string' && GITHUB_REPOSITORY.test(spec.repository))) {
-    throw invalid(what, 'repository', '"owner/repo"', spec.repository);
+    throw invalid(label, 'repository', '"owner/repo"', spec.repository);
   }
   if (spec.organization !== undefined && !(typeof spec.organization === 'string' && GITHUB_OWNER.test(spec.organization))) {
-    throw invalid(what, 'organization', 'a GitHub organization login', spec.organization);
+    throw invalid(label, 'organization', 'a GitHub organization login', spec.organization);
   }
   if (spec.environment !== undefined) {
-    if (spec.organization !== undefined) throw new InvalidInputError(`${what}.environment needs repository, not organization.`, { what });
+    if (spec.organization !== undefined)
+      throw new InvalidInputError(`${label}.environment needs repository, not organization.`, { input: label });
     if (typeof spec.environment !== 'string' || spec.environment.trim() === '' || spec.environment.length > 255) {
-      throw invalid(what, 'environment', 'an environment name of 1 to 255 characters', spec.environment);
+      throw invalid(label, 'environment', 'an environment name of 1 to 255 characters', spec.environment);
     }
   }
   if (spec.visibility !== undefined) {
-    if (spec.organization === undefined) throw new InvalidInputError(`${what}.visibility applies to organization secrets only.`, { what });
+    if (spec.organization === undefined)
+      throw new InvalidInputError(`${label}.visibility applies to organization secrets only.`, { input: label });
     if (!['all', 'private', 'selected'].includes(spec.visibility))
-      throw invalid(what, 'visibility', '"all", "private" or "selected"', spec.visibility);
+      throw invalid(label, 'visibility', '"all", "private" or "selected"', spec.visibility);
   }
   if (spec.selectedRepositoryIds !== undefined) {
     if (spec.visibility !== 'selected')
-      throw new InvalidInputError(`${what}.selectedRepositoryIds needs visibility: "selected".`, { what });
+      throw new InvalidInputError(`${label}.selectedRepositoryIds needs visibility: "selected".`, { input: label });
     if (!Array.isArray(spec.selectedRepositoryIds) || !spec.selectedRepositoryIds.every((id) => Number.isInteger(id) && id > 0)) {
-      throw invalid(what, 'selectedRepositoryIds', 'an array of repository ids (positive whole numbers)', spec.selectedRepositoryIds);
+      throw invalid(label, 'selectedRepositoryIds', 'an array of repository ids (positive whole numbers)', spec.selectedRepositoryIds);
     }
   }
-  checkOptionalEnvName(spec.tokenEnv, what);
-  if (spec.apiUrl !== undefined) checkUrl(spec.apiUrl, what, 'apiUrl');
+  checkOptionalEnvName(spec.tokenEnv, label);
+  if (spec.apiUrl !== undefined) checkUrl(spec.apiUrl, label, 'apiUrl');
   return spec;
 }
 
-function validateVaultSpec(spec: VaultSinkSpec, what: string): VaultSinkSpec {
-  checkUrl(spec.address, what, 'address');
+function validateVaultSpec(spec: VaultSinkSpec, label: string): VaultSinkSpec {
+  checkUrl(spec.address, label, 'address');
   if (spec.mount !== undefined && !(typeof spec.mount === 'string' && VAULT_PATH.test(spec.mount))) {
-    throw invalid(what, 'mount', 'a Vault mount path such as "secret" (no leading or trailing slash)', spec.mount);
+    throw invalid(label, 'mount', 'a Vault mount path such as "secret" (no leading or trailing slash)', spec.mount);
   }
   if (typeof spec.path !== 'string' || !VAULT_PATH.test(spec.path)) {
-    throw invalid(what, 'path', 'a Vault secret path such as "ci/agility" (no leading or trailing slash, no "..")', spec.path);
+    throw invalid(label, 'path', 'a Vault secret path such as "ci/agility" (no leading or trailing slash, no "..")', spec.path);
   }
   if (spec.field !== undefined && !(typeof spec.field === 'string' && spec.field !== ''))
-    throw invalid(what, 'field', 'a non-empty field name', spec.field);
+    throw invalid(label, 'field', 'a non-empty field name', spec.field);
   if (spec.namespace !== undefined && !(typeof spec.namespace === 'string' && VAULT_PATH.test(spec.namespace))) {
-    throw invalid(what, 'namespace', 'a Vault namespace such as "team-a"', spec.namespace);
+    throw invalid(label, 'namespace', 'a Vault namespace such as "team-a"', spec.namespace);
   }
-  checkOptionalEnvName(spec.tokenEnv, what);
+  checkOptionalEnvName(spec.tokenEnv, label);
   return spec;
 }

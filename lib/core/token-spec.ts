@@ -53,8 +53,8 @@ export interface TokenSpecInput {
    * @default false
    */
   readonly ephemeralHost?: boolean;
-  /** The construct path, named in every message. */
-  readonly what: string;
+  /** The construct path: the spec's identity in the stack, named in warnings (the construct layer adds it to errors). */
+  readonly constructPath: string;
 }
 
 /** Advice that must not stop a synth. `message` already ends with the id in brackets. */
@@ -84,7 +84,7 @@ export interface SlotPlan {
 export interface ResolvedTokenSpec {
   readonly declaredName: string;
   readonly stackTag: string;
-  /** The construct path (the `what` of the input). */
+  /** The construct path (the `constructPath` of the input). */
   readonly constructPath: string;
   readonly expiry: ExpiryMode;
   readonly sinks: readonly SinkSpec[];
@@ -104,7 +104,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 /**
  * Checks one token declaration and plans its slots at `nowMs`.
  *
- * Errors (InvalidInputError naming `what`, the prop, the rule and the value): a bad or too long name, both
+ * Errors (InvalidInputError naming the prop, the rule and the value; the construct adds its path): a bad or too long name, both
  * `expiresAt` and `rotation`, a fixed expiry more than 2 years away, a bad rotation schedule, a bad sink.
  * Warnings: `agility-pat:no-rotation` (neither given), `agility-pat:long-expiry` (fixed expiry more than a
  * year away), `agility-pat:expired` (fixed expiry already passed: not an error, since a synth must never
@@ -112,11 +112,11 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * `agility-pat:ephemeral-sink` (on a CI runner, only file or env-file sinks: the secret would leave with the runner).
  */
 export function resolveTokenSpec(input: TokenSpecInput, nowMs: number): { spec: ResolvedTokenSpec; warnings: Warning[] } {
-  const { what, stackTag } = input;
-  const declaredName = validateDeclaredName(input.declaredName, stackTag, what);
+  const { constructPath, stackTag } = input;
+  const declaredName = validateDeclaredName(input.declaredName, stackTag);
   const warnings: Warning[] = [];
   const warn: Warn = (id, message) => {
-    warnings.push({ id, message: `${what}: ${message} [${id}]` });
+    warnings.push({ id, message: `${constructPath}: ${message} [${id}]` });
   };
   const sinks = resolveSinks(input, declaredName, warn);
   requireOneExpiryMode(input);
@@ -126,13 +126,13 @@ export function resolveTokenSpec(input: TokenSpecInput, nowMs: number): { spec: 
     input.rotation !== undefined
       ? planRotating(input.rotation, input, declaredName, nowMs, name)
       : input.expiresAt !== undefined
-        ? planFixed(input.expiresAt, input, declaredName, nowMs, name, warn)
+        ? planFixed(input.expiresAt, declaredName, nowMs, name, warn)
         : planDefault(declaredName, name, warn);
   return {
     spec: {
       declaredName,
       stackTag,
-      constructPath: what,
+      constructPath,
       sinks,
       expiry: plan.expiry,
       currentGeneration: plan.currentGeneration,
@@ -154,13 +154,12 @@ type ExpiryPlan = Pick<ResolvedTokenSpec, 'expiry' | 'currentGeneration' | 'slot
 
 /** The validated sinks, with a warning when none would let anybody see the secret. */
 function resolveSinks(input: TokenSpecInput, declaredName: string, warn: Warn): SinkSpec[] {
-  const { what } = input;
   if (!Array.isArray(input.sinks)) {
-    throw new InvalidInputError(`${what}: sinks must be an array of sinks such as SecretSink.file(path), got ${String(input.sinks)}.`, {
-      what,
+    throw new InvalidInputError(`sinks must be an array of sinks such as SecretSink.file(path), got ${String(input.sinks)}.`, {
+      prop: 'sinks',
     });
   }
-  const sinks = input.sinks.map((s, i) => validateSinkSpec(s, `${what} sinks[${i}]`));
+  const sinks = input.sinks.map((s, i) => validateSinkSpec(s, `sinks[${i}]`));
   if (sinks.length === 0) {
     warn(
       'agility-pat:no-sink',
@@ -177,10 +176,9 @@ function resolveSinks(input: TokenSpecInput, declaredName: string, warn: Warn): 
 
 function requireOneExpiryMode(input: TokenSpecInput): void {
   if (input.expiresAt !== undefined && input.rotation !== undefined) {
-    const { what } = input;
     throw new InvalidInputError(
-      `${what}: expiresAt and rotation cannot both be set: a rotating token's expiry comes from rotation.lifetime. Remove one of them.`,
-      { what },
+      `expiresAt and rotation cannot both be set: a rotating token's expiry comes from rotation.lifetime. Remove one of them.`,
+      { prop: 'expiresAt' },
     );
   }
 }
@@ -193,12 +191,11 @@ function planRotating(
   nowMs: number,
   name: NameOf,
 ): ExpiryPlan {
-  const { what, stackTag } = input;
-  const anchor = r?.anchor === undefined ? undefined : parseInstant(r.anchor, `${what}: rotation.anchor`);
+  const { stackTag } = input;
+  const anchor = r?.anchor === undefined ? undefined : parseInstant(r.anchor, 'rotation.anchor');
   const policy = validateRotation(
     { every: r?.every, lifetime: r?.lifetime, overlap: r?.overlap, anchor },
     nowMs,
-    what,
     `${stackTag}/${declaredName}`,
   );
   const G = currentGeneration(nowMs, policy);
@@ -218,22 +215,14 @@ function planRotating(
 }
 
 /** `expiresAt` given: one token, generation 0, with that expiry (at most 2 years away). */
-function planFixed(
-  expiresAt: string | Date,
-  input: TokenSpecInput,
-  declaredName: string,
-  nowMs: number,
-  name: NameOf,
-  warn: Warn,
-): ExpiryPlan {
-  const { what } = input;
-  const expiresAtMs = parseInstant(expiresAt, `${what}: expiresAt`);
+function planFixed(expiresAt: string | Date, declaredName: string, nowMs: number, name: NameOf, warn: Warn): ExpiryPlan {
+  const expiresAtMs = parseInstant(expiresAt, 'expiresAt');
   const latest = maxExpiryFor(nowMs);
   if (expiresAtMs > latest) {
     throw new InvalidInputError(
-      `${what}: expiresAt must be at most 2 years away (Agility's limit), got ${iso(expiresAtMs)}; the latest allowed now is ${iso(latest)}. ` +
+      `expiresAt must be at most 2 years away (Agility's limit), got ${iso(expiresAtMs)}; the latest allowed now is ${iso(latest)}. ` +
         `Use an earlier date, or rotation to renew the token on a schedule.`,
-      { what, value: iso(expiresAtMs) },
+      { prop: 'expiresAt', value: iso(expiresAtMs) },
     );
   }
   if (expiresAtMs <= nowMs) {
@@ -281,16 +270,18 @@ export function validateStackTokens(specs: readonly ResolvedTokenSpec[]): void {
   for (const spec of specs) {
     if (spec.stackTag !== tag) {
       throw new InvalidInputError(
-        `${spec.constructPath}: its stack tag "${spec.stackTag}" differs from "${tag}" of ${specs[0].constructPath}; the tokens of one stack share one tag.`,
-        { what: spec.constructPath },
+        `its stack tag "${spec.stackTag}" differs from "${tag}" of ${specs[0].constructPath}; the tokens of one stack share one tag.`,
+        { value: spec.stackTag, other: specs[0].constructPath },
+        { constructPath: spec.constructPath },
       );
     }
     const first = byName.get(spec.declaredName);
     if (first) {
       throw new InvalidInputError(
-        `${spec.constructPath}: the token name "${spec.declaredName}" is already used by ${first.constructPath} in the same stack; ` +
+        `the token name "${spec.declaredName}" is already used by ${first.constructPath} in the same stack; ` +
           `each token of a stack needs its own name, because the managed name is how hooks find the token. Rename one of them.`,
-        { what: spec.constructPath, value: spec.declaredName, other: first.constructPath },
+        { value: spec.declaredName, other: first.constructPath },
+        { constructPath: spec.constructPath },
       );
     }
     byName.set(spec.declaredName, spec);
@@ -332,7 +323,7 @@ export function validateCredentialBudget(
         `The credential in ${credentialEnv} would hold ${total} live tokens at once, but Agility allows ${MAX_ACTIVE_TOKENS_PER_USER} active tokens per user ` +
           `(a rotating token with overlap keeps 2 alive). Tokens: ${counted.map((c) => `${c.path} (${c.n})`).join(', ')}. ` +
           `Give some tokens a credential of another Agility user, set rotation.overlap to false, or declare fewer tokens.`,
-        { what: credentialEnv, count: total, limit: MAX_ACTIVE_TOKENS_PER_USER },
+        { credentialEnv, count: total, limit: MAX_ACTIVE_TOKENS_PER_USER },
       );
     }
   }

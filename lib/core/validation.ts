@@ -7,42 +7,42 @@ export const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Checks a token name against Agility's rule (`PersonalAccessTokenRequest.name`: 1–100 characters).
- * @param what how the caller names the value in messages, e.g. `name` or `rotation token "ci-deploy" managed name`.
+ * @param label how the caller names the value in messages, e.g. `name`.
  */
-export function validateTokenName(name: unknown, what = 'name'): string {
+export function validateTokenName(name: unknown, label = 'name'): string {
   if (typeof name !== 'string') {
     throw new InvalidInputError(
-      `${what} must be a string of ${TOKEN_NAME_MIN_LENGTH}–${TOKEN_NAME_MAX_LENGTH} characters, got ${typeof name}.`,
-      { what },
+      `${label} must be a string of ${TOKEN_NAME_MIN_LENGTH}–${TOKEN_NAME_MAX_LENGTH} characters, got ${typeof name}.`,
+      { input: label },
     );
   }
   // Counted in code points, as JSON Schema's maxLength counts (the OpenAPI document is the contract). Managed names
   // are budgeted more strictly, in UTF-16 units (managed-name.ts), so a name synth accepts passes either reading.
   const length = [...name].length;
   if (name.trim().length === 0 || length < TOKEN_NAME_MIN_LENGTH) {
-    throw new InvalidInputError(`${what} must not be empty: Agility requires 1–${TOKEN_NAME_MAX_LENGTH} characters.`, { what });
+    throw new InvalidInputError(`${label} must not be empty: Agility requires 1–${TOKEN_NAME_MAX_LENGTH} characters.`, { input: label });
   }
   if (length > TOKEN_NAME_MAX_LENGTH) {
     throw new InvalidInputError(
-      `${what} must be at most ${TOKEN_NAME_MAX_LENGTH} characters, got ${length} ("${name.slice(0, 40)}…"). Shorten it.`,
-      { what, length },
+      `${label} must be at most ${TOKEN_NAME_MAX_LENGTH} characters, got ${length} ("${name.slice(0, 40)}…"). Shorten it.`,
+      { input: label, length },
     );
   }
   return name;
 }
 
 /** Parses an ISO-8601 instant that carries a time zone (`Z` or `±hh:mm`); a bare local time is ambiguous and refused. */
-export function parseInstant(value: string | Date, what = 'date'): number {
+export function parseInstant(value: string | Date, label = 'date'): number {
   if (value instanceof Date) {
     const ms = value.getTime();
-    if (Number.isNaN(ms)) throw new InvalidInputError(`${what} is not a valid date.`, { what });
+    if (Number.isNaN(ms)) throw new InvalidInputError(`${label} is not a valid date.`, { input: label });
     return ms;
   }
   const parts = typeof value === 'string' ? ISO_INSTANT.exec(value.trim()) : null;
   if (!parts) {
     throw new InvalidInputError(
-      `${what} must be an ISO-8601 date-time with a time zone, such as 2027-01-31T00:00:00Z, got "${printable(String(value))}".`,
-      { what, value: String(value) },
+      `${label} must be an ISO-8601 date-time with a time zone, such as 2027-01-31T00:00:00Z, got "${printable(String(value))}".`,
+      { input: label, value: String(value) },
     );
   }
   const impossible = impossibleField(parts);
@@ -50,8 +50,8 @@ export function parseInstant(value: string | Date, what = 'date'): number {
   // Date.parse rolls impossible dates over (2027-02-30 becomes 2 March, 24:00 the next day): refuse them instead.
   if (impossible || Number.isNaN(ms)) {
     throw new InvalidInputError(
-      `${what} is not a real date: "${printable(String(value))}"${impossible ? ` (${impossible})` : ''}. Give a date that exists, such as 2027-02-28T00:00:00Z.`,
-      { what, value: String(value) },
+      `${label} is not a real date: "${printable(String(value))}"${impossible ? ` (${impossible})` : ''}. Give a date that exists, such as 2027-02-28T00:00:00Z.`,
+      { input: label, value: String(value) },
     );
   }
   return ms;
@@ -89,20 +89,20 @@ export function unsafeNameCharacter(name: string): string | undefined {
  * Checks a token expiry against Agility's rule: in the future, and at most two years after `nowMs`.
  * Returns the expiry as epoch milliseconds.
  */
-export function validateExpiry(expiry: string | Date | number, nowMs: number, what = 'expiryDate'): number {
-  const ms = typeof expiry === 'number' ? expiry : parseInstant(expiry, what);
+export function validateExpiry(expiry: string | Date | number, nowMs: number, label = 'expiryDate'): number {
+  const ms = typeof expiry === 'number' ? expiry : parseInstant(expiry, label);
   const iso = new Date(ms).toISOString();
   if (ms <= nowMs) {
-    throw new InvalidInputError(`${what} must be in the future, got ${iso} (now is ${new Date(nowMs).toISOString()}).`, {
-      what,
+    throw new InvalidInputError(`${label} must be in the future, got ${iso} (now is ${new Date(nowMs).toISOString()}).`, {
+      input: label,
       value: iso,
     });
   }
   const max = maxExpiryFor(nowMs);
   if (ms > max) {
     throw new InvalidInputError(
-      `${what} must be at most 2 years away (Agility's limit), got ${iso}; the latest allowed now is ${new Date(max).toISOString()}.`,
-      { what, value: iso },
+      `${label} must be at most 2 years away (Agility's limit), got ${iso}; the latest allowed now is ${new Date(max).toISOString()}.`,
+      { input: label, value: iso },
     );
   }
   return ms;

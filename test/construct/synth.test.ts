@@ -14,6 +14,8 @@ import {
 import { manifestHash, parseManifest } from '../../lib/core/manifest';
 import { parseManagedName, stackTag } from '../../lib/core/managed-name';
 import { MANIFEST_FILE } from '../../lib/core/hook-contract';
+import { errorOf } from '../helpers/error-of';
+import { hasErrorCode } from '../../lib/core/errors';
 
 const NOW = '2026-11-28T12:00:00Z';
 
@@ -292,18 +294,30 @@ describe('synth-time validation names the construct, the prop, the rule and the 
     [
       'both expiresAt and rotation',
       { expiresAt: '2027-01-01T00:00:00Z', rotation: { every: Duration.days(30) } },
-      /prod\/bad.*expiresAt.*rotation/s,
+      /^prod\/bad: expiresAt and rotation cannot both be set/,
     ],
-    ['a name too long with its marker', { name: 'x'.repeat(90) }, /prod\/bad.*100 characters/s],
-    ['a fixed expiry more than 2 years away', { expiresAt: '2029-01-01T00:00:00Z' }, /prod\/bad.*2 years/s],
-    ['a rotation period under a day', { rotation: { every: Duration.hours(4) } }, /rotation\.every must be at least 1 day, got 4 hours/],
+    ['a name too long with its marker', { name: 'x'.repeat(90) }, /^prod\/bad: the token name .*100 characters/s],
+    ['a fixed expiry more than 2 years away', { expiresAt: '2029-01-01T00:00:00Z' }, /^prod\/bad: expiresAt must be at most 2 years away/],
+    [
+      'a rotation period under a day',
+      { rotation: { every: Duration.hours(4) } },
+      /^prod\/bad: rotation\.every must be at least 1 day, got 4 hours/,
+    ],
     [
       'a lifetime shorter than two periods plus grace',
       { rotation: { every: Duration.days(30), lifetime: Duration.days(45) } },
-      /rotation\.lifetime.*45 days/,
+      /^prod\/bad: rotation\.lifetime must cover .*got 45 days/,
     ],
-    ['an anchor in the future', { rotation: { every: Duration.days(30), anchor: '2027-01-01T00:00:00Z' } }, /anchor/],
-    ['an env-file sink with a bad key', { sinks: [SecretSink.envFile('x.env', '1BAD')] }, /key must be a variable name/],
+    [
+      'an anchor in the future',
+      { rotation: { every: Duration.days(30), anchor: '2027-01-01T00:00:00Z' } },
+      /^prod\/bad: rotation\.anchor must not be in the future/,
+    ],
+    [
+      'an env-file sink with a bad key',
+      { sinks: [SecretSink.envFile('x.env', '1BAD')] },
+      /^prod\/bad: sinks\[0\]\.key must be a variable name/,
+    ],
     [
       'sinks that are not an array (a plain JavaScript caller)',
       { sinks: SecretSink.file('x.token') as unknown as SecretSink[] },
@@ -317,11 +331,41 @@ describe('synth-time validation names the construct, the prop, the rule and the 
     [
       'a name with a bidi override',
       { name: 'ci\u202Eyolped' },
-      /: the token name must not contain invisible or direction-changing characters, got U\+202E at position 3/,
+      /^prod\/ci\u202Eyolped: the token name must not contain invisible or direction-changing characters, got U\+202E at position 3/,
     ],
   ];
   test.each(cases)('%s', (_label, props, message) => {
     expect(() => declare({ name: 'bad', ...props })).toThrow(message);
+  });
+
+  test('the construct path is added once, at the construct, and kept in the details with the prop', () => {
+    const e = errorOf(() => declare({ name: 'bad', rotation: { every: Duration.hours(4) } }));
+    expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    expect(e.message.match(/prod\/bad/g)).toHaveLength(1);
+    expect(hasErrorCode(e, 'INVALID_INPUT') && e.details).toMatchObject({
+      constructPath: 'prod/bad',
+      prop: 'rotation.every',
+      value: 'PT4H',
+    });
+    expect(hasErrorCode(e.cause, 'INVALID_INPUT') && e.cause.message).toBe(
+      'rotation.every must be at least 1 day, got 4 hours: each rotation creates a token, and Agility allows 5 creations an hour.',
+    );
+  });
+
+  test.each<[string, Parameters<typeof AgilityTokenReconciler.configure>[1], RegExp]>([
+    [
+      'a credential variable that is not a name',
+      { credentialEnv: 'not a name' },
+      /^prod\/AgilityTokenReconciler: credentialEnv must be an environment variable name/,
+    ],
+    [
+      'a drift check under an hour',
+      { driftCheckEvery: Duration.minutes(30) },
+      /^prod\/AgilityTokenReconciler: driftCheckEvery must be at least 1 hour, got 30 minutes/,
+    ],
+  ])('the reconciler names itself: %s', (_label, settings, message) => {
+    const stack = newStack();
+    expect(() => withNow(NOW, () => AgilityTokenReconciler.configure(stack, settings))).toThrow(message);
   });
 
   test('duplicate names in one stack fail naming both constructs', () => {

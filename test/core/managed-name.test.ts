@@ -146,30 +146,30 @@ describe('declared name budget', () => {
 
   it('keeps every managed and pending name of a name at the budget within 100 characters', () => {
     const name = 'n'.repeat(maxDeclaredNameLength(TAG));
-    expect(validateDeclaredName(name, TAG, 'Stack/Token')).toBe(name);
+    expect(validateDeclaredName(name, TAG)).toBe(name);
     expect(formatManagedName({ declaredName: name, stackTag: TAG, generation: 9_999_999 })).toHaveLength(92);
     expect(formatManagedName({ declaredName: name, stackTag: TAG, generation: 9_999_999, pending: true })).toHaveLength(100);
   });
 
-  it('refuses one character more, naming the construct, the rule, the length and the budget', () => {
+  it('refuses one character more, naming the rule, the length and the budget', () => {
     const name = 'n'.repeat(64);
-    const e = errorOf(() => validateDeclaredName(name, TAG, 'prod/CiDeploy'));
+    const e = errorOf(() => validateDeclaredName(name, TAG));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
     expect(e.message).toBe(
-      `prod/CiDeploy: the token name "${name}" is 64 characters, but with its marker " [cdktf:prod~3fa9c1/g…/pending]" ` +
+      `the token name "${name}" is 64 characters, but with its marker " [cdktf:prod~3fa9c1/g…/pending]" ` +
         `(up to 7 generation digits, and the pending mark a token carries until it is delivered) the name must fit Agility's 100 characters, which leaves at most 63 for the name ` +
         `(counted in UTF-16 code units, as .NET does). Shorten the name.`,
     );
-    expect(e.details).toMatchObject({ what: 'prod/CiDeploy', length: 64, max: 63 });
+    expect(e.details).toMatchObject({ prop: 'name', length: 64, max: 63 });
   });
 
   it('counts UTF-16 code units, as .NET does: an emoji counts twice', () => {
     const fits = `${'n'.repeat(61)}🚀`; // 61 + 2 = 63 code units
     expect(fits.length).toBe(63);
-    expect(validateDeclaredName(fits, TAG, 'T')).toBe(fits);
+    expect(validateDeclaredName(fits, TAG)).toBe(fits);
     const tooLong = `${'n'.repeat(62)}🚀`; // 63 code points, 64 code units
     expect([...tooLong].length).toBe(63);
-    expect(errorOf(() => validateDeclaredName(tooLong, TAG, 'T')).message).toContain('is 64 characters');
+    expect(errorOf(() => validateDeclaredName(tooLong, TAG)).message).toContain('is 64 characters');
   });
 
   it.each<[string, RegExp]>([
@@ -192,14 +192,14 @@ describe('declared name budget', () => {
     ['ci-\uD83D', /got U\+D83D at position 4/],
     ['\uDE80ci', /got U\+DE80 at position 1/],
   ])('refuses the declared name %j', (name, message) => {
-    const e = errorOf(() => validateDeclaredName(name, TAG, 'Stack/Token'));
+    const e = errorOf(() => validateDeclaredName(name, TAG));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
-    expect(e.message).toMatch(/^Stack\/Token: /);
+    expect(e.message).toMatch(/^the token name /);
     expect(e.message).toMatch(message);
   });
 
   it('accepts brackets and spaces inside a declared name', () => {
-    expect(validateDeclaredName('deploy [blue] (ci)', TAG, 'T')).toBe('deploy [blue] (ci)');
-    expect(validateDeclaredName('a [cdktf:x] b', TAG, 'T')).toBe('a [cdktf:x] b');
+    expect(validateDeclaredName('deploy [blue] (ci)', TAG)).toBe('deploy [blue] (ci)');
+    expect(validateDeclaredName('a [cdktf:x] b', TAG)).toBe('a [cdktf:x] b');
   });
 });

@@ -11,7 +11,13 @@ const TAG = 'prod~3fa9c1';
 
 function spec(declaredName: string, extra: Partial<Parameters<typeof resolveTokenSpec>[0]> = {}, now = NOW): ResolvedTokenSpec {
   return resolveTokenSpec(
-    { declaredName, stackTag: TAG, sinks: [{ kind: 'file', path: `secrets/${declaredName}.jwt` }], what: `prod/${declaredName}`, ...extra },
+    {
+      declaredName,
+      stackTag: TAG,
+      sinks: [{ kind: 'file', path: `secrets/${declaredName}.jwt` }],
+      constructPath: `prod/${declaredName}`,
+      ...extra,
+    },
     now,
   ).spec;
 }
@@ -61,10 +67,10 @@ describe('buildManifest', () => {
   });
 
   it('refuses duplicate names and tokens of another stack', () => {
-    expect(errorOf(() => buildManifest({ ...base, tokens: [spec('a'), spec('a', { what: 'prod/again' })] })).message).toContain(
+    expect(errorOf(() => buildManifest({ ...base, tokens: [spec('a'), spec('a', { constructPath: 'prod/again' })] })).message).toContain(
       'already used by prod/a',
     );
-    const foreign = resolveTokenSpec({ declaredName: 'x', stackTag: 'dev~123456', sinks: [], what: 'dev/x' }, NOW).spec;
+    const foreign = resolveTokenSpec({ declaredName: 'x', stackTag: 'dev~123456', sinks: [], constructPath: 'dev/x' }, NOW).spec;
     const e = errorOf(() => buildManifest({ ...base, tokens: [foreign] }));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
     expect(e.message).toBe('dev/x: its stack tag "dev~123456" is not the manifest\'s "prod~3fa9c1".');

@@ -188,18 +188,18 @@ describe('validateRotation', () => {
   const KEY = 'prod~3fa9c1/ci-deploy';
 
   it('applies the defaults: overlap, 3 periods of lifetime, the spread-out anchor', () => {
-    expect(validateRotation({ every: Duration.days(30) }, NOW, 'prod/Ci', KEY)).toEqual({
+    expect(validateRotation({ every: Duration.days(30) }, NOW, KEY)).toEqual({
       everyMs: 30 * D,
       lifetimeMs: 90 * D,
       anchorMs: 814_860_000,
       overlap: true,
     });
-    expect(validateRotation({ every: Duration.days(30), overlap: false }, NOW, 'prod/Ci', KEY).lifetimeMs).toBe(60 * D);
+    expect(validateRotation({ every: Duration.days(30), overlap: false }, NOW, KEY).lifetimeMs).toBe(60 * D);
   });
 
   it('keeps what the user gave', () => {
     const anchor = at('2028-02-29T00:00:00Z');
-    expect(validateRotation({ every: Duration.days(7), lifetime: Duration.days(15), overlap: true, anchor }, NOW, 'T', KEY)).toEqual({
+    expect(validateRotation({ every: Duration.days(7), lifetime: Duration.days(15), overlap: true, anchor }, NOW, KEY)).toEqual({
       everyMs: 7 * D,
       lifetimeMs: 15 * D,
       anchorMs: anchor,
@@ -211,62 +211,64 @@ describe('validateRotation', () => {
     [
       'a period under a day',
       { every: Duration.hours(4) },
-      'prod/Ci: rotation.every must be at least 1 day, got 4 hours: each rotation creates a token, and Agility allows 5 creations an hour.',
+      'rotation.every must be at least 1 day, got 4 hours: each rotation creates a token, and Agility allows 5 creations an hour.',
     ],
     [
       'a lifetime under two periods plus grace',
       { every: Duration.days(30), lifetime: Duration.days(45) },
-      'prod/Ci: rotation.lifetime must cover two rotation periods plus 1 day of grace (at least 61 days for every 30 days), got 45 days.',
+      'rotation.lifetime must cover two rotation periods plus 1 day of grace (at least 61 days for every 30 days), got 45 days.',
     ],
     [
       'a lifetime under one period plus grace without overlap',
       { every: Duration.days(30), lifetime: Duration.days(30), overlap: false },
-      'prod/Ci: rotation.lifetime must cover one rotation period plus 1 day of grace (at least 31 days for every 30 days), got 30 days.',
+      'rotation.lifetime must cover one rotation period plus 1 day of grace (at least 31 days for every 30 days), got 30 days.',
     ],
     [
       'a lifetime just under the minimum',
       { every: Duration.days(1), lifetime: Duration.parse('2d23h59m') },
-      'prod/Ci: rotation.lifetime must cover two rotation periods plus 1 day of grace (at least 3 days for every 1 day), got 2 days 23 hours 59 minutes.',
+      'rotation.lifetime must cover two rotation periods plus 1 day of grace (at least 3 days for every 1 day), got 2 days 23 hours 59 minutes.',
     ],
     [
       'a lifetime over 730 days',
       { every: Duration.days(30), lifetime: Duration.days(731) },
-      "prod/Ci: rotation.lifetime must be at most 730 days (Agility's limit is 2 years from creation), got 731 days.",
+      "rotation.lifetime must be at most 730 days (Agility's limit is 2 years from creation), got 731 days.",
     ],
     [
       'a period too long for two periods plus grace',
       { every: Duration.days(400) },
-      'prod/Ci: rotation.every of 400 days is too long with overlap: a token must live two rotation periods plus 1 day of grace (801 days), ' +
+      'rotation.every of 400 days is too long with overlap: a token must live two rotation periods plus 1 day of grace (801 days), ' +
         'more than the 730 days Agility allows. Use rotation.every of at most 364 days 12 hours, or overlap: false.',
     ],
     [
       'an anchor in the future',
       { every: Duration.days(30), anchor: at('2030-06-15T12:00:00.001Z') },
-      'prod/Ci: rotation.anchor must not be in the future, got 2030-06-15T12:00:00.001Z (now is 2030-06-15T12:00:00.000Z): ' +
+      'rotation.anchor must not be in the future, got 2030-06-15T12:00:00.001Z (now is 2030-06-15T12:00:00.000Z): ' +
         'no generation would exist yet. Use a past instant, or omit rotation.anchor to get a spread-out default.',
     ],
     [
       'a period that is not a Duration',
       { every: '30d' as unknown as Duration },
-      'prod/Ci: rotation.every must be a Duration such as Duration.days(30), got 30d.',
+      'rotation.every must be a Duration such as Duration.days(30), got 30d.',
     ],
   ])('refuses %s with a message naming the prop, the rule and the value', (_label, input, message) => {
-    const e = errorOf(() => validateRotation(input, NOW, 'prod/Ci', KEY));
+    const e = errorOf(() => validateRotation(input, NOW, KEY));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    // The prop only: the construct layer adds its path (test/construct/synth.test.ts).
     expect(e.message).toBe(message);
+    expect(hasErrorCode(e, 'INVALID_INPUT') && e.details.prop).toBe(message.split(' ')[0]);
   });
 
   it('accepts exactly the minimum lifetime, exactly 730 days, exactly 1 day and an anchor at now', () => {
-    expect(validateRotation({ every: Duration.days(30), lifetime: Duration.days(61) }, NOW, 'T', KEY).lifetimeMs).toBe(61 * D);
-    expect(validateRotation({ every: Duration.days(30), lifetime: Duration.days(730) }, NOW, 'T', KEY).lifetimeMs).toBe(730 * D);
-    expect(validateRotation({ every: Duration.days(1) }, NOW, 'T', KEY).everyMs).toBe(D);
-    expect(validateRotation({ every: Duration.days(1), anchor: NOW }, NOW, 'T', KEY).anchorMs).toBe(NOW);
+    expect(validateRotation({ every: Duration.days(30), lifetime: Duration.days(61) }, NOW, KEY).lifetimeMs).toBe(61 * D);
+    expect(validateRotation({ every: Duration.days(30), lifetime: Duration.days(730) }, NOW, KEY).lifetimeMs).toBe(730 * D);
+    expect(validateRotation({ every: Duration.days(1) }, NOW, KEY).everyMs).toBe(D);
+    expect(validateRotation({ every: Duration.days(1), anchor: NOW }, NOW, KEY).anchorMs).toBe(NOW);
   });
 
   it('gives a generation of at least 0 with the default anchor and with a past user anchor', () => {
-    const def = validateRotation({ every: Duration.days(30) }, NOW, 'T', KEY);
+    const def = validateRotation({ every: Duration.days(30) }, NOW, KEY);
     expect(currentGeneration(NOW, def)).toBe(Math.floor((NOW - 814_860_000) / (30 * D)));
-    const past = validateRotation({ every: Duration.days(30), anchor: NOW - 1 }, NOW, 'T', KEY);
+    const past = validateRotation({ every: Duration.days(30), anchor: NOW - 1 }, NOW, KEY);
     expect(currentGeneration(NOW, past)).toBe(0);
   });
 });

@@ -17,7 +17,7 @@ const TAG = 'prod~3fa9c1';
 const FILE: SinkSpec = { kind: 'file', path: 'secrets/ci-deploy.jwt' };
 
 function input(over: Partial<TokenSpecInput> = {}): TokenSpecInput {
-  return { declaredName: 'ci-deploy', stackTag: TAG, sinks: [FILE], what: 'prod/CiDeploy', ...over };
+  return { declaredName: 'ci-deploy', stackTag: TAG, sinks: [FILE], constructPath: 'prod/CiDeploy', ...over };
 }
 
 const ids = (r: { warnings: { id: string }[] }): string[] => r.warnings.map((w) => w.id);
@@ -87,15 +87,15 @@ describe('resolveTokenSpec: rotating tokens', () => {
     expect(b.expiry.kind === 'rotating' && b.expiry.policy.anchorMs).toBe(2_554_020_000);
   });
 
-  it('passes rotation errors through with the construct path', () => {
+  it('passes rotation errors through, naming the prop (the construct adds its path)', () => {
     const e = errorOf(() => resolveTokenSpec(input({ rotation: { every: Duration.hours(4) } }), NOW));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
-    expect(e.message).toMatch(/^prod\/CiDeploy: rotation\.every must be at least 1 day, got 4 hours/);
+    expect(e.message).toMatch(/^rotation\.every must be at least 1 day, got 4 hours/);
   });
 
   it('refuses an anchor without a time zone', () => {
     const e = errorOf(() => resolveTokenSpec(input({ rotation: { every: Duration.days(1), anchor: '2030-01-01T00:00:00' } }), NOW));
-    expect(e.message).toContain('prod/CiDeploy: rotation.anchor must be an ISO-8601 date-time with a time zone');
+    expect(e.message).toContain('rotation.anchor must be an ISO-8601 date-time with a time zone');
   });
 });
 
@@ -116,7 +116,7 @@ describe('resolveTokenSpec: fixed expiry', () => {
     const e = errorOf(() => resolveTokenSpec(input({ expiresAt: '2032-06-15T12:00:00.001Z' }), NOW));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
     expect(e.message).toBe(
-      "prod/CiDeploy: expiresAt must be at most 2 years away (Agility's limit), got 2032-06-15T12:00:00.001Z; " +
+      "expiresAt must be at most 2 years away (Agility's limit), got 2032-06-15T12:00:00.001Z; " +
         'the latest allowed now is 2032-06-15T12:00:00.000Z. Use an earlier date, or rotation to renew the token on a schedule.',
     );
     const ok = resolveTokenSpec(input({ expiresAt: new Date('2032-06-15T12:00:00Z') }), NOW);
@@ -153,9 +153,7 @@ describe('resolveTokenSpec: fixed expiry', () => {
   ])('refuses the impossible calendar date %s instead of rolling it over, naming the prop', (expiresAt, why) => {
     const e = errorOf(() => resolveTokenSpec(input({ expiresAt }), NOW));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
-    expect(e.message).toBe(
-      `prod/CiDeploy: expiresAt is not a real date: "${expiresAt}" (${why}). Give a date that exists, such as 2027-02-28T00:00:00Z.`,
-    );
+    expect(e.message).toBe(`expiresAt is not a real date: "${expiresAt}" (${why}). Give a date that exists, such as 2027-02-28T00:00:00Z.`);
   });
 
   it('accepts the real edges of the calendar: 29 February of a leap year, 23:59:59, an offset of +14:00', () => {
@@ -170,7 +168,7 @@ describe('resolveTokenSpec: fixed expiry', () => {
 
   it('refuses an expiry that is not an ISO-8601 instant with a time zone', () => {
     const e = errorOf(() => resolveTokenSpec(input({ expiresAt: 'next year' }), NOW));
-    expect(e.message).toContain('prod/CiDeploy: expiresAt must be an ISO-8601 date-time with a time zone');
+    expect(e.message).toContain('expiresAt must be an ISO-8601 date-time with a time zone');
   });
 });
 
@@ -194,7 +192,7 @@ describe('resolveTokenSpec: other rules', () => {
     const e = errorOf(() => resolveTokenSpec(input({ expiresAt: '2030-12-31T00:00:00Z', rotation: { every: Duration.days(30) } }), NOW));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
     expect(e.message).toBe(
-      "prod/CiDeploy: expiresAt and rotation cannot both be set: a rotating token's expiry comes from rotation.lifetime. Remove one of them.",
+      "expiresAt and rotation cannot both be set: a rotating token's expiry comes from rotation.lifetime. Remove one of them.",
     );
   });
 
@@ -222,18 +220,18 @@ describe('resolveTokenSpec: other rules', () => {
   it('validates each sink, naming its index', () => {
     const e = errorOf(() => resolveTokenSpec(input({ sinks: [FILE, { kind: 'env-file', path: '.env', key: '1BAD' }] }), NOW));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
-    expect(e.message).toMatch(/^prod\/CiDeploy sinks\[1\]\.key must be a variable name/);
+    expect(e.message).toMatch(/^sinks\[1\]\.key must be a variable name/);
   });
 
-  it('refuses a declared name too long for its marker, naming the construct', () => {
+  it('refuses a declared name too long for its marker', () => {
     const e = errorOf(() => resolveTokenSpec(input({ declaredName: 'n'.repeat(72) }), NOW));
-    expect(e.message).toMatch(/^prod\/CiDeploy: the token name "n+" is 72 characters.*at most 63 for the name/);
+    expect(e.message).toMatch(/^the token name "n+" is 72 characters.*at most 63 for the name/);
   });
 });
 
 describe('validateStackTokens', () => {
-  const spec = (declaredName: string, what: string): ResolvedTokenSpec =>
-    resolveTokenSpec(input({ declaredName, what, rotation: { every: Duration.days(30) } }), NOW).spec;
+  const spec = (declaredName: string, constructPath: string): ResolvedTokenSpec =>
+    resolveTokenSpec(input({ declaredName, constructPath, rotation: { every: Duration.days(30) } }), NOW).spec;
 
   it('accepts distinct names', () => {
     expect(() => validateStackTokens([spec('a', 'prod/A'), spec('b', 'prod/B')])).not.toThrow();
@@ -246,20 +244,22 @@ describe('validateStackTokens', () => {
       'prod/Other/A: the token name "a" is already used by prod/A in the same stack; each token of a stack needs its own name, ' +
         'because the managed name is how hooks find the token. Rename one of them.',
     );
+    expect(hasErrorCode(e, 'INVALID_INPUT') && e.details).toMatchObject({ constructPath: 'prod/Other/A', other: 'prod/A', value: 'a' });
   });
 
   it('refuses specs of two stack tags', () => {
-    const other = resolveTokenSpec(input({ stackTag: 'prod~000000', what: 'x/B', declaredName: 'b' }), NOW).spec;
+    const other = resolveTokenSpec(input({ stackTag: 'prod~000000', constructPath: 'x/B', declaredName: 'b' }), NOW).spec;
     expect(errorOf(() => validateStackTokens([spec('a', 'prod/A'), other])).message).toContain('differs from "prod~3fa9c1"');
   });
 });
 
 describe('validateCredentialBudget', () => {
   const rotating = (i: number, overlap = true): ResolvedTokenSpec =>
-    resolveTokenSpec(input({ declaredName: `t${i}`, what: `prod/T${i}`, rotation: { every: Duration.days(30), overlap } }), NOW).spec;
+    resolveTokenSpec(input({ declaredName: `t${i}`, constructPath: `prod/T${i}`, rotation: { every: Duration.days(30), overlap } }), NOW)
+      .spec;
   const fixed = (i: number, expiresAt: string): ResolvedTokenSpec =>
-    resolveTokenSpec(input({ declaredName: `f${i}`, what: `prod/F${i}`, expiresAt }), NOW).spec;
-  const plain = (i: number): ResolvedTokenSpec => resolveTokenSpec(input({ declaredName: `p${i}`, what: `prod/P${i}` }), NOW).spec;
+    resolveTokenSpec(input({ declaredName: `f${i}`, constructPath: `prod/F${i}`, expiresAt }), NOW).spec;
+  const plain = (i: number): ResolvedTokenSpec => resolveTokenSpec(input({ declaredName: `p${i}`, constructPath: `prod/P${i}` }), NOW).spec;
 
   it('counts 2 live tokens for rotation with overlap and 1 otherwise, even when a fixed expiry has passed', () => {
     expect(liveTokenCount(rotating(1))).toBe(2);

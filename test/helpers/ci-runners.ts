@@ -217,7 +217,7 @@ export function firstRunInstant(): number {
       stackTag: stackTag('agility-tokens', namespace),
       rotation: { every: Duration.days(30) },
       sinks: [],
-      what: 'agility-tokens/ci-deploy',
+      constructPath: 'agility-tokens/ci-deploy',
     },
     Date.parse('2026-12-01T00:00:00Z'),
   );

@@ -30,7 +30,7 @@ export type Decl = 'rotating' | 'fixed-long' | 'fixed-soon' | 'default';
  * - fixed-long: expires T0 + 300 days. fixed-soon: expires T0 + 10 days. default: Agility's 2-year default.
  */
 export function spec(decl: Decl, nowMs = T0_MS): ResolvedTokenSpec {
-  const base = { stackTag: TAG, sinks: [{ kind: 'file' as const, path: `/tmp/never-written-${decl}` }], what: `prod/${decl}` };
+  const base = { stackTag: TAG, sinks: [{ kind: 'file' as const, path: `/tmp/never-written-${decl}` }], constructPath: `prod/${decl}` };
   switch (decl) {
     case 'rotating':
       return resolveTokenSpec(
