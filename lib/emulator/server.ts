@@ -13,7 +13,7 @@ import { createSecretMinter } from './jwt';
 import { json, problem, type Reply } from './problem';
 import { handleApiRequest, type ApiRequest } from './routes';
 import { EmulatorState } from './state';
-import { readStateFile, writeStateFile } from './state-file';
+import { StateFileWriter, readStateFile } from './state-file';
 
 /**
  * A local stand-in for the Agility Management API over node:http or node:https (docs/design.md, "Contracts"): the token, user
@@ -99,13 +99,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const shutdown = new AbortController();
 
   let persisted = { revision: state.revision, clock: clock.frozenAt() };
-  const persist = (force = false): void => {
-    if (!options.stateFile) return;
+  const stateWriter = options.stateFile ? new StateFileWriter(options.stateFile) : undefined;
+  const persist = async (force = false): Promise<void> => {
+    if (!stateWriter) return;
     const current = { revision: state.revision, clock: clock.frozenAt() };
     if (!force && current.revision === persisted.revision && current.clock === persisted.clock) return;
     // Marked first: a failed write fails only the request that changed something, not every later read.
     persisted = current;
-    writeStateFile(options.stateFile, state.toSnapshot(current.clock));
+    await stateWriter.write(state.toSnapshot(current.clock));
   };
 
   const record = (entry: RequestLogEntry): void => {
@@ -193,7 +194,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         state = new EmulatorState(clock.now, minter);
         faults.clear();
         log = [];
-        persist(true);
+        await persist(true);
         return json({ now: new Date(clock.now()).toISOString() });
       }
       default:
@@ -254,7 +255,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       mediaType: mediaTypeOf(req),
     };
     let reply = await handleApiRequest(state, apiReq);
-    persist();
+    await persist();
     if (apiReq.user && !entry.user) entry.user = apiReq.user;
     if (fault?.after) {
       if (!(await wait(fault.latencyMs))) return drop();
@@ -285,7 +286,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       }
       if (isAdmin) {
         const reply = await admin(req, path, read.bytes);
-        persist();
+        await persist();
         return send(res, reply);
       }
       await serveApi(req, res, url, read.bytes, entry!);
@@ -327,13 +328,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         shutdown.abort();
         server.close(() => resolve());
         server.closeAllConnections();
-      });
+      }).then(() => stateWriter?.flushed()); // the state file is complete once close resolves
       return closing;
     },
     issuedSecrets: () => minter.issued(),
     signIn: async (email?: string) => {
       const session = state.signIn(email === undefined ? 'emulator-sign-in' : `user:${email}`);
-      persist();
+      await persist();
       return session;
     },
   };
