@@ -11,8 +11,8 @@ import {
   validateServerUser,
   validateTokenResponse,
   validateTokenResponseData,
+  schema as apiSchema,
 } from '../generated/api-responses';
-import apiSchema from '../schemas/api-responses.schema.json';
 import { asUtcDateTime } from '../schemas/formats';
 import { schemaProblem, type SchemaValidator } from '../schemas/schema-problem';
 import type { PersonalAccessTokenCreationResponse, PersonalAccessTokenResponse, ServerUser, TokenResponseData } from './models';

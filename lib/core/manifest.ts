@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConfigError, InvalidInputError, hasErrorCode } from './errors';
-import { validateManifest } from '../generated/manifest';
-import manifestSchema from '../schemas/manifest.schema.json';
+import { validateManifest, schema as manifestSchema } from '../generated/manifest';
 import { schemaProblem, type SchemaValidator } from '../schemas/schema-problem';
 import { STACK_TAG_PATTERN, parseManagedName } from './managed-name';
 import { SinkSpec, validateSinkSpec } from './sink-spec';

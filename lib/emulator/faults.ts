@@ -1,5 +1,4 @@
-import { validateFaultSpec } from '../generated/fault-spec';
-import faultSpecSchema from '../schemas/fault-spec.schema.json';
+import { validateFaultSpec, schema as faultSpecSchema } from '../generated/fault-spec';
 import { schemaProblem, type SchemaValidator } from '../schemas/schema-problem';
 
 /**

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors';
 import { writeFileAtomic } from '../fs/write-file-atomic';
-import { validateEmulatorState } from '../generated/emulator-state';
-import stateSchema from '../schemas/emulator-state.schema.json';
+import { validateEmulatorState, schema as stateSchema } from '../generated/emulator-state';
 import { schemaProblem, type SchemaValidator } from '../schemas/schema-problem';
 import type { StateSnapshot } from './state';
 
