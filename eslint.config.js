@@ -2,7 +2,7 @@
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'cdktf.out/**', 'coverage/**', 'test/fixtures/**', '**/*.js'] },
+  { ignores: ['node_modules/**', 'dist/**', 'cdktf.out/**', 'coverage/**', 'test/fixtures/**', 'lib/generated/**', '**/*.js'] },
   ...tseslint.configs.recommended,
   {
     rules: {

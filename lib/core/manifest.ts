@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigError, InvalidInputError, hasErrorCode } from './errors';
+import { validateManifest, schema as manifestSchema } from '../generated/manifest';
+import { schemaProblem, type SchemaValidator } from '../schemas/schema-problem';
 import { STACK_TAG_PATTERN, parseManagedName } from './managed-name';
 import { SinkSpec, validateSinkSpec } from './sink-spec';
 import { ResolvedTokenSpec, validateStackTokens } from './token-spec';
@@ -117,19 +119,13 @@ export function parseManifest(json: string): StackManifest {
   } catch (e) {
     throw new ConfigError(`The stack manifest is not valid JSON (${(e as Error).message}). It is written by synth: run cdktf synth again.`);
   }
-  // Checked by hand rather than with ajv: the hooks read the manifest on every run, and ajv is a dev
-  // dependency whose schema compilation would add to each hook's start-up time.
-  const m = expectObject(raw, 'manifest');
-  if (m.version !== 1) {
-    fail('version', `must be 1 (this agility-pat reads manifest version 1)`, m.version);
-  }
-  const stackTag = expectString(m.stackTag, 'stackTag');
+  // The schema (lib/schemas/manifest.schema.json) checks the shape with a validator generated at build time, so
+  // the hooks neither load ajv nor compile a schema; what it cannot say (managed names, sink specs) follows.
+  const problem = schemaProblem(validateManifest as SchemaValidator, raw, { document: manifestSchema, root: 'manifest', prefix: '' });
+  if (problem) fail(problem.field, problem.rule, problem.value);
+  const { stackTag, apiUrl, credentialEnv, tokens } = raw as StackManifest;
   if (!STACK_TAG_PATTERN.test(stackTag)) fail('stackTag', 'must look like "prod~3fa9c1"', stackTag);
-  const apiUrl = expectString(m.apiUrl, 'apiUrl');
-  const credentialEnv = expectString(m.credentialEnv, 'credentialEnv');
-  if (!Array.isArray(m.tokens)) fail('tokens', 'must be an array', m.tokens);
-  const tokens = (m.tokens as unknown[]).map((t, i) => parseToken(t, `tokens[${i}]`, stackTag));
-  return { version: 1, stackTag, apiUrl, credentialEnv, tokens };
+  return { version: 1, stackTag, apiUrl, credentialEnv, tokens: tokens.map((t, i) => checkToken(t, `tokens[${i}]`, stackTag)) };
 }
 
 /** Every managed name the manifest keeps alive (all `live` entries of all tokens). */
@@ -137,36 +133,21 @@ export function liveManagedNames(m: StackManifest): Set<string> {
   return new Set(m.tokens.flatMap((t) => t.live.map((l) => l.managedName)));
 }
 
-function parseToken(raw: unknown, at: string, stackTag: string): ManifestToken {
-  const t = expectObject(raw, at);
-  const declaredName = expectString(t.declaredName, `${at}.declaredName`);
-  const constructPath = expectString(t.constructPath, `${at}.constructPath`);
-  const currentGeneration = expectGeneration(t.currentGeneration, `${at}.currentGeneration`);
-  const currentManagedName = expectManagedName(t.currentManagedName, `${at}.currentManagedName`, stackTag, declaredName);
-  const expiryDate = expectInstantOrNull(t.expiryDate, `${at}.expiryDate`);
-  const nextRotation = expectInstantOrNull(t.nextRotation, `${at}.nextRotation`);
-  if (!Array.isArray(t.live)) fail(`${at}.live`, 'must be an array', t.live);
-  const live = (t.live as unknown[]).map((l, j): ManifestLiveToken => {
-    const where = `${at}.live[${j}]`;
-    const o = expectObject(l, where);
-    if (o.role !== 'ensure' && o.role !== 'retain') fail(`${where}.role`, 'must be "ensure" or "retain"', o.role);
-    return {
-      managedName: expectManagedName(o.managedName, `${where}.managedName`, stackTag, declaredName),
-      generation: expectGeneration(o.generation, `${where}.generation`),
-      role: o.role as 'ensure' | 'retain',
-      expiryDate: expectInstantOrNull(o.expiryDate, `${where}.expiryDate`),
-    };
-  });
-  if (!Array.isArray(t.sinks)) fail(`${at}.sinks`, 'must be an array', t.sinks);
-  const sinks = (t.sinks as unknown[]).map((s, j) => {
+/** The checks of one token the schema cannot express: its managed names and its sink specs. */
+function checkToken(t: ManifestToken, at: string, stackTag: string): ManifestToken {
+  checkManagedName(t.currentManagedName, `${at}.currentManagedName`, stackTag, t.declaredName);
+  t.live.forEach((l, j) => checkManagedName(l.managedName, `${at}.live[${j}].managedName`, stackTag, t.declaredName));
+  const sinks = t.sinks.map((s, j) => {
     try {
-      return validateSinkSpec(s as SinkSpec, `${at}.sinks[${j}]`);
+      return validateSinkSpec(s, `${at}.sinks[${j}]`);
     } catch (e) {
       if (hasErrorCode(e, 'INVALID_INPUT'))
         throw new ConfigError(`The stack manifest is not valid: ${e.message} It is written by synth: run cdktf synth again.`);
       throw e;
     }
   });
+  const { declaredName, constructPath, currentGeneration, currentManagedName, expiryDate, nextRotation } = t;
+  const live = t.live.map(({ managedName, generation, role, expiryDate }) => ({ managedName, generation, role, expiryDate }));
   return { declaredName, constructPath, currentGeneration, currentManagedName, expiryDate, nextRotation, live, sinks };
 }
 
@@ -187,33 +168,9 @@ function fail(field: string, rule: string, got: unknown): never {
   });
 }
 
-function expectObject(v: unknown, field: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(field, 'must be an object', v);
-  return v as Record<string, unknown>;
-}
-
-function expectString(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v === '') fail(field, 'must be a non-empty string', v);
-  return v as string;
-}
-
-function expectGeneration(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(field, 'must be a non-negative whole number', v);
-  return v as number;
-}
-
-function expectInstantOrNull(v: unknown, field: string): string | null {
-  if (v === null) return null;
-  if (typeof v !== 'string' || Number.isNaN(Date.parse(v)) || !/^\d{4}-\d{2}-\d{2}T/.test(v))
-    fail(field, 'must be an ISO-8601 date-time or null', v);
-  return v as string;
-}
-
-function expectManagedName(v: unknown, field: string, stackTag: string, declaredName: string): string {
-  const name = expectString(v, field);
+function checkManagedName(name: string, field: string, stackTag: string, declaredName: string): void {
   const parts = parseManagedName(name);
   if (!parts || parts.stackTag !== stackTag || parts.declaredName !== declaredName) {
     fail(field, `must be a managed name of "${declaredName}" in stack ${stackTag}`, name);
   }
-  return name;
 }

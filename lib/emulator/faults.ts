@@ -1,3 +1,6 @@
+import { validateFaultSpec, schema as faultSpecSchema } from '../generated/fault-spec';
+import { schemaProblem, type SchemaValidator } from '../schemas/schema-problem';
+
 /**
  * Injected faults (`POST /__emulator/faults`): how tests make the API slow, fail, throttle, drop the
  * connection, or fail AFTER doing the work (an ambiguous create that succeeded server side).
@@ -29,34 +32,13 @@ export interface Fault extends FaultSpec {
   times: number;
 }
 
-const MAX_LATENCY_MS = 10 * 60_000;
-
 /** Checks a posted fault; returns a message saying what is wrong, or the normalised spec. */
 export function parseFaultSpec(body: unknown): FaultSpec | string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'The fault must be a JSON object.';
-  const b = body as Record<string, unknown>;
-  const known = ['method', 'path', 'status', 'retryAfter', 'latencyMs', 'drop', 'after', 'times'];
-  const unknown = Object.keys(b).filter((k) => !known.includes(k));
-  if (unknown.length > 0) return `Unknown fault field(s) ${unknown.join(', ')}; known: ${known.join(', ')}.`;
-  if (b.method !== undefined && (typeof b.method !== 'string' || !/^[A-Za-z]+$/.test(b.method)))
-    return `method must be an HTTP method, got ${JSON.stringify(b.method)}.`;
-  if (b.path !== undefined && (typeof b.path !== 'string' || !b.path.startsWith('/') || b.path.slice(0, -1).includes('*'))) {
-    return `path must start with "/" and may only end in "*", got ${JSON.stringify(b.path)}.`;
-  }
-  if (b.status !== undefined && !(Number.isInteger(b.status) && (b.status as number) >= 200 && (b.status as number) <= 599)) {
-    return `status must be a whole number from 200 to 599, got ${JSON.stringify(b.status)}.`;
-  }
-  if (b.retryAfter !== undefined && !(Number.isInteger(b.retryAfter) && (b.retryAfter as number) >= 0)) {
-    return `retryAfter must be a whole number of seconds >= 0, got ${JSON.stringify(b.retryAfter)}.`;
-  }
-  if (b.latencyMs !== undefined && !(typeof b.latencyMs === 'number' && b.latencyMs >= 0 && b.latencyMs <= MAX_LATENCY_MS)) {
-    return `latencyMs must be a number of milliseconds from 0 to ${MAX_LATENCY_MS}, got ${JSON.stringify(b.latencyMs)}.`;
-  }
-  for (const flag of ['drop', 'after'] as const) {
-    if (b[flag] !== undefined && typeof b[flag] !== 'boolean') return `${flag} must be true or false, got ${JSON.stringify(b[flag])}.`;
-  }
-  if (b.times !== undefined && !(Number.isInteger(b.times) && (b.times as number) >= 1))
-    return `times must be a whole number >= 1, got ${JSON.stringify(b.times)}.`;
+  // The schema (lib/schemas/fault-spec.schema.json) checks each field; the rules between fields follow.
+  const problem = schemaProblem(validateFaultSpec as SchemaValidator, body, { document: faultSpecSchema, root: 'The fault', prefix: '' });
+  if (problem?.unknownField) return `The fault field ${problem.field} ${problem.rule}.`;
+  if (problem) return `${problem.field} ${problem.rule}, got ${JSON.stringify(problem.value)}.`;
+  const b = body as FaultSpec;
   if (b.drop === true && b.status !== undefined) return 'drop and status are exclusive: a dropped connection sends no status.';
   const spec: FaultSpec = { ...(b as FaultSpec) };
   if (spec.status === undefined && spec.retryAfter !== undefined && !spec.drop) spec.status = 429;

@@ -13,7 +13,7 @@ import { createSecretMinter } from './jwt';
 import { json, problem, type Reply } from './problem';
 import { handleApiRequest, type ApiRequest } from './routes';
 import { EmulatorState } from './state';
-import { readStateFile, writeStateFile } from './state-file';
+import { StateFileWriter, readStateFile } from './state-file';
 
 /**
  * A local stand-in for the Agility Management API over node:http or node:https (docs/design.md, "Contracts"): the token, user
@@ -99,13 +99,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         emulator.shutdown.abort();
         server.close(() => resolve());
         server.closeAllConnections();
-      });
+      }).then(() => emulator.flushed()); // the state file is complete once close resolves
       return closing;
     },
     issuedSecrets: () => emulator.minter.issued(),
     signIn: async (email?: string) => {
       const session = emulator.state.signIn(email === undefined ? 'emulator-sign-in' : `user:${email}`);
-      emulator.persist();
+      await emulator.persist();
       return session;
     },
   };
@@ -122,26 +122,35 @@ class Emulator {
   private log: RequestLogEntry[] = [];
   /** What the state file last received. */
   private persisted: { revision: number; clock: number | undefined };
+  /** Writes the state file in order (docs/design.md, "Contracts"); absent without `--state`. */
+  private readonly stateWriter: StateFileWriter | undefined;
+  /** Set by reset: the next persist rewrites the state file even if nothing else changed. */
+  private rewriteState = false;
 
-  constructor(
-    initialMs: number | undefined,
-    private readonly stateFile: string | undefined,
-  ) {
+  constructor(initialMs: number | undefined, stateFile: string | undefined) {
     this.clock = new EmulatorClock(initialMs);
     const snapshot = stateFile ? readStateFile(stateFile) : undefined;
     if (snapshot?.clock) this.clock.set(parseInstant(snapshot.clock, 'clock'));
     this.state = new EmulatorState(this.clock.now, this.minter, snapshot);
     this.persisted = { revision: this.state.revision, clock: this.clock.frozenAt() };
+    this.stateWriter = stateFile ? new StateFileWriter(stateFile) : undefined;
   }
 
-  /** Writes the state file when the state or the clock changed since the last write (always with `force`). */
-  persist(force = false): void {
-    if (!this.stateFile) return;
+  /** Writes the state file when the state or the clock changed since the last write (always after a reset). */
+  async persist(): Promise<void> {
+    if (!this.stateWriter) return;
     const current = { revision: this.state.revision, clock: this.clock.frozenAt() };
+    const force = this.rewriteState;
+    this.rewriteState = false;
     if (!force && current.revision === this.persisted.revision && current.clock === this.persisted.clock) return;
     // Marked first: a failed write fails only the request that changed something, not every later read.
     this.persisted = current;
-    writeStateFile(this.stateFile, this.state.toSnapshot(current.clock));
+    await this.stateWriter.write(this.state.toSnapshot(current.clock));
+  }
+
+  /** Resolves once every queued state-file write is done. */
+  flushed(): Promise<void> {
+    return this.stateWriter?.flushed() ?? Promise.resolve();
   }
 
   /** The request listener: never throws; a connection it cannot answer is cut. */
@@ -166,7 +175,7 @@ class Emulator {
       }
       if (isAdmin) {
         const reply = this.admin(req.method ?? 'GET', path, read.bytes);
-        this.persist();
+        await this.persist();
         return send(res, reply);
       }
       await this.serveApi(req, res, url, read.bytes, entry!);
@@ -220,7 +229,7 @@ class Emulator {
       mediaType: mediaTypeOf(req),
     };
     let reply = await handleApiRequest(this.state, apiReq);
-    this.persist();
+    await this.persist();
     if (apiReq.user && !entry.user) entry.user = apiReq.user;
     if (fault?.after) {
       if (!(await this.wait(fault.latencyMs))) return drop();
@@ -320,7 +329,8 @@ class Emulator {
     this.state = new EmulatorState(this.clock.now, this.minter);
     this.faults.clear();
     this.log = [];
-    this.persist(true);
+    this.rewriteState = true; // written by the request's persist, before the reply
+
     return json({ now: new Date(this.clock.now()).toISOString() });
   }
 }

@@ -1,12 +1,13 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/errors';
+import { writeFileAtomic } from '../fs/write-file-atomic';
+import { validateEmulatorState, schema as stateSchema } from '../generated/emulator-state';
+import { schemaProblem, type SchemaValidator } from '../schemas/schema-problem';
 import type { StateSnapshot } from './state';
 
 /**
- * The emulator's optional state file: JSON, read once at start, rewritten after every change. It holds
- * hashes of secrets, never a secret.
+ * The emulator's optional state file: JSON (lib/schemas/emulator-state.schema.json), read once at start,
+ * rewritten after every change. It holds hashes of secrets, never a secret.
  */
 
 /** Reads a state file; undefined when it does not exist. Throws ConfigError when it exists but is unusable. */
@@ -31,42 +32,37 @@ export function readStateFile(path: string): StateSnapshot | undefined {
       path,
     });
   }
-  const s = parsed as Partial<StateSnapshot> | null;
-  if (
-    typeof s !== 'object' ||
-    s === null ||
-    s.version !== 1 ||
-    !Array.isArray(s.users) ||
-    !Array.isArray(s.tokens) ||
-    !Array.isArray(s.accessTokens) ||
-    !Array.isArray(s.refreshTokens) ||
-    typeof s.nextUserID !== 'number'
-  ) {
-    throw new ConfigError(`The emulator state file ${path} is not a version 1 emulator state. Delete it to start empty.`, { path });
+  const problem = schemaProblem(validateEmulatorState as SchemaValidator, parsed, { document: stateSchema, root: 'the state', prefix: '' });
+  if (problem) {
+    const got = problem.value === undefined ? 'nothing' : JSON.stringify(problem.value).slice(0, 80);
+    throw new ConfigError(
+      `The emulator state file ${path} is not a version 1 emulator state: ${problem.field} ${problem.rule}, got ${got}. Delete it to start empty.`,
+      { path, field: problem.field },
+    );
   }
-  return s as StateSnapshot;
+  return parsed as StateSnapshot;
 }
 
 /**
- * Writes a state file atomically: a mode-0600 temporary file in the same directory (so the rename stays on
- * one file system), flushed, then renamed over the target. A crash leaves the old or the new file, never half.
+ * Writes the state file after each change, atomically (lib/fs/write-file-atomic.ts), one write at a time and in
+ * the order of the changes: each write's snapshot is taken when it is asked for, so the file always holds a state
+ * the emulator had, and the last one wins.
  */
-export function writeStateFile(path: string, snapshot: StateSnapshot): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(snapshot, null, 2)}\n`);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
+export class StateFileWriter {
+  #last: Promise<void> = Promise.resolve();
+
+  constructor(private readonly path: string) {}
+
+  /** Queues a write of `snapshot`; resolves when it is on disk, rejects when that write failed (later ones still run). */
+  write(snapshot: StateSnapshot): Promise<void> {
+    const text = `${JSON.stringify(snapshot, null, 2)}\n`;
+    const done = this.#last.then(() => writeFileAtomic(this.path, text));
+    this.#last = done.catch(() => undefined);
+    return done;
   }
-  closeSync(fd);
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
+
+  /** Resolves when every queued write has ended. */
+  flushed(): Promise<void> {
+    return this.#last;
   }
 }

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { constants, promises as fs, type Stats } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { promises as fs, type Stats } from 'node:fs';
+import { dirname, isAbsolute, relative, sep } from 'node:path';
+import { writeFileAtomic as atomicWrite } from '../fs/write-file-atomic';
 import { lockFileFor, withFileLock } from '../locks/file-lock';
 import { DeliveryFailure, fsFailure } from './delivery-failure';
 
@@ -119,39 +119,11 @@ async function refuseLinkedFolders(path: string, base: string): Promise<void> {
 }
 
 /**
- * Replaces `path` atomically: a temporary file in the same directory, created exclusively (`O_EXCL`, mode 0600),
- * written, given `mode`, fsynced, then renamed over `path`. Readers see the old file or the new one, never a
- * partial one, and the content is never readable by others, not even for a moment. The rename replaces a
- * symbolic link at `path` rather than following it.
+ * Replaces `path` atomically with `data` and `mode` (see lib/fs/write-file-atomic.ts); failures are
+ * {@link DeliveryFailure}s saying which step failed.
  */
-export async function writeFileAtomic(path: string, data: string | Buffer, mode: number = SECRET_FILE_MODE): Promise<void> {
-  const dir = dirname(path);
-  // The name stays below NAME_MAX (255) whatever the target's name length.
-  const temp = join(dir, `.${basename(path).slice(0, 120)}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, SECRET_FILE_MODE);
-  } catch (e) {
-    throw fsFailure(e, 'create a temporary file in', dir);
-  }
-  try {
-    await handle.writeFile(data);
-    // chmod on the handle: the umask may have narrowed the creation mode, and a restore puts back the old mode.
-    await handle.chmod(mode);
-    await handle.sync();
-  } catch (e) {
-    await handle.close().catch(() => undefined);
-    await fs.rm(temp, { force: true }).catch(() => undefined);
-    throw fsFailure(e, 'write the temporary file for', path);
-  }
-  try {
-    await handle.close();
-    await fs.rename(temp, path);
-  } catch (e) {
-    await fs.rm(temp, { force: true }).catch(() => undefined);
-    throw fsFailure(e, 'replace', path);
-  }
-  await syncDirectory(dir);
+export function writeFileAtomic(path: string, data: string | Buffer, mode: number = SECRET_FILE_MODE): Promise<void> {
+  return atomicWrite(path, data, { mode, failure: fsFailure });
 }
 
 /**
@@ -213,20 +185,4 @@ async function makeParentDirs(dir: string): Promise<string[]> {
     throw fsFailure(e, 'set the mode of', dir);
   }
   return created;
-}
-
-/**
- * fsyncs a directory so the rename survives a crash. Best effort: some platforms and file systems refuse to
- * fsync a directory, and by then the new file is already in place.
- */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // see above
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
 }

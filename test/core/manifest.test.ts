@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import { Duration } from '../../lib/core/duration';
 import { hasErrorCode } from '../../lib/core/errors';
 import { StackManifest, buildManifest, canonicalJson, liveManagedNames, manifestHash, parseManifest } from '../../lib/core/manifest';
 import { ResolvedTokenSpec, resolveTokenSpec } from '../../lib/core/token-spec';
+import manifestSchema from '../../lib/schemas/manifest.schema.json';
 import { errorOf } from '../helpers/error-of';
 
 const D = 86_400_000;
@@ -208,5 +211,28 @@ describe('parseManifest', () => {
     const e = errorOf(() => parseManifest(JSON.stringify(m)));
     expect(hasErrorCode(e, 'CONFIG')).toBe(true);
     expect(e.message).toContain('tokens[1].sinks[0].kind must be "file", "env-file", "command", "github-actions" or "vault", got "ftp"');
+  });
+});
+
+describe('the manifest schema (lib/schemas/manifest.schema.json)', () => {
+  // The documented schema, compiled here by full ajv: what synth writes must match it, not only what the hook reads.
+  const ajv = new Ajv({ allErrors: true, strict: true });
+  ajv.addKeyword({ keyword: 'x-rule', schemaType: 'string' });
+  addFormats(ajv);
+  const validate = ajv.compile(manifestSchema);
+
+  it('accepts what buildManifest writes', () => {
+    const m = JSON.parse(canonicalJson(sample()));
+    expect(validate(m) ? [] : validate.errors).toEqual([]);
+    expect(m.tokens.some((t: { live: unknown[] }) => t.live.length > 0)).toBe(true);
+  });
+
+  it('refuses what parseManifest refuses for its shape', () => {
+    const m = JSON.parse(canonicalJson(sample()));
+    m.tokens[0].live[0].generation = 1.5;
+    expect(validate(m)).toBe(false);
+    expect(() => parseManifest(JSON.stringify(m))).toThrow(
+      /tokens\[0\]\.live\[0\]\.generation must be a non-negative whole number, got 1\.5/,
+    );
   });
 });

@@ -241,6 +241,18 @@ describe('/__emulator/faults', () => {
     expect((await call(emulator(), 'GET', '/__emulator/faults')).body).toEqual([]);
   });
 
+  it.each<[object, string]>([
+    [{ path: '/x', status: 500, colour: 'red' }, 'The fault field colour is not a known field; known: method, path, status,'],
+    [{ status: 99 }, 'status must be a whole number from 200 to 599, got 99.'],
+    [{ latencyMs: 'slow' }, 'latencyMs must be a number of milliseconds from 0 to 600000, got "slow".'],
+    [{ path: '/api/*/x', status: 500 }, 'path must start with "/" and may only end in "*", got "/api/*/x".'],
+    [[], 'The fault must be a JSON object, got [].'],
+  ])('names the field of a bad fault %j in its 400', async (fault, message) => {
+    const r = await call(emulator(), 'POST', '/__emulator/faults', { json: fault });
+    expect(r.status).toBe(400);
+    expect(r.body.detail).toContain(message);
+  });
+
   it('does not apply to /__emulator routes', async () => {
     await addFault({ path: '/*', status: 500 });
     expect((await call(emulator(), 'GET', '/__emulator/clock')).status).toBe(200);

@@ -102,6 +102,19 @@ describe('the state file', () => {
     expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toMatchObject({ tokens: [], users: [] });
   });
 
+  it('refuses a state file whose token lacks a field, naming the field', async () => {
+    const emu = await startEmulator({ stateFile });
+    await emu.signIn();
+    await emu.close();
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8'));
+    expect(saved.users).toHaveLength(1);
+    delete saved.users[0].createdDate;
+    writeFileSync(stateFile, JSON.stringify(saved));
+    const failure = await startEmulator({ stateFile }).catch((e: unknown) => e);
+    expect(hasErrorCode(failure, 'CONFIG')).toBe(true);
+    expect((failure as Error).message).toContain('users[0].createdDate must be an ISO-8601 date-time, got nothing');
+  });
+
   it('refuses to start on a state file that is not emulator state, with a ConfigError naming the file', async () => {
     writeFileSync(stateFile, '{"hello": "world"}');
     const failure = await startEmulator({ stateFile }).catch((e: unknown) => e);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
+import statusReportSchema from '../../lib/schemas/status-report.schema.json';
 import { main } from '../../lib/cli/main';
 import type { StatusReport } from '../../lib/ops';
 import { call, createToken, useEmulator } from '../emulator/support';
@@ -165,149 +166,10 @@ describe('status verdicts from real situations', () => {
 });
 
 describe('status output', () => {
-  const schema = {
-    $id: 'agility-pat-status-v1',
-    type: 'object',
-    additionalProperties: false,
-    required: [
-      'version',
-      'generatedAt',
-      'stackTag',
-      'apiUrl',
-      'warnDays',
-      'unusedDays',
-      'needsAction',
-      'tokens',
-      'orphaned',
-      'otherTokens',
-      'limits',
-    ],
-    definitions: {
-      instantOrNull: { anyOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] },
-      listed: {
-        type: 'object',
-        required: ['tokenID', 'name', 'createdDate', 'expiryDate', 'daysLeft', 'lastUsedDate', 'enabled', 'expired'],
-        properties: {
-          tokenID: { type: 'string', minLength: 1 },
-          name: { type: 'string' },
-          createdDate: { type: 'string', format: 'date-time' },
-          expiryDate: { type: 'string', format: 'date-time' },
-          daysLeft: { type: 'integer' },
-          lastUsedDate: { $ref: '#/definitions/instantOrNull' },
-          enabled: { type: 'boolean' },
-          expired: { type: 'boolean' },
-        },
-      },
-      verdict: { enum: ['missing', 'undelivered', 'duplicate', 'orphaned', 'rotation-due', 'expiring', 'unused', 'ok'] },
-    },
-    properties: {
-      version: { const: 1 },
-      generatedAt: { type: 'string', format: 'date-time' },
-      stackTag: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}~[0-9a-f]{6}$' },
-      apiUrl: { type: 'string', format: 'uri' },
-      warnDays: { type: 'integer', minimum: 0 },
-      unusedDays: { type: 'integer', minimum: 0 },
-      needsAction: { type: 'boolean' },
-      tokens: {
-        type: 'array',
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: [
-            'declaredName',
-            'constructPath',
-            'managedName',
-            'generation',
-            'token',
-            'deliveredCount',
-            'pendingCount',
-            'expiryDate',
-            'daysLeft',
-            'lastUsedDate',
-            'retained',
-            'rotationDueAt',
-            'verdicts',
-            'verdict',
-            'notes',
-          ],
-          properties: {
-            declaredName: { type: 'string', minLength: 1 },
-            constructPath: { type: 'string' },
-            managedName: { type: 'string', minLength: 1 },
-            generation: { type: 'integer', minimum: 0 },
-            token: { anyOf: [{ $ref: '#/definitions/listed' }, { type: 'null' }] },
-            deliveredCount: { type: 'integer', minimum: 0 },
-            pendingCount: { type: 'integer', minimum: 0 },
-            expiryDate: { $ref: '#/definitions/instantOrNull' },
-            daysLeft: { anyOf: [{ type: 'integer' }, { type: 'null' }] },
-            lastUsedDate: { $ref: '#/definitions/instantOrNull' },
-            retained: {
-              anyOf: [
-                {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['managedName', 'generation', 'live'],
-                  properties: { managedName: { type: 'string' }, generation: { type: 'integer' }, live: { type: 'boolean' } },
-                },
-                { type: 'null' },
-              ],
-            },
-            rotationDueAt: { $ref: '#/definitions/instantOrNull' },
-            verdicts: { type: 'array', minItems: 1, items: { $ref: '#/definitions/verdict' } },
-            verdict: { $ref: '#/definitions/verdict' },
-            notes: { type: 'array', items: { type: 'string' } },
-          },
-        },
-      },
-      orphaned: {
-        type: 'array',
-        items: {
-          allOf: [
-            { $ref: '#/definitions/listed' },
-            {
-              type: 'object',
-              required: ['declaredName', 'generation', 'verdict', 'notes'],
-              properties: {
-                declaredName: { type: 'string' },
-                generation: { type: 'integer', minimum: 0 },
-                verdict: { const: 'orphaned' },
-                notes: { type: 'array', items: { type: 'string' } },
-              },
-            },
-          ],
-        },
-      },
-      otherTokens: {
-        type: 'array',
-        items: {
-          allOf: [
-            { $ref: '#/definitions/listed' },
-            {
-              type: 'object',
-              required: ['managedBy', 'unused'],
-              properties: { managedBy: { type: ['string', 'null'] }, unused: { type: 'boolean' } },
-            },
-          ],
-        },
-      },
-      limits: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['activeTokens', 'creationsLastHour'],
-        properties: {
-          activeTokens: { type: 'object', required: ['used', 'limit'], properties: { used: { type: 'integer' }, limit: { const: 10 } } },
-          creationsLastHour: {
-            type: 'object',
-            required: ['used', 'limit', 'lowerBound'],
-            properties: { used: { type: 'integer' }, limit: { const: 5 }, lowerBound: { const: true } },
-          },
-        },
-      },
-    },
-  };
+  // The documented schema of the report (docs and tests share it).
   const ajv = new Ajv({ allErrors: true, strict: true });
   addFormats(ajv);
-  const validate = ajv.compile(schema);
+  const validate = ajv.compile(statusReportSchema);
 
   beforeAll(requireBundle);
 
