@@ -1,4 +1,4 @@
-// Every test process: no network chatter from cdktf or Terraform (DEVELOPERS.md ground rules).
+// Every test process: no network chatter from cdktf or Terraform (docs/design.md, "Facts").
 import { join } from 'node:path';
 
 process.env.CHECKPOINT_DISABLE = '1';
