@@ -29,7 +29,7 @@ interface Withheld {
  * `env` without the withheld variables: those named, and those whose value equals, or (for values of 8 characters
  * or more) contains, a withheld value, whatever they are called.
  */
-function withholdVariables(env: NodeJS.ProcessEnv, withheld: Withheld): NodeJS.ProcessEnv {
+export function withholdVariables(env: NodeJS.ProcessEnv, withheld: Withheld): NodeJS.ProcessEnv {
   const names = new Set(withheld.names ?? []);
   const values = (withheld.values ?? []).filter((v) => v !== '');
   const holds = (value: string): boolean => values.some((v) => value === v || (v.length >= MIN_SCRUB_LENGTH && value.includes(v)));

@@ -1,6 +1,6 @@
 import { InvalidInputError, SinkError } from '../core/errors';
 import { describeSink, isRestorableSink, sinkCredentialEnvs, validateSinkSpec, type SinkSpec } from '../core/sink-spec';
-import { deliverToCommand } from './command-sink';
+import { deliverToCommand, withholdVariables } from './command-sink';
 import type { Delivered } from './delivered';
 import type { DeliverOptions, DeliveryContext } from './delivery-context';
 import { DeliveryFailure } from './delivery-failure';
@@ -59,7 +59,7 @@ export async function deliverSecret(
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   // Native sinks read their credentials from these variables; command sinks never see them.
-  const commandEnv = withoutVariables(env, sinkCredentialEnvs(sinks));
+  const commandEnv = withholdVariables(env, { names: sinkCredentialEnvs(sinks) });
 
   const done: Done[] = [];
   for (const { index, spec } of deliveryOrder(sinks)) {
@@ -100,11 +100,6 @@ type Done = { spec: SinkSpec } & Delivered;
 export function deliveryOrder(sinks: readonly SinkSpec[]): Array<{ index: number; spec: SinkSpec }> {
   const indexed = sinks.map((spec, index) => ({ index, spec }));
   return [...indexed.filter((s) => isRestorableSink(s.spec)), ...indexed.filter((s) => !isRestorableSink(s.spec))];
-}
-
-function withoutVariables(env: NodeJS.ProcessEnv, names: readonly string[]): NodeJS.ProcessEnv {
-  if (names.length === 0) return env;
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !names.includes(name)));
 }
 
 async function failAndRollBack(
