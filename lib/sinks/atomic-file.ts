@@ -127,6 +127,29 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode: numbe
 }
 
 /**
+ * Holding the target's lock: {@link prepareTarget}, then replace the file atomically with what `contentOf` makes of
+ * the snapshot (its previous content, for an edit). When the write fails, the directories created for it are removed
+ * again and the target is unchanged.
+ * @returns the snapshot, to undo the write later.
+ */
+export function replaceTarget(
+  path: string,
+  base: string,
+  contentOf: (snapshot: TargetSnapshot) => string | Buffer,
+): Promise<TargetSnapshot> {
+  return withTargetLock(path, async () => {
+    const snapshot = await prepareTarget(path, base);
+    try {
+      await writeFileAtomic(snapshot.path, contentOf(snapshot));
+    } catch (e) {
+      await removeCreatedDirs(snapshot.createdDirs);
+      throw e;
+    }
+    return snapshot;
+  });
+}
+
+/**
  * Puts a target back as {@link prepareTarget} found it: the old content and mode (atomically), or no file
  * and none of the directories created for it when it did not exist.
  */

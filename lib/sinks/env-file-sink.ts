@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EnvFileSinkSpec } from '../core/sink-spec';
-import { prepareTarget, removeCreatedDirs, restoreTarget, withTargetLock, writeFileAtomic, type TargetSnapshot } from './atomic-file';
+import { replaceTarget, restoreTarget, withTargetLock, writeFileAtomic, type TargetSnapshot } from './atomic-file';
 import { fsFailure } from './delivery-failure';
 import type { Delivered } from './delivered';
 import { formatEnvValue, readEnvValueText, removeEnvLine, upsertEnvLine } from './env-file-format';
@@ -16,20 +16,13 @@ import { formatEnvValue, readEnvValueText, removeEnvLine, upsertEnvLine } from '
  * @throws DeliveryFailure saying why; the file is then unchanged.
  */
 export async function deliverToEnvFile(secret: string, spec: EnvFileSinkSpec, cwd: string): Promise<Delivered> {
-  const path = resolve(cwd, spec.path);
   // latin1 maps each byte to one character and back, so bytes that are not valid UTF-8 survive the edit.
   const valueText = Buffer.from(formatEnvValue(secret), 'utf8').toString('latin1');
-  const { snapshot, previousValue } = await withTargetLock(path, async () => {
-    const snapshot = await prepareTarget(path, cwd);
-    const before = snapshot.previous?.content.toString('latin1') ?? '';
-    try {
-      await writeFileAtomic(snapshot.path, Buffer.from(upsertEnvLine(before, spec.key, valueText), 'latin1'));
-    } catch (e) {
-      await removeCreatedDirs(snapshot.createdDirs);
-      throw e;
-    }
-    return { snapshot, previousValue: readEnvValueText(before, spec.key) };
-  });
+  const before = (snapshot: TargetSnapshot): string => snapshot.previous?.content.toString('latin1') ?? '';
+  const snapshot = await replaceTarget(resolve(cwd, spec.path), cwd, (s) =>
+    Buffer.from(upsertEnvLine(before(s), spec.key, valueText), 'latin1'),
+  );
+  const previousValue = readEnvValueText(before(snapshot), spec.key);
   return { undo: () => undoEnvKey(snapshot, spec.key, valueText, previousValue) };
 }
 

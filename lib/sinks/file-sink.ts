@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FileSinkSpec } from '../core/sink-spec';
-import { prepareTarget, removeCreatedDirs, restoreTarget, withTargetLock, writeFileAtomic, type TargetSnapshot } from './atomic-file';
+import { replaceTarget, restoreTarget, withTargetLock, type TargetSnapshot } from './atomic-file';
 import type { Delivered } from './delivered';
 
 /**
@@ -12,17 +12,7 @@ import type { Delivered } from './delivered';
  * @throws DeliveryFailure saying why; the target is then unchanged.
  */
 export async function deliverToFile(secret: string, spec: FileSinkSpec, cwd: string): Promise<Delivered> {
-  const path = resolve(cwd, spec.path);
-  const snapshot = await withTargetLock(path, async () => {
-    const snapshot = await prepareTarget(path, cwd);
-    try {
-      await writeFileAtomic(snapshot.path, secret);
-    } catch (e) {
-      await removeCreatedDirs(snapshot.createdDirs);
-      throw e;
-    }
-    return snapshot;
-  });
+  const snapshot = await replaceTarget(resolve(cwd, spec.path), cwd, () => secret);
   return { undo: () => undoFile(snapshot, secret) };
 }
 
