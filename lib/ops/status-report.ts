@@ -142,7 +142,9 @@ export function buildStatusReport(
 ): StatusReport {
   const warnDays = options.warnDays ?? DEFAULT_WARN_DAYS;
   const unusedDays = options.unusedDays ?? DEFAULT_UNUSED_DAYS;
-  const infos = listed.map((t) => describeListedToken(t, nowMs));
+  // Each listed token described once; the rows below look theirs up.
+  const infoOf = new Map(listed.map((t) => [t, describeListedToken(t, nowMs)]));
+  const infos = [...infoOf.values()];
   const active = infos.filter((t) => !t.expired);
   const isUnused = (t: ListedTokenInfo): boolean => {
     const since = Date.parse(t.lastUsedDate ?? t.createdDate);
@@ -152,7 +154,7 @@ export function buildStatusReport(
   const declared = new Set(manifest.tokens.map((t) => t.declaredName));
   const { orphans, newerGenerations } = classifyStackTokens(manifest, listed, nowMs);
   const orphaned: OrphanedTokenRow[] = orphans.map((o) => {
-    const t = describeListedToken(o, nowMs);
+    const t = infoOf.get(o)!;
     const parts = parseManagedName(t.name)!;
     return {
       ...t,
@@ -179,6 +181,7 @@ export function buildStatusReport(
       isUnused,
       stackTag: manifest.stackTag,
       state: (name) => managedNameState(listed, name, nowMs),
+      info: (t) => infoOf.get(t)!,
       newerGeneration: newerGenerations.get(m.declaredName),
     }),
   );
@@ -213,12 +216,13 @@ function declaredRow(
     isUnused: (t: ListedTokenInfo) => boolean;
     stackTag: string;
     state: (managedName: string) => ManagedNameState<PersonalAccessTokenResponse>;
+    info: (t: PersonalAccessTokenResponse) => ListedTokenInfo;
     newerGeneration: number | undefined;
   },
 ): DeclaredTokenRow {
   const { nowMs } = ctx;
   const current = ctx.state(m.currentManagedName);
-  const token = current.delivered[0] ? describeListedToken(current.delivered[0], nowMs) : null;
+  const token = current.delivered[0] ? ctx.info(current.delivered[0]) : null;
   const previous = m.live.find((l) => l.role === 'retain' && l.generation === m.currentGeneration - 1);
   const previousToken = previous ? ctx.state(previous.managedName).delivered[0] : undefined;
   const expiryDate = token?.expiryDate ?? m.expiryDate;
