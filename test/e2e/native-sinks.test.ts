@@ -9,16 +9,12 @@ import { join } from 'node:path';
 import type { TerraformStack } from 'cdktf';
 import { AgilityPersonalAccessToken, Duration, SecretSink } from '../../lib';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator';
-import { Deployment, EmulatorAdmin, requireTerraform } from '../helpers/e2e';
+import { ANCHOR, Deployment, EmulatorAdmin, G11, G12, G13, requireTerraform } from '../helpers/e2e';
 import { GitHubStandIn } from '../helpers/github-stand-in';
 import { VaultStandIn } from '../helpers/vault-stand-in';
 
 jest.setTimeout(300_000);
 
-const ANCHOR = '2026-01-01T00:00:00Z';
-const G11 = '2026-11-28T00:00:00Z';
-const G12 = '2026-12-28T00:00:00Z';
-const G13 = '2027-01-27T00:00:00Z';
 const GITHUB_TOKEN = 'ghp_e2eStandInToken0123456789abcdefABCD';
 const VAULT_TOKEN = 'hvs.e2eStandInVaultToken0123456789';
 
@@ -55,8 +51,7 @@ function everySecret(): string[] {
 }
 
 function managedName(d: Deployment, declared: string, generation: number): string {
-  const manifest = JSON.parse(readFileSync(join(d.stackDir, 'agility-pat-manifest.json'), 'utf8')) as { stackTag: string };
-  return `${declared} [cdktf:${manifest.stackTag}/g${generation}]`;
+  return `${declared} [cdktf:${d.stackTag()}/g${generation}]`;
 }
 
 describe('one token, three destinations, over rotations', () => {

@@ -9,17 +9,9 @@ import type { TerraformStack } from 'cdktf';
 import { AgilityPersonalAccessToken, Duration, SecretSink } from '../../lib';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator';
 import { readEnvValueText } from '../../lib/sinks/env-file-format';
-import { Deployment, EmulatorAdmin, requireTerraform } from '../helpers/e2e';
+import { ANCHOR, Deployment, EmulatorAdmin, G11, G11_NEXT_DAY, G12, G13, G16, requireTerraform } from '../helpers/e2e';
 
 jest.setTimeout(300_000);
-
-const ANCHOR = '2026-01-01T00:00:00Z';
-// Generation g of a 30-day rotation anchored at ANCHOR starts at ANCHOR + g·30 days.
-const G11 = '2026-11-28T00:00:00Z';
-const G11_NEXT_DAY = '2026-11-29T00:00:00Z';
-const G12 = '2026-12-28T00:00:00Z';
-const G13 = '2027-01-27T00:00:00Z';
-const G16 = '2027-04-27T00:00:00Z';
 
 let emulator: RunningEmulator;
 let admin: EmulatorAdmin;
@@ -158,7 +150,7 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
     for (const f of sinkFiles) expect(mode(d(), f)).toBe(0o600);
     const live = await admin.liveTokens(await d().signIn());
     expect([...live.keys()].sort()).toEqual(
-      [`ci [cdktf:${tag(d())}/g11]`, `ops [cdktf:${tag(d())}/g11]`, `preview [cdktf:${tag(d())}/g0]`].sort(),
+      [`ci [cdktf:${d().stackTag()}/g11]`, `ops [cdktf:${d().stackTag()}/g11]`, `preview [cdktf:${d().stackTag()}/g0]`].sort(),
     );
     await expectNoLeaks(d(), sinkFiles);
   });
@@ -198,7 +190,7 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
     result = await step(5);
     expect(result.code).toBe(0);
     const live = await admin.liveTokens(await d().signIn());
-    expect([...live.keys()].filter((n) => n.startsWith('ci ')).sort()).toEqual([`ci [cdktf:${tag(d())}/g16]`]);
+    expect([...live.keys()].filter((n) => n.startsWith('ci ')).sort()).toEqual([`ci [cdktf:${d().stackTag()}/g16]`]);
     expect(await admin.authenticates(g12)).toBe(false);
     expect(await admin.authenticates(g13)).toBe(false);
     expect(await admin.authenticates(read(d(), 'secrets/ci.token'))).toBe(true);
@@ -207,7 +199,7 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
 
   test('5a. a token deleted from the code is revoked by the reconciler on the next deploy', async () => {
     await reach(5);
-    const opsName = `ops [cdktf:${tag(d())}/g16]`;
+    const opsName = `ops [cdktf:${d().stackTag()}/g16]`;
     expect((await admin.liveTokens(await d().signIn())).has(opsName)).toBe(true);
     const result = await step(6);
     expect(result.code).toBe(0);
@@ -219,7 +211,7 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
     await reach(6);
     const access = await d().signIn();
     const before = read(d(), 'secrets/ci.token');
-    const ciName = `ci [cdktf:${tag(d())}/g16]`;
+    const ciName = `ci [cdktf:${d().stackTag()}/g16]`;
     const ci = (await admin.liveTokens(access)).get(ciName)!;
     await fetch(`${emulator.url}/api/v1/tokens/${ci.tokenID}/delete`, { method: 'DELETE', headers: { authorization: `Bearer ${access}` } });
     expect(await admin.authenticates(before)).toBe(false);
@@ -251,10 +243,10 @@ describe('a stack of rotating and fixed tokens, deployed with terraform over its
     const result = await d().terraform('destroy', '2027-04-28T00:00:00Z');
     expect(result.code).toBe(0);
     const live = [...(await admin.liveTokens(await d().signIn())).keys()];
-    expect(live.filter((n) => n.includes(tag(d())))).toEqual([]);
+    expect(live.filter((n) => n.includes(d().stackTag()))).toEqual([]);
     expect(live).toContain('hand-made token');
-    expect(live).toContain(`preview [cdktf:${tag(other)}/g0]`);
-    expect(tag(other)).not.toBe(tag(d()));
+    expect(live).toContain(`preview [cdktf:${other.stackTag()}/g0]`);
+    expect(other.stackTag()).not.toBe(d().stackTag());
     // Sinks keep what they hold when a token is revoked (docs/design.md, "Sinks"); nothing else may hold a secret.
     await expectNoLeaks(d(), sinkFiles);
   });
@@ -269,7 +261,7 @@ describe('failures a deploy recovers from', () => {
     expect(failed.code).not.toBe(0);
     expect(failed.output).toMatch(/SINK_FAILED/);
     expect(failed.output).toContain('blocked');
-    const name = `broken [cdktf:${tag(d)}/g0]`;
+    const name = `broken [cdktf:${d.stackTag()}/g0]`;
     expect((await admin.liveTokens(await d.signIn())).has(name)).toBe(false);
 
     rmSync(join(d.dir, 'blocked'));
@@ -326,8 +318,3 @@ describe('tokens sharing one env file, with real Terraform running their hooks i
     await expectNoLeaks(d, ['secrets/shared.env']);
   });
 });
-
-function tag(d: Deployment): string {
-  const manifest = JSON.parse(readFileSync(join(d.stackDir, 'agility-pat-manifest.json'), 'utf8')) as { stackTag: string };
-  return manifest.stackTag;
-}

@@ -10,9 +10,17 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import type { RequestLogEntry, RunningEmulator } from '../../lib/emulator';
-import { AgilityApi, AgilityTokenReconciler, SYNTH_NOW_CONTEXT } from '../../lib';
+import { AgilityApi, AgilityTokenReconciler, MANIFEST_FILE, SYNTH_NOW_CONTEXT } from '../../lib';
 import { TestEmulator } from '../../lib/testing';
 import { terraformEnv as minimalTerraformEnv } from '../../bench/terraform';
+
+/** Instants of a 30-day rotation anchored at ANCHOR: generation g starts at ANCHOR + g·30 days. */
+export const ANCHOR = '2026-01-01T00:00:00Z';
+export const G11 = '2026-11-28T00:00:00Z';
+export const G11_NEXT_DAY = '2026-11-29T00:00:00Z';
+export const G12 = '2026-12-28T00:00:00Z';
+export const G13 = '2027-01-27T00:00:00Z';
+export const G16 = '2027-04-27T00:00:00Z';
 
 /** The Terraform binary; the end-to-end tests fail (never skip) without it. */
 export function requireTerraform(): string {
@@ -155,6 +163,11 @@ export class Deployment {
     } finally {
       process.chdir(cwd);
     }
+  }
+
+  /** The stack tag synth put in the manifest: the marker part of every managed name of this deployment. */
+  stackTag(): string {
+    return (JSON.parse(readFileSync(join(this.stackDir, MANIFEST_FILE), 'utf8')) as { stackTag: string }).stackTag;
   }
 
   /** A fresh OAuth access token (they expire after an hour of emulator time). */
