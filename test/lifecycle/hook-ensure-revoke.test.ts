@@ -4,6 +4,7 @@ import { pendingNameOf } from '../../lib/core/managed-name';
 import { advance, call, createToken } from '../emulator/support';
 import {
   authenticates,
+  ciInputs,
   clearRequests,
   expectDelivered,
   liveNamed,
@@ -99,12 +100,7 @@ describe('hook create (ensure)', () => {
     const oauth = await signIn('ensure-others@example.com');
     const other = await createToken(emulator(), oauth, managed('ci', 4));
     const hand = await createToken(emulator(), oauth, 'hand-made');
-    const run = await runHook(
-      emulator(),
-      'create',
-      { credential: oauth, managedName: managed('ci'), declaredName: 'ci', generation: 5, sinks: [] },
-      tmp(),
-    );
+    const run = await runHook(emulator(), 'create', ciInputs(oauth), tmp());
     expect(run.code).toBe(0);
     expect((await liveTokens(emulator(), oauth)).map((t) => t.name).sort()).toEqual([managed('ci', 4), managed('ci'), 'hand-made'].sort());
     expect(await authenticates(emulator(), other.token)).toBe(true);

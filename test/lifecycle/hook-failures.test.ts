@@ -1,7 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { advance, createToken } from '../emulator/support';
-import { clearRequests, liveNamed, liveTokens, managed, runHook, tokenCalls, useHookSuite, type ProgramRun } from './hook-harness';
+import {
+  ciInputs,
+  clearRequests,
+  liveNamed,
+  liveTokens,
+  managed,
+  runHook,
+  tokenCalls,
+  useHookSuite,
+  type ProgramRun,
+} from './hook-harness';
 
 const { emulator, tmp, signIn } = useHookSuite();
 
@@ -12,7 +22,7 @@ function errorLines(stderr: string): string[] {
 
 /** Runs `hook create` for `ci [cdktf:prod~abcdef/g5]`, with no sink, as `credential`. */
 function createCi(credential: string) {
-  return runHook(emulator(), 'create', { credential, managedName: managed('ci'), declaredName: 'ci', generation: 5, sinks: [] }, tmp());
+  return runHook(emulator(), 'create', ciInputs(credential), tmp());
 }
 
 /** Checks that the run exited with `exitCode` and printed exactly one error line, of `code`; returns that line. */

@@ -105,6 +105,11 @@ export interface HookInputs {
   manifest?: string;
 }
 
+/** The inputs of `hook create` for `ci [cdktf:prod~abcdef/g5]` (generation 5, current), no sinks unless `extra` says. */
+export function ciInputs(credential: string, extra: Partial<HookInputs> = {}): HookInputs {
+  return { credential, managedName: managed('ci'), declaredName: 'ci', generation: 5, sinks: [], ...extra };
+}
+
 /** A minimal environment (no inherited AGILITY_* variables) for a hook talking to `emu`. */
 export function hookEnv(emu: RunningEmulator, inputs: HookInputs): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
@@ -228,12 +233,7 @@ export function useHookSuite() {
   /** Runs `hook create` for `ci [cdktf:prod~abcdef/g5]` into one file sink; returns the run, the file and the name. */
   const ensureCi = async (oauth: string, file = join(tmp(), 'ci.pat')) => {
     const name = managed('ci');
-    const run = await runHook(
-      emulator(),
-      'create',
-      { credential: oauth, managedName: name, declaredName: 'ci', generation: 5, sinks: [{ kind: 'file', path: file }] },
-      tmp(),
-    );
+    const run = await runHook(emulator(), 'create', ciInputs(oauth, { sinks: [{ kind: 'file', path: file }] }), tmp());
     return { run, file, name };
   };
   return { emulator, tmp, signIn, ensureCi };

@@ -10,6 +10,7 @@ import { readEnvValueText } from '../../lib/sinks/env-file-format';
 import { createToken } from '../emulator/support';
 import {
   authenticates,
+  ciInputs,
   clearRequests,
   injectFault,
   liveNamed,
@@ -96,12 +97,7 @@ describe('hook create checks its inputs before any API call', () => {
       const existing = await createToken(emulator(), oauth, name);
       const pending = await createToken(emulator(), oauth, pendingNameOf(name));
       await clearRequests(emulator());
-      const run = await runHook(
-        emulator(),
-        'create',
-        { credential: oauth, managedName: name, declaredName: 'ci', generation: 5, expiry, sinks: [] },
-        tmp(),
-      );
+      const run = await runHook(emulator(), 'create', ciInputs(oauth, { expiry }), tmp());
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(/AGILITY_PAT_EXPIRY/);
       expect(await tokenCalls(emulator(), email)).toEqual([]);
@@ -114,12 +110,7 @@ describe('hook create checks its inputs before any API call', () => {
     const email = 'bad-name@example.com';
     const oauth = await signIn(email);
     await clearRequests(emulator());
-    const run = await runHook(
-      emulator(),
-      'create',
-      { credential: oauth, managedName: managed('ci', 4), declaredName: 'ci', generation: 5, sinks: [] },
-      tmp(),
-    );
+    const run = await runHook(emulator(), 'create', ciInputs(oauth, { managedName: managed('ci', 4) }), tmp());
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/is not generation 5 of "ci"/);
     expect(await tokenCalls(emulator(), email)).toEqual([]);
@@ -133,17 +124,11 @@ describe('SIGTERM and SIGINT', () => {
     await injectFault(emulator(), { method: 'GET', path: '/api/v1/tokens/list', latencyMs: 20_000 });
     const inFlight = async () =>
       (await requestLog(emulator())).some((r) => r.user === email && r.path === '/api/v1/tokens/list' && r.status === 0);
-    const run = await runHook(
-      emulator(),
-      'create',
-      { credential: oauth, managedName: managed('ci'), declaredName: 'ci', generation: 5, sinks: [] },
-      tmp(),
-      {
-        onSpawn: (child) => {
-          void waitFor(inFlight, 10_000, 'the list request to be in flight').then(() => child.kill('SIGTERM'));
-        },
+    const run = await runHook(emulator(), 'create', ciInputs(oauth), tmp(), {
+      onSpawn: (child) => {
+        void waitFor(inFlight, 10_000, 'the list request to be in flight').then(() => child.kill('SIGTERM'));
       },
-    );
+    });
     expect(run.code).toBe(130);
     expect(run.stderr).toMatch(/\[INTERRUPTED\] stopped by SIGTERM at a safe point/);
     expect(await inFlight()).toBe(true); // it did not wait for the answer
@@ -162,16 +147,12 @@ describe('SIGTERM and SIGINT', () => {
     const run = await runHook(
       emulator(),
       'create',
-      {
-        credential: oauth,
-        managedName: name,
-        declaredName: 'ci',
-        generation: 5,
+      ciInputs(oauth, {
         sinks: [
           { kind: 'file', path: file },
           { kind: 'command', argv: [process.execPath, '-e', sink] },
         ],
-      },
+      }),
       tmp(),
       {
         onSpawn: (child) => {
