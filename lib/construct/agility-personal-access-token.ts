@@ -37,6 +37,26 @@ export interface TokenRotation {
    * @default - an offset derived from the stack and the token name, so one stack's tokens do not all rotate at once
    */
   readonly anchor?: Date | string;
+  /**
+   * Retire the previous generation before its period ends: once the current generation has been used and the previous
+   * one has not been used for `quietFor` (`true`: 1 day), the stack's reconciler revokes it, shrinking the time a
+   * leaked old secret works. Needs overlap; `quietFor` at least 1 hour and shorter than `every`. Takes effect when a
+   * deploy runs the reconciler (daily with the default drift check).
+   * @default false
+   */
+  readonly retireEarly?: boolean | { readonly quietFor: Duration };
+}
+
+/** A token made by hand that a managed token takes over (the `replaces` prop, in its long form). */
+export interface ReplacedToken {
+  /** The exact name, or the id, of the token made by hand. A token carrying any stack's marker is refused. */
+  readonly token: string;
+  /**
+   * How long the hand-made token stays live after the managed token was first delivered, so its consumers can move
+   * to the new secret. `false`: revoked at once, in the deploy that delivers the managed token.
+   * @default - one rotation period (`rotation.every`); at once with `rotation.overlap: false`; 7 days for a token that does not rotate
+   */
+  readonly overlap?: Duration | false;
 }
 
 /** Props of {@link AgilityPersonalAccessToken}. */
@@ -69,6 +89,14 @@ export interface AgilityPersonalAccessTokenProps {
    * @default true
    */
   readonly verify?: boolean;
+  /**
+   * A token made by hand that this one takes over: its exact name or id (or {@link ReplacedToken} to set the overlap).
+   * Once this token is delivered, the stack's reconciler revokes the hand-made one after one overlap period (see
+   * {@link ReplacedToken.overlap}); `agility-pat status` shows it as `being-replaced` until then. A token carrying any
+   * stack's marker is never touched.
+   * @default - none
+   */
+  readonly replaces?: string | ReplacedToken;
 }
 
 /**
@@ -110,6 +138,8 @@ export class AgilityPersonalAccessToken extends Construct {
           stackTag: reconciler.stackTag,
           expiresAt: props.expiresAt,
           rotation: props.rotation,
+          replaces: props.replaces,
+          verify: props.verify,
           sinks,
           ephemeralHost: runsUnderCi(process.env),
           constructPath: this.node.path,
@@ -126,7 +156,7 @@ export class AgilityPersonalAccessToken extends Construct {
     this.slots = spec.slots
       .filter((slot) => slot.role !== 'none' && slot.managedName !== null)
       .map((slot) =>
-        createSlot(this, spec, slot, { hook, apiUrl, credentialEnv, resourceType: reconciler.resourceType, verify: props.verify ?? true }),
+        createSlot(this, spec, slot, { hook, apiUrl, credentialEnv, resourceType: reconciler.resourceType, verify: spec.verify }),
       );
     reconciler.register(spec, [...this.slots], { targets: sinkTargets(props.sinks ?? [], this.node.path, reconciler.projectDir) });
 

@@ -12,4 +12,5 @@ export * from './rotation';
 export * from './sink-spec';
 export * from './token-spec';
 export * from './token-state';
+export * from './usage-policy';
 export * from './validation';

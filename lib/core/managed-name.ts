@@ -194,6 +194,14 @@ export function pendingNameOf(managedName: string): string {
   return `${managedName.slice(0, -1)}${PENDING_SUFFIX}]`;
 }
 
+/**
+ * True when `name` ends with anything that looks like a stack's marker, well-formed or not, pending or not: a token
+ * that any stack may manage, which nothing but that stack touches (`replaces` never does).
+ */
+export function carriesStackMarker(name: string): boolean {
+  return parseManagedName(name) !== undefined || MARKER_LIKE_AT_END.test(name);
+}
+
 /** True when `name` is a managed name whose marker carries exactly this stack tag. */
 export function isManagedByStack(name: string, tag: string): boolean {
   return parseManagedName(name)?.stackTag === tag;

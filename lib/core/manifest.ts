@@ -2,14 +2,16 @@ import { createHash } from 'node:crypto';
 import { ConfigError, InvalidInputError, hasErrorCode } from './errors';
 import { validateManifest, schema as manifestSchema } from '../generated/manifest';
 import { schemaProblem, type SchemaValidator } from '../schemas/schema-problem';
-import { STACK_TAG_PATTERN, parseManagedName } from './managed-name';
+import { STACK_TAG_PATTERN, carriesStackMarker, parseManagedName } from './managed-name';
 import { SinkSpec, validateSinkSpec } from './sink-spec';
 import { ResolvedTokenSpec, validateStackTokens } from './token-spec';
+import type { ReplacesPolicy, RetireEarlyPolicy } from './usage-policy';
 
 /**
  * The stack manifest: what one stack declares, as the reconcile hook needs it (docs/design.md, "Hooks"). Synth
  * writes it; its {@link manifestHash} triggers the reconcile hook whenever it changes, and the hook reads it
- * back with {@link parseManifest}. It holds names, dates and sink specs, never a secret or a token id.
+ * back with {@link parseManifest}. It holds names, dates and sink specs, never a secret (a `replaces` reference may
+ * be a hand-made token's id, which is not one).
  */
 export interface StackManifest {
   readonly version: 1;
@@ -36,6 +38,12 @@ export interface ManifestToken {
   /** The slots that keep a token alive (role `ensure` or `retain`). */
   readonly live: readonly ManifestLiveToken[];
   readonly sinks: readonly SinkSpec[];
+  /** Prove each new token authenticates before delivering it (the construct's `verify`). */
+  readonly verify: boolean;
+  /** `rotation.retireEarly`, checked; null when off. */
+  readonly retireEarly: RetireEarlyPolicy | null;
+  /** `replaces`, checked; null when the token takes over no hand-made token. */
+  readonly replaces: ReplacesPolicy | null;
 }
 
 /** A token the stack keeps alive: reconcile revokes marked tokens that are not among these. */
@@ -91,6 +99,9 @@ export function buildManifest(input: BuildManifestInput): StackManifest {
           : [{ managedName: s.managedName, generation: s.generation, role: s.role, expiryDate: s.expiryDate }],
       ),
       sinks: t.sinks,
+      verify: t.verify,
+      retireEarly: t.retireEarly,
+      replaces: t.replaces,
     }));
   return { version: 1, stackTag: input.stackTag, apiUrl: input.apiUrl, credentialEnv: input.credentialEnv, tokens };
 }
@@ -146,9 +157,24 @@ function checkToken(t: ManifestToken, at: string, stackTag: string): ManifestTok
       throw e;
     }
   });
-  const { declaredName, constructPath, currentGeneration, currentManagedName, expiryDate, nextRotation } = t;
+  const { declaredName, constructPath, currentGeneration, currentManagedName, expiryDate, nextRotation, verify } = t;
   const live = t.live.map(({ managedName, generation, role, expiryDate }) => ({ managedName, generation, role, expiryDate }));
-  return { declaredName, constructPath, currentGeneration, currentManagedName, expiryDate, nextRotation, live, sinks };
+  const retireEarly = t.retireEarly === null ? null : { quietMs: t.retireEarly.quietMs };
+  const replaces = t.replaces === null ? null : { ref: t.replaces.ref, afterMs: t.replaces.afterMs };
+  if (replaces !== null && carriesStackMarker(replaces.ref)) fail(`${at}.replaces.ref`, 'must not carry a stack marker', replaces.ref);
+  return {
+    declaredName,
+    constructPath,
+    currentGeneration,
+    currentManagedName,
+    expiryDate,
+    nextRotation,
+    live,
+    sinks,
+    verify,
+    retireEarly,
+    replaces,
+  };
 }
 
 function sortKeys(value: unknown): unknown {

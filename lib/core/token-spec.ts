@@ -14,6 +14,14 @@ import {
 } from './rotation';
 import { SinkSpec, validateSinkSpec } from './sink-spec';
 import { parseInstant } from './validation';
+import {
+  type ReplacesInput,
+  type ReplacesPolicy,
+  type RetireEarlyInput,
+  type RetireEarlyPolicy,
+  validateReplaces,
+  validateRetireEarly,
+} from './usage-policy';
 
 /**
  * The validated, serialisable description of one declared token: what the construct builds and the stack
@@ -44,7 +52,13 @@ export interface TokenSpecInput {
     readonly overlap?: boolean;
     /** ISO-8601 with a time zone, or a Date; not in the future. */
     readonly anchor?: string | Date;
+    /** Retire the previous generation once it is quiet (`validateRetireEarly`). @default false */
+    readonly retireEarly?: RetireEarlyInput;
   };
+  /** A token made by hand that this one takes over (`validateReplaces`). @default - none */
+  readonly replaces?: ReplacesInput;
+  /** Prove each new token authenticates before delivering it. @default true */
+  readonly verify?: boolean;
   /** Where the secret goes; validated with `validateSinkSpec`. */
   readonly sinks: readonly SinkSpec[];
   /**
@@ -97,6 +111,12 @@ export interface ResolvedTokenSpec {
   readonly currentExpiryDate: string | null;
   /** ISO-8601 instant the next generation starts; null when the token does not rotate. */
   readonly nextRotation: string | null;
+  /** Prove each new token authenticates before delivering it. */
+  readonly verify: boolean;
+  /** Retire the previous generation early once it is quiet; null: it lives until the next rotation. */
+  readonly retireEarly: RetireEarlyPolicy | null;
+  /** The hand-made token this one takes over; null: none. */
+  readonly replaces: ReplacesPolicy | null;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -128,6 +148,10 @@ export function resolveTokenSpec(input: TokenSpecInput, nowMs: number): { spec: 
       : input.expiresAt !== undefined
         ? planFixed(input.expiresAt, declaredName, nowMs, name, warn)
         : planDefault(declaredName, name, warn);
+  const policy = plan.expiry.kind === 'rotating' ? plan.expiry.policy : null;
+  if (input.verify !== undefined && typeof input.verify !== 'boolean') {
+    throw new InvalidInputError(`verify must be true or false, got ${String(input.verify)}.`, { prop: 'verify' });
+  }
   return {
     spec: {
       declaredName,
@@ -140,6 +164,9 @@ export function resolveTokenSpec(input: TokenSpecInput, nowMs: number): { spec: 
       currentManagedName: name(plan.currentGeneration),
       currentExpiryDate: plan.currentExpiryDate,
       nextRotation: plan.nextRotation,
+      verify: input.verify ?? true,
+      retireEarly: validateRetireEarly(input.rotation?.retireEarly, policy),
+      replaces: validateReplaces(input.replaces, policy),
     },
     warnings,
   };
@@ -260,12 +287,13 @@ function singleTokenPlan(expiry: ExpiryMode, name: NameOf, expiryDate: string | 
 }
 
 /**
- * Checks the tokens of one stack together: every spec carries the same stack tag, and no declared name is
- * used twice (the managed names would collide).
+ * Checks the tokens of one stack together: every spec carries the same stack tag, no declared name is used twice
+ * (the managed names would collide), and no two tokens replace the same hand-made token.
  * @throws InvalidInputError naming both construct paths.
  */
 export function validateStackTokens(specs: readonly ResolvedTokenSpec[]): void {
   const byName = new Map<string, ResolvedTokenSpec>();
+  const byReplaced = new Map<string, ResolvedTokenSpec>();
   const tag = specs[0]?.stackTag;
   for (const spec of specs) {
     if (spec.stackTag !== tag) {
@@ -285,6 +313,16 @@ export function validateStackTokens(specs: readonly ResolvedTokenSpec[]): void {
       );
     }
     byName.set(spec.declaredName, spec);
+    const ref = spec.replaces?.ref;
+    const sameRef = ref === undefined ? undefined : byReplaced.get(ref);
+    if (ref !== undefined && sameRef === undefined) byReplaced.set(ref, spec);
+    if (sameRef) {
+      throw new InvalidInputError(
+        `${sameRef.constructPath} already replaces ${JSON.stringify(ref)}; one hand-made token is taken over by one managed token. Remove one of the replaces props.`,
+        { prop: 'replaces', value: ref, other: sameRef.constructPath },
+        { constructPath: spec.constructPath },
+      );
+    }
   }
 }
 

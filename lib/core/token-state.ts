@@ -94,3 +94,26 @@ export function classifyStackTokens<T extends ListedTokenFacts>(
   }
   return { orphans, newerGenerations };
 }
+
+/** The fields of a listed token that tell when it was used. */
+export interface TokenUsageFacts {
+  readonly createdDate: string;
+  readonly lastUsedDate: string | null;
+}
+
+/**
+ * A use within this long after a token's creation may be the deploy's own proof that the token works (`verify`:
+ * `users/me` with the new secret, retried for up to 15 seconds), so it is not counted as a consumer's use
+ * (docs/design.md, "Usage-aware rotation and adoption").
+ */
+export const OWN_USE_WINDOW_MS = 5 * 60_000;
+
+/**
+ * When a consumer last used the token, epoch ms; null when none has: never used, or used only within
+ * {@link OWN_USE_WINDOW_MS} of its creation. Agility reports only the last use of a token, never the first.
+ */
+export function consumerLastUseMs(t: TokenUsageFacts): number | null {
+  if (t.lastUsedDate === null) return null;
+  const last = Date.parse(t.lastUsedDate);
+  return last - Date.parse(t.createdDate) <= OWN_USE_WINDOW_MS ? null : last;
+}

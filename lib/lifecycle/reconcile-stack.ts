@@ -47,7 +47,7 @@ export async function reconcileStack(deps: LifecycleDeps, manifest: StackManifes
       }
       if (live.expiryDate !== null && Date.parse(live.expiryDate) <= nowMs) continue;
       deps.log(`"${live.managedName}" is declared but ${whyUnhealthy(state)}: creating and delivering it again`);
-      const outcome = await ensureToken(deps, targetOf(token, live));
+      const outcome = await ensureToken(tokenDeps(deps, token), targetOf(token, live));
       if (outcome.action === 'created') recreated.push(live.managedName);
       else cleaned.push(live.managedName);
     }
@@ -59,7 +59,13 @@ export async function reconcileStack(deps: LifecycleDeps, manifest: StackManifes
   return { revokedOrphans: orphans.map((t) => t.name as string), recreated, cleaned };
 }
 
-function targetOf(token: ManifestToken, live: ManifestLiveToken) {
+/** The stack's deps as one token needs them: without the proof of a new token when the token says `verify: false`. */
+export function tokenDeps(deps: LifecycleDeps, token: ManifestToken): LifecycleDeps {
+  return token.verify ? deps : { ...deps, verify: undefined };
+}
+
+/** The create target of one live slot of a declared token, from the manifest. */
+export function targetOf(token: ManifestToken, live: ManifestLiveToken) {
   return {
     declaredName: token.declaredName,
     managedName: live.managedName,

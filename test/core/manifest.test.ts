@@ -55,6 +55,9 @@ describe('buildManifest', () => {
         { managedName: 'ci-deploy [cdktf:prod~3fa9c1/g735]', generation: 735, role: 'ensure', expiryDate: '2030-08-23T10:21:00.000Z' },
       ],
       sinks: [{ kind: 'file', path: 'secrets/ci-deploy.jwt' }],
+      verify: true,
+      retireEarly: null,
+      replaces: null,
     });
     expect(m.tokens[1].nextRotation).toBeNull(); // a fixed expiry never rotates
     // The empty slot of generation −1 is not live.

@@ -89,6 +89,9 @@ export class World {
         nextRotation: null,
         live,
         sinks: this.sinks(t.index),
+        verify: true,
+        retireEarly: null,
+        replaces: null,
       };
     });
     return { version: 1, stackTag: TAG, apiUrl: 'https://fake.example', credentialEnv: 'X', tokens };

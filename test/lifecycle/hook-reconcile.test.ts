@@ -32,6 +32,9 @@ function declared(declaredName: string, generation: number, sinks: SinkSpec[], w
     nextRotation: null,
     live,
     sinks,
+    verify: true,
+    retireEarly: null,
+    replaces: null,
   };
 }
 

@@ -262,6 +262,9 @@ function manifest(G = 5): StackManifest {
           { managedName: name('ci', G - 1), generation: G - 1, role: 'retain', expiryDate: null },
         ],
         sinks: [],
+        verify: true,
+        retireEarly: null,
+        replaces: null,
       },
       {
         declaredName: 'web',
@@ -272,6 +275,9 @@ function manifest(G = 5): StackManifest {
         nextRotation: null,
         live: [{ managedName: name('web', 0), generation: 0, role: 'ensure', expiryDate: null }],
         sinks: [],
+        verify: true,
+        retireEarly: null,
+        replaces: null,
       },
     ],
   };

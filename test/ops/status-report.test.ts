@@ -31,6 +31,9 @@ const manifest: StackManifest = {
         { managedName: name(4), generation: 4, role: 'retain', expiryDate: new Date(NOW + 50 * DAY).toISOString() },
       ],
       sinks: [],
+      verify: true,
+      retireEarly: null,
+      replaces: null,
     },
   ],
 };
