@@ -8,6 +8,7 @@ export * from './managed-name';
 export * from './manifest';
 export * from './printable';
 export * from './redact';
+export * from './replacement';
 export * from './rotation';
 export * from './sink-spec';
 export * from './token-spec';

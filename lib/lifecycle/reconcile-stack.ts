@@ -3,6 +3,7 @@ import { classifyStackTokens, isHealthy, managedNameState, type ManagedNameState
 import type { PersonalAccessTokenResponse } from '../api/models';
 import { ensureToken } from './ensure-token';
 import { revokeAll } from './find-tokens';
+import { replaceHandMadeTokens } from './replace-hand-made';
 import { retainToken } from './retain-token';
 import type { LifecycleDeps } from './types';
 
@@ -14,6 +15,8 @@ export interface ReconcileOutcome {
   recreated: string[];
   /** Managed names whose leftovers (pending or disabled tokens of a kept generation) were revoked. */
   cleaned: string[];
+  /** Hand-made tokens (`name (id)`) revoked because a declared token replaces them and its overlap has passed. */
+  replacedHandMade: string[];
 }
 
 /**
@@ -22,8 +25,9 @@ export interface ReconcileOutcome {
  *   code has no destroy hook); a generation newer than the manifest's is never one of them;
  * - for each current token that is not healthy (exactly one live, delivered token and nothing else): create and
  *   deliver it again through {@link ensureToken}, which revokes pending, disabled and duplicate tokens first;
- * - for each previous generation the stack keeps: revoke its pending or disabled tokens, never create one.
- * Tokens without this stack's marker are never touched.
+ * - for each previous generation the stack keeps: revoke its pending or disabled tokens, never create one;
+ * - revoke the hand-made tokens that declared tokens replace, once due ({@link replaceHandMadeTokens}).
+ * Tokens without this stack's marker are never touched, except a hand-made token a declared token `replaces`.
  */
 export async function reconcileStack(deps: LifecycleDeps, manifest: StackManifest): Promise<ReconcileOutcome> {
   deps.checkpoint();
@@ -52,11 +56,12 @@ export async function reconcileStack(deps: LifecycleDeps, manifest: StackManifes
       else cleaned.push(live.managedName);
     }
   }
+  const { revoked: replacedHandMade } = await replaceHandMadeTokens(deps, manifest.tokens);
   deps.log(
     `reconciled stack ${manifest.stackTag}: ${orphans.length} orphan(s) revoked, ${recreated.length} token(s) recreated, ` +
-      `${cleaned.length} cleaned up, ${manifest.tokens.length} declared`,
+      `${cleaned.length} cleaned up, ${replacedHandMade.length} replaced token(s) revoked, ${manifest.tokens.length} declared`,
   );
-  return { revokedOrphans: orphans.map((t) => t.name as string), recreated, cleaned };
+  return { revokedOrphans: orphans.map((t) => t.name as string), recreated, cleaned, replacedHandMade };
 }
 
 /** The stack's deps as one token needs them: without the proof of a new token when the token says `verify: false`. */

@@ -4,6 +4,7 @@ import type { ManifestToken, StackManifest } from '../core/manifest';
 import { classifyStackTokens, managedNameState, type ManagedNameState } from '../core/token-state';
 import type { PersonalAccessTokenResponse } from '../api/models';
 import { daysUntil, describeListedToken, type ListedTokenInfo } from './listed-token';
+import { replacementNeedsAction, replacementRow, type ReplacementRow } from './replacement-row';
 
 /**
  * The `agility-pat status` report: what one synthesized stack declares, set against the tokens the API
@@ -11,7 +12,8 @@ import { daysUntil, describeListedToken, type ListedTokenInfo } from './listed-t
  */
 
 /** What a row needs, most urgent first (the order of {@link VERDICT_ORDER}). */
-export type Verdict = 'missing' | 'undelivered' | 'duplicate' | 'orphaned' | 'rotation-due' | 'expiring' | 'unused' | 'ok';
+export type Verdict =
+  'missing' | 'undelivered' | 'duplicate' | 'orphaned' | 'rotation-due' | 'expiring' | 'unused' | 'being-replaced' | 'ok';
 
 /** Verdicts from most to least urgent: a row's `verdict` is the first of its `verdicts` in this order. */
 export const VERDICT_ORDER: readonly Verdict[] = [
@@ -22,6 +24,7 @@ export const VERDICT_ORDER: readonly Verdict[] = [
   'rotation-due',
   'expiring',
   'unused',
+  'being-replaced',
   'ok',
 ];
 
@@ -63,6 +66,8 @@ export interface DeclaredTokenRow {
   readonly retained: { readonly managedName: string; readonly generation: number; readonly live: boolean } | null;
   /** The instant the next generation starts, when known or inferred; null otherwise. */
   readonly rotationDueAt: string | null;
+  /** The hand-made token this one replaces (`replaces`); null when it replaces none. */
+  readonly replaces: ReplacementRow | null;
   /** Every verdict that applies; `['ok']` when none does. */
   readonly verdicts: readonly Verdict[];
   /** The most urgent of `verdicts`. */
@@ -85,6 +90,8 @@ export interface OtherTokenRow extends ListedTokenInfo {
   readonly managedBy: string | null;
   /** Not used for `unusedDays` (information only: tokens of other stacks or of no stack do not change the exit code). */
   readonly unused: boolean;
+  /** The declared name of this stack's token that replaces it (`replaces`), or null. */
+  readonly replacedBy: string | null;
 }
 
 /** The whole report; `--json` prints it as is. */
@@ -129,6 +136,8 @@ export interface StatusReport {
  *   stack is behind).
  * - `expiring`: fewer than `warnDays` days left.
  * - `unused`: last used more than `unusedDays` days ago, or never used and created that long ago.
+ * - `being-replaced`: a hand-made token this one `replaces` is still live (information while its overlap runs; it
+ *   needs action once the overlap has passed, or when the reference is ambiguous or names a managed token).
  *
  * Orphaned: listed, not expired, carries this stack's tag, not among the manifest's live names (a construct removed
  * from the code, or a generation the stack no longer keeps), except newer generations of a declared name (they mean
@@ -168,11 +177,6 @@ export function buildStatusReport(
       ],
     };
   });
-  const otherTokens: OtherTokenRow[] = [];
-  for (const t of active) {
-    const parts = parseManagedName(t.name);
-    if (!parts || parts.stackTag !== manifest.stackTag) otherTokens.push({ ...t, managedBy: parts?.stackTag ?? null, unused: isUnused(t) });
-  }
 
   const tokens = manifest.tokens.map((m) =>
     declaredRow(m, {
@@ -183,8 +187,17 @@ export function buildStatusReport(
       state: (name) => managedNameState(listed, name, nowMs),
       info: (t) => infoOf.get(t)!,
       newerGeneration: newerGenerations.get(m.declaredName),
+      replacement: replacementRow(m, listed, nowMs),
     }),
   );
+  const replacedBy = new Map(tokens.flatMap((r) => (r.replaces?.tokenID ? [[r.replaces.tokenID, r.declaredName] as const] : [])));
+  const otherTokens: OtherTokenRow[] = [];
+  for (const t of active) {
+    const parts = parseManagedName(t.name);
+    if (!parts || parts.stackTag !== manifest.stackTag) {
+      otherTokens.push({ ...t, managedBy: parts?.stackTag ?? null, unused: isUnused(t), replacedBy: replacedBy.get(t.tokenID) ?? null });
+    }
+  }
 
   return {
     version: 1,
@@ -193,7 +206,7 @@ export function buildStatusReport(
     apiUrl: manifest.apiUrl,
     warnDays,
     unusedDays,
-    needsAction: tokens.some((r) => r.verdict !== 'ok') || orphaned.length > 0,
+    needsAction: tokens.some(needsAction) || orphaned.length > 0,
     tokens,
     orphaned,
     otherTokens,
@@ -218,6 +231,7 @@ function declaredRow(
     state: (managedName: string) => ManagedNameState<PersonalAccessTokenResponse>;
     info: (t: PersonalAccessTokenResponse) => ListedTokenInfo;
     newerGeneration: number | undefined;
+    replacement: ReplacementRow | null;
   },
 ): DeclaredTokenRow {
   const { nowMs } = ctx;
@@ -276,6 +290,11 @@ function declaredRow(
         : `never used since it was created on ${token.createdDate}: if nothing needs it, remove it from the code.`,
     );
   }
+  const { replacement } = ctx;
+  if (replacement !== null && replacement.state !== 'gone') {
+    verdicts.push('being-replaced');
+    notes.push(replacement.note);
+  }
   if (verdicts.length === 0) verdicts.push('ok');
   verdicts.sort((a, b) => VERDICT_ORDER.indexOf(a) - VERDICT_ORDER.indexOf(b));
 
@@ -292,8 +311,17 @@ function declaredRow(
     lastUsedDate: token?.lastUsedDate ?? null,
     retained: previous ? { managedName: previous.managedName, generation: previous.generation, live: previousToken !== undefined } : null,
     rotationDueAt,
+    replaces: replacement,
     verdicts,
     verdict: verdicts[0],
     notes,
   };
+}
+
+/**
+ * True when a declared row needs someone to act: any verdict but `ok` and `being-replaced`, or a replacement that
+ * is due or cannot proceed (`being-replaced` alone is information while the overlap runs).
+ */
+function needsAction(r: DeclaredTokenRow): boolean {
+  return r.verdicts.some((v) => v !== 'ok' && v !== 'being-replaced') || replacementNeedsAction(r.replaces);
 }

@@ -96,7 +96,9 @@ describe('resolveTokenSpec and validateStackTokens carry the usage props', () =>
   });
 
   it('refuses a verify that is not a boolean', () => {
-    expect((errorOf(() => resolveTokenSpec(input({ verify: 'no' as never }), NOW)) as Error).message).toMatch(/verify must be true or false/);
+    expect((errorOf(() => resolveTokenSpec(input({ verify: 'no' as never }), NOW)) as Error).message).toMatch(
+      /verify must be true or false/,
+    );
   });
 
   it('refuses two tokens of a stack replacing one hand-made token, naming the first', () => {

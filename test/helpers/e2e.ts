@@ -13,6 +13,8 @@ import type { RequestLogEntry, RunningEmulator } from '../../lib/emulator';
 import { AgilityApi, AgilityTokenReconciler, MANIFEST_FILE, SYNTH_NOW_CONTEXT } from '../../lib';
 import { TestEmulator } from '../../lib/testing';
 import { terraformEnv as minimalTerraformEnv } from '../../bench/terraform';
+import { STATUS_NEEDS_ACTION_EXIT_CODE, type StatusReport } from '../../lib/ops';
+import { BUNDLE } from '../lifecycle/hook-harness';
 
 /** Instants of a 30-day rotation anchored at ANCHOR: generation g starts at ANCHOR + g·30 days. */
 export const ANCHOR = '2026-01-01T00:00:00Z';
@@ -196,6 +198,24 @@ export class Deployment {
     const result = await run('terraform', args, { cwd: this.stackDir, env });
     this.output += result.output;
     return result;
+  }
+
+  /**
+   * Runs the bundled `agility-pat` program (`status`, `tokens …`) in the project folder as of `now`, signed in like the
+   * hooks (the credential in its variable, never in argv). Its output joins `output`, so the secret scan covers it.
+   */
+  async cli(args: string[], now: string): Promise<RunResult> {
+    await this.admin.setClock(now);
+    const result = await run(process.execPath, [BUNDLE, ...args], { cwd: this.dir, env: this.env(now, await this.signIn()) });
+    this.output += result.output;
+    return result;
+  }
+
+  /** `agility-pat status --json` of this stack as of `now`: the exit code and the parsed report. */
+  async status(now: string): Promise<{ code: number; report: StatusReport }> {
+    const result = await this.cli(['status', '--stack', this.stackDir, '--json'], now);
+    if (result.code !== 0 && result.code !== STATUS_NEEDS_ACTION_EXIT_CODE) throw new Error(`status failed:\n${result.output}`);
+    return { code: result.code, report: JSON.parse(result.output) as StatusReport };
   }
 
   /** Every place a secret must never be: files under the project folder except `allowed`, and all output. */

@@ -287,7 +287,7 @@ describe('reconcileStack', () => {
   it('does nothing but list when every declared name has exactly one delivered token', async () => {
     const h = harness();
     [name('ci'), name('ci', 4), name('web', 0)].forEach((n) => h.api.seed(n));
-    expect(await reconcileStack(h.deps, manifest())).toEqual({ revokedOrphans: [], recreated: [], cleaned: [] });
+    expect(await reconcileStack(h.deps, manifest())).toEqual({ revokedOrphans: [], recreated: [], cleaned: [], replacedHandMade: [] });
     expect(h.calls).toEqual(['list']);
   });
 
@@ -340,5 +340,74 @@ describe('reconcileStack', () => {
     expect(out.cleaned).toEqual([name('ci', 4)]);
     expect(pending.revoked).toBe(true);
     expect(h.calls.filter((c) => c === 'create')).toEqual([]);
+  });
+});
+
+describe('reconcileStack: replaces', () => {
+  const DAY = 86_400_000;
+  /** The manifest with `ci` replacing `ref` after `afterMs`. */
+  const replacing = (ref: string, afterMs = 7 * DAY): StackManifest => {
+    const m = manifest();
+    return { ...m, tokens: m.tokens.map((t) => (t.declaredName === 'ci' ? { ...t, replaces: { ref, afterMs } } : t)) };
+  };
+
+  it('keeps the hand-made token until one overlap after the first delivery, then revokes it and nothing else', async () => {
+    const h = harness();
+    [name('ci'), name('ci', 4), name('web', 0)].forEach((n) => h.api.seed(n));
+    const legacy = h.api.seed('legacy ci token');
+    h.api.nowMs = NOW + 7 * DAY - 1;
+    expect((await reconcileStack(h.deps, replacing('legacy ci token'))).replacedHandMade).toEqual([]);
+    expect(legacy.revoked).toBe(false);
+    h.api.nowMs = NOW + 7 * DAY;
+    const out = await reconcileStack(h.deps, replacing('legacy ci token'));
+    expect(out.replacedHandMade).toEqual([`legacy ci token (${legacy.tokenID})`]);
+    expect(legacy.revoked).toBe(true);
+    expect(liveNames(h)).toEqual([name('ci'), name('ci', 4), name('web', 0)].sort());
+  });
+
+  it('with no overlap, delivers the managed token and revokes the hand-made one in the same run', async () => {
+    const h = harness();
+    [name('web', 0)].forEach((n) => h.api.seed(n));
+    const legacy = h.api.seed('legacy');
+    const out = await reconcileStack(h.deps, replacing(legacy.tokenID, 0));
+    expect(out.recreated).toEqual([name('ci')]);
+    expect(out.replacedHandMade).toEqual([`legacy (${legacy.tokenID})`]);
+    expect(h.calls.indexOf('revoke')).toBeGreaterThan(h.calls.lastIndexOf('update'));
+  });
+
+  it('never revokes it while the managed token is not delivered (its delivery failed)', async () => {
+    const failing: Deliver = async () => {
+      throw new SinkError('the sink is down (test)', { sink: 'file' });
+    };
+    const h = harness([], failing);
+    [name('web', 0)].forEach((n) => h.api.seed(n));
+    const legacy = h.api.seed('legacy');
+    await expect(reconcileStack(h.deps, replacing('legacy', 0))).rejects.toMatchObject({ code: 'SINK_FAILED' });
+    expect(legacy.revoked).toBe(false);
+  });
+
+  it.each<[string, (h: Harness) => string]>([
+    ['a token of this stack, by id', (h) => h.api.tokens.find((t) => t.name === name('web', 0))!.tokenID],
+    ["another stack's token, by id", (h) => h.api.seed(name('ci', 1, 'other~123456')).tokenID],
+    ['a name two hand-made tokens share', (h) => [h.api.seed('twin'), h.api.seed('twin')].map((t) => t.name)[0]],
+  ])('refuses %s: the run fails naming it, revokes nothing for it, and still does the rest', async (_, pick) => {
+    const h = harness();
+    [name('ci', 4), name('web', 0)].forEach((n) => h.api.seed(n));
+    const ref = pick(h);
+    const before = h.api.list().map((t) => t.tokenID);
+    const e = await reconcileStack(h.deps, replacing(ref, 0)).catch((x: unknown) => x);
+    expect(hasErrorCode(e, 'CONFIG')).toBe(true);
+    expect((e as Error).message).toMatch(/prod\/ci: replaces/);
+    expect((e as Error).message).toMatch(/Nothing was revoked for it\./);
+    // The current token was recreated (the rest of the run happened), and nothing listed before was revoked.
+    expect(h.api.list().map((t) => t.tokenID)).toEqual(expect.arrayContaining(before));
+    expect(liveNames(h)).toContain(name('ci'));
+  });
+
+  it('a reference that matches nothing (already revoked) is done: no call but the listings', async () => {
+    const h = harness();
+    [name('ci'), name('ci', 4), name('web', 0)].forEach((n) => h.api.seed(n));
+    expect((await reconcileStack(h.deps, replacing('long gone'))).replacedHandMade).toEqual([]);
+    expect(h.calls).toEqual(['list', 'list']);
   });
 });

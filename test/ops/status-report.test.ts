@@ -115,6 +115,67 @@ describe('buildStatusReport verdicts', () => {
 
   it('has a row test for every verdict but ok and orphaned', () => {
     // Guards the table above: a new verdict must come with its case.
-    expect(VERDICT_ORDER).toEqual(['missing', 'undelivered', 'duplicate', 'orphaned', 'rotation-due', 'expiring', 'unused', 'ok']);
+    expect(VERDICT_ORDER).toEqual([
+      'missing',
+      'undelivered',
+      'duplicate',
+      'orphaned',
+      'rotation-due',
+      'expiring',
+      'unused',
+      'being-replaced',
+      'ok',
+    ]);
+  });
+});
+
+describe('buildStatusReport: a token that replaces one made by hand', () => {
+  /** `ci` replacing `ref` 7 days after its first delivery; its current token (g5) was created at NOW − 10 days. */
+  const replacing = (ref: string) => ({ ...manifest, tokens: [{ ...manifest.tokens[0]!, replaces: { ref, afterMs: 7 * DAY } }] });
+  const current = () => token(name(5), { createdDate: new Date(NOW - DAY).toISOString() });
+
+  it('being-replaced while its overlap runs: information, no action needed; the hand-made row says by whom', () => {
+    const legacy = token('legacy ci');
+    const report = buildStatusReport(replacing('legacy ci'), [current(), legacy], NOW);
+    const row = report.tokens[0]!;
+    expect(row.verdicts).toEqual(['being-replaced']);
+    expect(row.replaces).toMatchObject({
+      ref: 'legacy ci',
+      state: 'waiting',
+      tokenID: legacy.tokenID,
+      revokeAt: new Date(NOW + 6 * DAY).toISOString(),
+    });
+    expect(report.needsAction).toBe(false);
+    expect(report.otherTokens).toEqual([expect.objectContaining({ tokenID: legacy.tokenID, replacedBy: 'ci', managedBy: null })]);
+  });
+
+  it('due once the overlap has passed: needs action (a deploy revokes it)', () => {
+    const report = buildStatusReport(replacing('legacy ci'), [current(), token('legacy ci')], NOW + 6 * DAY);
+    expect(report.tokens[0]!.replaces?.state).toBe('due');
+    expect(report.tokens[0]!.notes.join(' ')).toMatch(/the stack's reconciler revokes it/);
+    expect(report.needsAction).toBe(true);
+  });
+
+  it('waits for the managed token to be delivered before the overlap starts', () => {
+    const report = buildStatusReport(replacing('legacy ci'), [token('legacy ci')], NOW);
+    expect(report.tokens[0]!.verdicts).toEqual(['missing', 'being-replaced']);
+    expect(report.tokens[0]!.replaces).toMatchObject({ state: 'waiting', revokeAt: null });
+  });
+
+  it('no verdict once the hand-made token is gone', () => {
+    const report = buildStatusReport(replacing('legacy ci'), [current(), token(name(4))], NOW);
+    expect(report.tokens[0]!.verdicts).toEqual(['ok']);
+    expect(report.tokens[0]!.replaces?.state).toBe('gone');
+  });
+
+  it.each([
+    ['a token of another stack', () => token(name(2, 'other~123456')), 'managed'],
+    ['a name two tokens share', () => token('twin'), 'ambiguous'],
+  ])('needs action when the reference is %s: the reconciler refuses it', (_, make, state) => {
+    const target = make();
+    const listed = state === 'ambiguous' ? [current(), target, token('twin')] : [current(), target];
+    const report = buildStatusReport(replacing(state === 'ambiguous' ? 'twin' : target.tokenID), listed, NOW);
+    expect(report.tokens[0]!.replaces?.state).toBe(state);
+    expect(report.needsAction).toBe(true);
   });
 });

@@ -48,6 +48,8 @@ declared token a verdict:
                 (another deploy rotated it): deploy (or synth again)
   expiring      fewer than --warn-days days left
   unused        not used for --unused-days days (or never, and created that long ago)
+  being-replaced  a token made by hand that it replaces (replaces prop) is still live: move its consumers;
+                the first deploy after its overlap revokes it (needs action only once that is due)
 Tokens carrying the stack's marker that it does not declare are listed as orphaned (a deploy revokes them).
 Also lists the user's other tokens (other stacks, or none), the active tokens of Agility's 10, and the tokens
 created in the last hour of Agility's 5 per hour (a lower bound: revoked tokens are not listed).
@@ -144,7 +146,9 @@ function printReport(r: StatusReport, ctx: CliContext): void {
           day(o.createdDate),
           day(o.expiryDate),
           o.lastUsedDate === null ? 'never' : day(o.lastUsedDate),
-          o.unused ? `unused ${r.unusedDays}+ days` : '',
+          [o.replacedBy === null ? '' : `replaced by ${o.replacedBy}`, o.unused ? `unused ${r.unusedDays}+ days` : '']
+            .filter((n) => n !== '')
+            .join('; '),
         ]),
       ),
     );
