@@ -263,6 +263,32 @@ describe('AgilityPersonalAccessToken synthesis', () => {
     }
   });
 
+  test('the manifest carries verify, retireEarly and replaces, for the reconciler and tokens rotate to act on', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'agility-pat-synth-'));
+    const app = new App({ outdir });
+    try {
+      const stack = configured(new TerraformStack(app, 'prod'));
+      withNow(NOW, () => {
+        new AgilityPersonalAccessToken(stack, 'ci', {
+          name: 'ci',
+          rotation: { every: Duration.days(30), retireEarly: { quietFor: Duration.hours(6) } },
+          replaces: { token: 'CI (made by hand)', overlap: Duration.days(2) },
+          verify: false,
+          sinks: [],
+        });
+        new AgilityPersonalAccessToken(stack, 'web', { name: 'web', sinks: [] });
+      });
+      app.synth();
+      const manifest = parseManifest(readFileSync(join(outdir, 'stacks', 'prod', MANIFEST_FILE), 'utf8'));
+      expect(manifest.tokens.map(({ verify, retireEarly, replaces }) => ({ verify, retireEarly, replaces }))).toEqual([
+        { verify: false, retireEarly: { quietMs: 6 * 3_600_000 }, replaces: { ref: 'CI (made by hand)', afterMs: 2 * 86_400_000 } },
+        { verify: true, retireEarly: null, replaces: null },
+      ]);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
   test('null_resource carries the same hooks, reading self.triggers, with the null provider declared', () => {
     const stack = configured(newStack(), { resourceType: 'null_resource' });
     withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', rotation: { every: Duration.days(30) }, sinks: [] }));
@@ -327,6 +353,16 @@ describe('synth-time validation names the construct, the prop, the rule and the 
       'an impossible calendar date',
       { expiresAt: '2027-02-30T00:00:00Z' },
       /^prod\/bad: expiresAt is not a real date: "2027-02-30T00:00:00Z" \(February 2027 has 28 days\)/,
+    ],
+    [
+      'replaces naming a managed token',
+      { replaces: 'ci [cdktf:prod~3fa9c1/g2]' },
+      /^prod\/bad: replaces "ci \[cdktf:prod~3fa9c1\/g2\]" carries a stack's "\[cdktf:…\]" marker/,
+    ],
+    [
+      'retireEarly without overlap',
+      { rotation: { every: Duration.days(30), overlap: false, retireEarly: true } },
+      /^prod\/bad: rotation\.retireEarly needs rotation with overlap/,
     ],
     [
       'a name with a bidi override',
