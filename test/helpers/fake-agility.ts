@@ -43,6 +43,8 @@ interface StoredToken {
   createdMs: number;
   enabled: boolean;
   revoked: boolean;
+  /** When it was revoked (the fake's clock), or null. */
+  revokedMs: number | null;
 }
 
 const DAY = 86_400_000;
@@ -76,7 +78,7 @@ export class FakeAgility {
   outOfBand(action: 'revoke' | 'disable', tokenID: string): void {
     const t = this.tokens.find((x) => x.tokenID === tokenID);
     if (!t) return;
-    if (action === 'revoke') t.revoked = true;
+    if (action === 'revoke') this.revoke(t);
     else t.enabled = false;
   }
 
@@ -137,7 +139,7 @@ export class FakeAgility {
         }),
       revokeToken: (id) =>
         call('write', () => {
-          this.find(id).revoked = true;
+          this.revoke(this.find(id));
         }),
     };
   }
@@ -158,10 +160,16 @@ export class FakeAgility {
       createdMs: this.nowMs,
       enabled: true,
       revoked: false,
+      revokedMs: null,
     };
     this.tokens.push(t);
     this.issued.push(t.secret);
     return t;
+  }
+
+  private revoke(t: StoredToken): void {
+    t.revoked = true;
+    t.revokedMs = this.nowMs;
   }
 
   private find(id: string): StoredToken {

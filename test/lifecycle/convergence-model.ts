@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StopRequests } from '../../lib/cli/stop-requests';
 import { isAgilityPatError, SinkError } from '../../lib/core/errors';
-import { formatManagedName, pendingNameOf } from '../../lib/core/managed-name';
+import { formatManagedName, parseManagedName, pendingNameOf } from '../../lib/core/managed-name';
 import { manifestHash, type ManifestToken, type StackManifest } from '../../lib/core/manifest';
 import { slotGenerations, slotRole } from '../../lib/core/rotation';
 import type { SinkSpec } from '../../lib/core/sink-spec';
@@ -29,6 +29,8 @@ const ENV_FILE = '.env';
 export interface ModelToken {
   readonly index: number;
   readonly overlap: boolean;
+  /** A token made by hand that this one takes over (`replaces`): its reference and overlap. */
+  readonly replaces?: { readonly ref: string; readonly afterMs: number };
 }
 
 /** Terraform state of one working copy: each slot's managed name, and the manifest hash the reconciler last ran for. */
@@ -91,7 +93,7 @@ export class World {
         sinks: this.sinks(t.index),
         verify: true,
         retireEarly: null,
-        replaces: null,
+        replaces: t.replaces ?? null,
       };
     });
     return { version: 1, stackTag: TAG, apiUrl: 'https://fake.example', credentialEnv: 'X', tokens };
@@ -205,6 +207,32 @@ export class World {
       const env = readOrNull(join(this.dir, ENV_FILE)) ?? '';
       if (readEnvValueText(env, `T${t.index}`) !== secret) problems.push(`t${t.index}: the env file does not hold its secret`);
     }
+    return problems;
+  }
+
+  /**
+   * Why `replaces` was broken, or []: a token made by hand (`handMade`, by the declared token's index) revoked before
+   * one overlap after the first delivery of its replacement (a token renamed to one of its managed names), and any
+   * token of another stack (`foreign`) revoked at all.
+   */
+  replacementViolations(handMade: ReadonlyMap<number, { tokenID: string }>, foreign: readonly { tokenID: string }[]): string[] {
+    const problems: string[] = [];
+    const stored = (id: string) => this.api.tokens.find((x) => x.tokenID === id)!;
+    for (const [index, { tokenID }] of handMade) {
+      const hand = stored(tokenID);
+      if (!hand.revoked) continue;
+      const delivered = this.api.tokens.filter(
+        (x) => parseManagedName(x.name)?.declaredName === this.declaredName(index) && !parseManagedName(x.name)?.pending,
+      );
+      const first = Math.min(...delivered.map((x) => x.createdMs));
+      const afterMs = this.tokens[index]!.replaces!.afterMs;
+      if (!(hand.revokedMs! >= first + afterMs)) {
+        problems.push(
+          `t${index}: the hand-made token was revoked at ${hand.revokedMs}, before ${first} + ${afterMs} (first delivery + overlap)`,
+        );
+      }
+    }
+    for (const { tokenID } of foreign) if (stored(tokenID).revoked) problems.push(`another stack's token ${tokenID} was revoked`);
     return problems;
   }
 

@@ -6,13 +6,16 @@
  * Schedules mix 5xx (before or after the server acted), 429, timeouts and dropped connections, creates that land late,
  * SIGKILL and SIGTERM at any call of any hook, failing sinks, parallel hooks (every slot of an apply runs at once, and
  * all tokens share one env file), a second working copy applying at the same time, lost Terraform state, rotations,
- * and tokens revoked or disabled by hand. `AGILITY_PAT_PROPERTY_RUNS` sets the number of schedules (`npm run soak`
+ * tokens revoked or disabled by hand, and a token that `replaces` one made by hand, with time passing between deploys:
+ * the hand-made token is never revoked before one overlap after its replacement's first delivery, is revoked by the
+ * first reconciler run after that, and a token of another stack is never touched. `AGILITY_PAT_PROPERTY_RUNS` sets the number of schedules (`npm run soak`
  * runs thousands); `AGILITY_PAT_PROPERTY_SEED` replays one. fast-check prints the seed and the schedule on failure.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { formatManagedName } from '../../lib/core/managed-name';
 import { FakeAgility, type Fault, type FaultKind } from '../helpers/fake-agility';
 import { emptyState, World, type ApplyFaults } from './convergence-model';
 
@@ -20,6 +23,8 @@ const RUNS = Number(process.env.AGILITY_PAT_PROPERTY_RUNS ?? 300);
 const SEED = process.env.AGILITY_PAT_PROPERTY_SEED ? Number(process.env.AGILITY_PAT_PROPERTY_SEED) : undefined;
 const T0 = Date.parse('2027-01-01T00:00:00Z');
 const MAX_TOKENS = 4;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 /** Sinks are real files; on a memory file system (when the machine has one) their fsyncs cost nothing. */
 const SCRATCH = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
@@ -49,6 +54,8 @@ const faultsArb: fc.Arbitrary<ApplyFaults> = fc
 
 const deployArb = fc.record({
   faults: faultsArb,
+  /** Time passing before the deploy (the clock a `replaces` overlap runs on). */
+  hoursLater: fc.nat(72),
   twin: fc.option(faultsArb, { freq: 4 }),
   rotate: fc.boolean(),
   loseState: fc.boolean(),
@@ -59,11 +66,13 @@ const deployArb = fc.record({
 
 const scheduleArb = fc.record({
   overlaps: fc.array(fc.boolean(), { minLength: 1, maxLength: MAX_TOKENS }),
+  /** Token 0 takes over a token made by hand, by name or by id, after 0 or 2 days. */
+  replaces: fc.option(fc.record({ byId: fc.boolean(), afterDays: fc.constantFrom(0, 2) }), { freq: 2 }),
   deploys: fc.array(deployArb, { minLength: 1, maxLength: 3 }),
 });
 
 /** Counts, for the closing figures. */
-const seen = { schedules: 0, faultyApplies: 0, parallelHooks: 0, failedApplies: 0, reportedByStatus: 0 };
+const seen = { schedules: 0, faultyApplies: 0, parallelHooks: 0, failedApplies: 0, reportedByStatus: 0, replaced: 0 };
 
 describe('convergence under faults (property)', () => {
   afterAll(() => {
@@ -75,20 +84,29 @@ describe('convergence under faults (property)', () => {
     'never leaves a declared name without exactly one delivered live token unless the deploy fails or status says so',
     async () => {
       await fc.assert(
-        fc.asyncProperty(scheduleArb, async ({ overlaps, deploys }) => {
+        fc.asyncProperty(scheduleArb, async ({ overlaps, replaces, deploys }) => {
           seen.schedules++;
           const dir = mkdtempSync(join(SCRATCH, 'agility-pat-property-'));
           try {
             const api = new FakeAgility(T0);
+            // A token made by hand (and one of another stack, which nothing here may touch), before any deploy.
+            const handMade = new Map(replaces ? [[0, api.seed('made by hand')]] : []);
+            const foreign = [api.seed(formatManagedName({ declaredName: 't0', stackTag: 'other~123456', generation: 3 }))];
+            const ref = replaces && (replaces.byId ? handMade.get(0)!.tokenID : 'made by hand');
             const world = new World(
               api,
               dir,
-              overlaps.map((overlap, index) => ({ index, overlap })),
+              overlaps.map((overlap, index) => ({
+                index,
+                overlap,
+                ...(index === 0 && replaces ? { replaces: { ref: ref!, afterMs: replaces.afterDays * DAY } } : {}),
+              })),
             );
             let G = 3;
             let state = emptyState();
 
             for (const d of deploys) {
+              api.nowMs += d.hoursLater * HOUR;
               api.landAll();
               if (d.rotate) G++;
               if (d.loseState) state = emptyState();
@@ -107,6 +125,7 @@ describe('convergence under faults (property)', () => {
               if (reported.length > 0) seen.reportedByStatus++;
               // No silent failure: a deploy that succeeded and a status with nothing to report mean the invariant holds.
               if (ok && twinOk && reported.length === 0) expect(world.invariantViolations(G)).toEqual([]);
+              expect(world.replacementViolations(handMade, foreign)).toEqual([]);
             }
 
             // The faults are lifted: one more deploy succeeds, and what it leaves is either right or reported.
@@ -118,6 +137,14 @@ describe('convergence under faults (property)', () => {
             expect(world.invariantViolations(G)).toEqual([]);
             expect(world.statusProblems(G)).toEqual([]);
             expect(world.leakedSecrets()).toEqual([]);
+            // Once its overlap has passed, the next reconciler run revokes the token made by hand, and only then.
+            if (replaces) {
+              api.nowMs += replaces.afterDays * DAY;
+              expect(await world.apply(G, state, new Map(), { driftCheck: true })).toBe(true);
+              expect(api.tokens.find((t) => t.tokenID === handMade.get(0)!.tokenID)!.revoked).toBe(true);
+              seen.replaced++;
+            }
+            expect(world.replacementViolations(handMade, foreign)).toEqual([]);
           } finally {
             rmSync(dir, { recursive: true, force: true });
           }
