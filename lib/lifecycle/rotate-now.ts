@@ -1,6 +1,6 @@
 import { ConfigError, InvalidInputError } from '../core/errors';
 import { deliveredNameOf, parseManagedName } from '../core/managed-name';
-import type { StackManifest } from '../core/manifest';
+import type { ManifestToken, StackManifest } from '../core/manifest';
 import { classifyStackTokens } from '../core/token-state';
 import { ensureToken, type EnsureOutcome } from './ensure-token';
 import { targetOf, tokenDeps } from './reconcile-stack';
@@ -34,15 +34,7 @@ const WHY = 'rotate now: its secret is to be replaced at once';
  * A failure after the revocations leaves the current name missing (`status` says so); running it again repairs it.
  */
 export async function rotateNow(deps: LifecycleDeps, manifest: StackManifest, declaredName: string): Promise<RotateNowOutcome> {
-  const token = manifest.tokens.find((t) => t.declaredName === declaredName);
-  if (token === undefined) {
-    const declared = manifest.tokens.map((t) => JSON.stringify(t.declaredName)).join(', ') || 'none';
-    throw new InvalidInputError(
-      `stack ${manifest.stackTag} declares no token named ${JSON.stringify(declaredName)} (declared: ${declared}): nothing was revoked. ` +
-        'Pass the name given in code (the part of the managed name before " [cdktf:").',
-      { what: 'declared name', value: declaredName },
-    );
-  }
+  const token = declaredToken(manifest, declaredName);
   const current = token.live.find((l) => l.role === 'ensure');
   if (current === undefined) {
     throw new ConfigError(
@@ -78,4 +70,19 @@ export async function rotateNow(deps: LifecycleDeps, manifest: StackManifest, de
   for (const managedName of names) revoked.push({ managedName, ...(await revokeToken(deps, managedName, WHY)) });
   const outcome = await ensureToken(tokenDeps(deps, token), targetOf(token, current));
   return { declaredName, revoked, current: { ...outcome, managedName: current.managedName } };
+}
+
+/**
+ * The token `declaredName` in the manifest.
+ * @throws InvalidInputError naming the declared tokens when the stack declares none by that name.
+ */
+export function declaredToken(manifest: StackManifest, declaredName: string): ManifestToken {
+  const token = manifest.tokens.find((t) => t.declaredName === declaredName);
+  if (token !== undefined) return token;
+  const declared = manifest.tokens.map((t) => JSON.stringify(t.declaredName)).join(', ') || 'none';
+  throw new InvalidInputError(
+    `stack ${manifest.stackTag} declares no token named ${JSON.stringify(declaredName)} (declared: ${declared}): nothing was revoked. ` +
+      'Pass the name given in code (the part of the managed name before " [cdktf:").',
+    { what: 'declared name', value: declaredName },
+  );
 }
