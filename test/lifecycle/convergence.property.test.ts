@@ -6,7 +6,8 @@
  * Schedules mix 5xx (before or after the server acted), 429, timeouts and dropped connections, creates that land late,
  * SIGKILL and SIGTERM at any call of any hook, failing sinks, parallel hooks (every slot of an apply runs at once, and
  * all tokens share one env file), a second working copy applying at the same time, lost Terraform state, rotations,
- * and tokens revoked or disabled by hand. `AGILITY_PAT_PROPERTY_RUNS` sets the number of schedules (`npm run soak`
+ * tokens revoked or disabled by hand, and `tokens rotate` (rotate now, with its own faults) after or during a deploy:
+ * once it succeeds, no secret of that token that was live before it still authenticates. `AGILITY_PAT_PROPERTY_RUNS` sets the number of schedules (`npm run soak`
  * runs thousands); `AGILITY_PAT_PROPERTY_SEED` replays one. fast-check prints the seed and the schedule on failure.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -47,6 +48,11 @@ const faultsArb: fc.Arbitrary<ApplyFaults> = fc
     return byHook;
   });
 
+/** Faults of one `tokens rotate` run (it makes more calls than one hook: revocations of two generations, then ensure). */
+const rotateFaultsArb: fc.Arbitrary<Fault[]> = fc.array(fc.record({ at: fc.nat(10), kind: fc.constantFrom(...FAULT_KINDS) }), {
+  maxLength: 3,
+});
+
 const deployArb = fc.record({
   faults: faultsArb,
   twin: fc.option(faultsArb, { freq: 4 }),
@@ -55,6 +61,7 @@ const deployArb = fc.record({
   outOfBand: fc.option(fc.record({ action: fc.constantFrom('revoke' as const, 'disable' as const), token: fc.nat(MAX_TOKENS - 1) }), {
     freq: 4,
   }),
+  rotateNow: fc.option(fc.record({ token: fc.nat(MAX_TOKENS - 1), faults: rotateFaultsArb, duringApply: fc.boolean() }), { freq: 3 }),
 });
 
 const scheduleArb = fc.record({
@@ -63,7 +70,7 @@ const scheduleArb = fc.record({
 });
 
 /** Counts, for the closing figures. */
-const seen = { schedules: 0, faultyApplies: 0, parallelHooks: 0, failedApplies: 0, reportedByStatus: 0 };
+const seen = { schedules: 0, faultyApplies: 0, parallelHooks: 0, failedApplies: 0, reportedByStatus: 0, rotations: 0, failedRotations: 0 };
 
 describe('convergence under faults (property)', () => {
   afterAll(() => {
@@ -98,15 +105,28 @@ describe('convergence under faults (property)', () => {
               }
               seen.faultyApplies++;
               seen.parallelHooks += overlaps.reduce((n, o) => n + (o ? 2 : 1), 0) * (d.twin ? 2 : 1);
-              const [ok, twinOk] = await Promise.all([
+              const rotation = d.rotateNow && d.rotateNow.token < overlaps.length ? d.rotateNow : null;
+              const rotate = async () => {
+                if (!rotation) return true;
+                const leaked = world.liveSecretsOf(rotation.token);
+                const rotated = await world.rotateNow(G, rotation.token, rotation.faults);
+                seen.rotations++;
+                if (!rotated) seen.failedRotations++;
+                // Rotate now succeeded: no secret of that token that was live before it authenticates any more.
+                if (rotated) expect(world.liveSecretsOf(rotation.token).filter((s) => leaked.includes(s))).toEqual([]);
+                return rotated;
+              };
+              const [ok, twinOk, rotatedDuring] = await Promise.all([
                 world.apply(G, state, d.faults),
                 d.twin ? world.apply(G, emptyState(), d.twin) : Promise.resolve(true),
+                rotation?.duringApply ? rotate() : Promise.resolve(true),
               ]);
+              const rotatedOk = rotatedDuring && (rotation?.duringApply ? true : await rotate());
               if (!ok || !twinOk) seen.failedApplies++;
               const reported = world.statusProblems(G);
               if (reported.length > 0) seen.reportedByStatus++;
-              // No silent failure: a deploy that succeeded and a status with nothing to report mean the invariant holds.
-              if (ok && twinOk && reported.length === 0) expect(world.invariantViolations(G)).toEqual([]);
+              // No silent failure: every command that ran succeeded and status has nothing to report: the invariant holds.
+              if (ok && twinOk && rotatedOk && reported.length === 0) expect(world.invariantViolations(G)).toEqual([]);
             }
 
             // The faults are lifted: one more deploy succeeds, and what it leaves is either right or reported.
