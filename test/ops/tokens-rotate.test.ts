@@ -150,4 +150,15 @@ describe('tokens rotate', () => {
     expect(cap.stderr()).toMatch(/\[CONFIG\] generation 2 of "ci-deploy" is live, newer than the manifest's 1: .*Run cdktf synth again/);
     expect(await names()).toEqual(before);
   });
+
+  it('stops at a safe point on SIGINT (exit 130), revoking nothing when it came before the first revocation', async () => {
+    const { secrets, stackDir } = await deployed();
+    const before = await names();
+    const cap = ctxIn(dir);
+    cap.ctx.stops.request('SIGINT');
+    expect(await main(['tokens', 'rotate', 'ci-deploy', '--stack', stackDir, '--yes'], cap.ctx)).toBe(130);
+    expect(cap.stderr()).toMatch(/\[INTERRUPTED\] stopped by SIGINT at a safe point/);
+    expect(await names()).toEqual(before);
+    expect(await authenticates(emulator(), secrets.get(CI(1))!)).toBe(true);
+  });
 });
