@@ -19,6 +19,8 @@ Commands:
   hook create|destroy|reconcile   what Terraform runs (inputs from environment variables)
   tokens list                      list the signed-in user's tokens
   tokens revoke <name|id>...       revoke tokens (asks first; --yes in scripts)
+  tokens rotate <name> --stack DIR
+                                   a leaked secret: revoke every generation now, deliver a new one
   status --stack DIR               a stack's tokens against Agility: verdicts; exit 20 when action is needed
   auth refresh                     trade a refresh token for an access token (for CI)
   emulator                         run a local Agility Management API

@@ -5,3 +5,4 @@ export * from './revoke-token';
 export * from './reconcile-stack';
 export { listManagedName } from './find-tokens';
 export { replaceHandMadeTokens } from './replace-hand-made';
+export * from './rotate-now';

@@ -4,9 +4,10 @@ import type { LifecycleDeps } from './types';
 /**
  * The destroy hook (docs/design.md, "Hooks"): under the name's lock, revoke every token under the managed name or its
  * pending name. One that is missing, already revoked or expired is success: the goal, no live token under this name,
- * holds. Expired tokens are left alone: they authenticate nothing and count toward no limit.
+ * holds. Expired tokens are left alone: they authenticate nothing and count toward no limit. `why` is logged with each
+ * revocation.
  */
-export async function revokeToken(deps: LifecycleDeps, managedName: string): Promise<{ revoked: number }> {
+export async function revokeToken(deps: LifecycleDeps, managedName: string, why = 'its slot was destroyed'): Promise<{ revoked: number }> {
   return deps.lock(managedName, async () => {
     deps.checkpoint();
     const state = await listManagedName(deps, managedName);
@@ -15,6 +16,6 @@ export async function revokeToken(deps: LifecycleDeps, managedName: string): Pro
       deps.log(`"${managedName}" is not live (missing, revoked or expired): nothing to revoke`);
       return { revoked: 0 };
     }
-    return { revoked: await revokeAll(deps, found, 'its slot was destroyed') };
+    return { revoked: await revokeAll(deps, found, why) };
   });
 }

@@ -78,8 +78,8 @@ describe('usage errors', () => {
   });
 
   it('reports an unknown tokens subcommand in one line, exit 2', async () => {
-    const line = expectOneErrorLine(await cli(['tokens', 'rotate']), 'INVALID_INPUT', 2);
-    expect(line).toMatch(/unknown tokens subcommand "rotate"/);
+    const line = expectOneErrorLine(await cli(['tokens', 'renew']), 'INVALID_INPUT', 2);
+    expect(line).toMatch(/unknown tokens subcommand "renew": expected "list", "revoke" or "rotate"/);
   });
 
   it('reports arguments given to a hook in one line, exit 2', async () => {

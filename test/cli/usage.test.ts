@@ -8,7 +8,7 @@ import type { CliContext } from '../../lib/cli/context';
 import { AUTH_REFRESH_OPTIONS } from '../../lib/cli/commands/auth';
 import { EMULATOR_OPTIONS } from '../../lib/cli/commands/emulator';
 import { STATUS_OPTIONS } from '../../lib/cli/commands/status';
-import { TOKENS_LIST_OPTIONS, TOKENS_REVOKE_OPTIONS } from '../../lib/cli/commands/tokens';
+import { TOKENS_LIST_OPTIONS, TOKENS_REVOKE_OPTIONS, TOKENS_ROTATE_OPTIONS } from '../../lib/cli/commands/tokens';
 import { formatUsage, type OptionTable } from '../../lib/cli/usage';
 import { StopRequests } from '../../lib/cli/stop-requests';
 
@@ -39,6 +39,7 @@ async function run(argv: string[]): Promise<Run> {
 const COMMANDS: { argv: string[]; help: string[]; options: OptionTable; positionals: boolean }[] = [
   { argv: ['tokens', 'list'], help: ['tokens'], options: TOKENS_LIST_OPTIONS, positionals: false },
   { argv: ['tokens', 'revoke', 'some-token'], help: ['tokens'], options: TOKENS_REVOKE_OPTIONS, positionals: true },
+  { argv: ['tokens', 'rotate', 'some-token'], help: ['tokens'], options: TOKENS_ROTATE_OPTIONS, positionals: true },
   { argv: ['status'], help: ['status'], options: STATUS_OPTIONS, positionals: false },
   { argv: ['auth', 'refresh'], help: ['auth'], options: AUTH_REFRESH_OPTIONS, positionals: false },
   { argv: ['emulator'], help: ['emulator'], options: EMULATOR_OPTIONS, positionals: false },
@@ -78,7 +79,7 @@ describe.each(COMMANDS)('agility-pat $argv.0 $argv.1', ({ argv, help, options, p
   });
 
   it('accepts every flag its help mentions', async () => {
-    // The help of `tokens` covers both subcommands: a flag must be accepted by one of them.
+    // The help of `tokens` covers every subcommand: a flag must be accepted by one of them.
     const accepted = new Set(COMMANDS.filter((c) => c.help[0] === help[0]).flatMap((c) => flagsOf(c.options)));
     const mentioned = flagsIn(text).filter((f) => f !== '--help' && f !== '-h');
     expect(mentioned.filter((f) => !accepted.has(f))).toEqual([]);

@@ -5,7 +5,8 @@
  * - a slot whose managed name changed is replaced: its destroy hook runs, then its create hook;
  * - a slot whose create hook failed is not in state (tainted) and runs again on the next apply;
  * - slots of different tokens run in parallel; the reconciler runs after all of them when the manifest changed since
- *   its last success, or when a drift check is due.
+ *   its last success, or when a drift check is due;
+ * - `agility-pat tokens rotate` (rotate now) is one more hook-like run, with the manifest of generation G.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { manifestHash, type ManifestToken, type StackManifest } from '../../lib/
 import { slotGenerations, slotRole } from '../../lib/core/rotation';
 import type { SinkSpec } from '../../lib/core/sink-spec';
 import { readEnvValueText } from '../../lib/sinks/env-file-format';
-import { ensureToken, reconcileStack, retainToken, revokeToken, type LifecycleDeps } from '../../lib/lifecycle';
+import { ensureToken, reconcileStack, retainToken, revokeToken, rotateNow, type LifecycleDeps } from '../../lib/lifecycle';
 import { lockFileFor, withFileLock } from '../../lib/locks/file-lock';
 import { deliverSecret } from '../../lib/sinks';
 import { buildStatusReport } from '../../lib/ops/status-report';
@@ -145,6 +146,25 @@ export class World {
     const ok = await this.hook(faults.get('reconcile'), (deps) => reconcileStack(deps, manifest));
     if (ok) state.reconciledHash = hash;
     return ok;
+  }
+
+  /**
+   * `agility-pat tokens rotate t<i>` with the manifest of generation G and this run's faults; resolves to true when it
+   * exited 0.
+   */
+  rotateNow(G: number, i: number, faults: readonly Fault[]): Promise<boolean> {
+    return this.hook(faults, (deps) => rotateNow(deps, this.manifest(G), this.declaredName(i)));
+  }
+
+  /** The secrets of every live token of declared token `i` in this stack (any generation, delivered or pending). */
+  liveSecretsOf(i: number): string[] {
+    return (
+      this.api
+        .live()
+        // This stack's tokens of that declared name only: another stack's token of the same name is never ours to rotate.
+        .filter((t) => t.name.startsWith(`${this.declaredName(i)} [cdktf:${TAG}/`))
+        .map((t) => t.secret)
+    );
   }
 
   private async applySlot(t: ModelToken, slot: number, g: number, G: number, state: TerraformState, faults: ApplyFaults): Promise<boolean> {

@@ -6,9 +6,11 @@
  * Schedules mix 5xx (before or after the server acted), 429, timeouts and dropped connections, creates that land late,
  * SIGKILL and SIGTERM at any call of any hook, failing sinks, parallel hooks (every slot of an apply runs at once, and
  * all tokens share one env file), a second working copy applying at the same time, lost Terraform state, rotations,
- * tokens revoked or disabled by hand, and a token that `replaces` one made by hand, with time passing between deploys:
- * the hand-made token is never revoked before one overlap after its replacement's first delivery, is revoked by the
- * first reconciler run after that, and a token of another stack is never touched. `AGILITY_PAT_PROPERTY_RUNS` sets the number of schedules (`npm run soak`
+ * tokens revoked or disabled by hand, `tokens rotate` (rotate now, with its own faults) after or during a deploy (once
+ * it succeeds, no secret of that token that was live before it still authenticates), and a token that `replaces` one
+ * made by hand, with time passing between deploys: the hand-made token is never revoked before one overlap after its
+ * replacement's first delivery, is revoked by the first reconciler run after that, and a token of another stack is
+ * never touched. `AGILITY_PAT_PROPERTY_RUNS` sets the number of schedules (`npm run soak`
  * runs thousands); `AGILITY_PAT_PROPERTY_SEED` replays one. fast-check prints the seed and the schedule on failure.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -52,6 +54,11 @@ const faultsArb: fc.Arbitrary<ApplyFaults> = fc
     return byHook;
   });
 
+/** Faults of one `tokens rotate` run (it makes more calls than one hook: revocations of two generations, then ensure). */
+const rotateFaultsArb: fc.Arbitrary<Fault[]> = fc.array(fc.record({ at: fc.nat(10), kind: fc.constantFrom(...FAULT_KINDS) }), {
+  maxLength: 3,
+});
+
 const deployArb = fc.record({
   faults: faultsArb,
   /** Time passing before the deploy (the clock a `replaces` overlap runs on). */
@@ -62,6 +69,7 @@ const deployArb = fc.record({
   outOfBand: fc.option(fc.record({ action: fc.constantFrom('revoke' as const, 'disable' as const), token: fc.nat(MAX_TOKENS - 1) }), {
     freq: 4,
   }),
+  rotateNow: fc.option(fc.record({ token: fc.nat(MAX_TOKENS - 1), faults: rotateFaultsArb, duringApply: fc.boolean() }), { freq: 3 }),
 });
 
 const scheduleArb = fc.record({
@@ -72,7 +80,16 @@ const scheduleArb = fc.record({
 });
 
 /** Counts, for the closing figures. */
-const seen = { schedules: 0, faultyApplies: 0, parallelHooks: 0, failedApplies: 0, reportedByStatus: 0, replaced: 0 };
+const seen = {
+  schedules: 0,
+  faultyApplies: 0,
+  parallelHooks: 0,
+  failedApplies: 0,
+  reportedByStatus: 0,
+  rotations: 0,
+  failedRotations: 0,
+  replaced: 0,
+};
 
 describe('convergence under faults (property)', () => {
   afterAll(() => {
@@ -116,15 +133,28 @@ describe('convergence under faults (property)', () => {
               }
               seen.faultyApplies++;
               seen.parallelHooks += overlaps.reduce((n, o) => n + (o ? 2 : 1), 0) * (d.twin ? 2 : 1);
-              const [ok, twinOk] = await Promise.all([
+              const rotation = d.rotateNow && d.rotateNow.token < overlaps.length ? d.rotateNow : null;
+              const rotate = async () => {
+                if (!rotation) return true;
+                const leaked = world.liveSecretsOf(rotation.token);
+                const rotated = await world.rotateNow(G, rotation.token, rotation.faults);
+                seen.rotations++;
+                if (!rotated) seen.failedRotations++;
+                // Rotate now succeeded: no secret of that token that was live before it authenticates any more.
+                if (rotated) expect(world.liveSecretsOf(rotation.token).filter((s) => leaked.includes(s))).toEqual([]);
+                return rotated;
+              };
+              const [ok, twinOk, rotatedDuring] = await Promise.all([
                 world.apply(G, state, d.faults),
                 d.twin ? world.apply(G, emptyState(), d.twin) : Promise.resolve(true),
+                rotation?.duringApply ? rotate() : Promise.resolve(true),
               ]);
+              const rotatedOk = rotatedDuring && (rotation?.duringApply ? true : await rotate());
               if (!ok || !twinOk) seen.failedApplies++;
               const reported = world.statusProblems(G);
               if (reported.length > 0) seen.reportedByStatus++;
-              // No silent failure: a deploy that succeeded and a status with nothing to report mean the invariant holds.
-              if (ok && twinOk && reported.length === 0) expect(world.invariantViolations(G)).toEqual([]);
+              // No silent failure: every command that ran succeeded and status has nothing to report: the invariant holds.
+              if (ok && twinOk && rotatedOk && reported.length === 0) expect(world.invariantViolations(G)).toEqual([]);
               expect(world.replacementViolations(handMade, foreign)).toEqual([]);
             }
 

@@ -12,11 +12,13 @@ import {
   reconcileStack,
   retainToken,
   revokeToken,
+  rotateNow,
   type Deliver,
   type LifecycleDeps,
   type TokenApi,
   type TokenTarget,
 } from '../../lib/lifecycle';
+import { buildStatusReport } from '../../lib/ops/status-report';
 import { FakeAgility, HookRun, type Fault } from '../helpers/fake-agility';
 
 const NOW = Date.parse('2027-01-01T00:00:00Z');
@@ -243,7 +245,7 @@ describe('retainToken and revokeToken', () => {
 });
 
 /** A manifest of `ci` (rotating, G and G−1) and `web` (fixed, generation 0). */
-function manifest(G = 5): StackManifest {
+function manifest(G = 5, ci: { verify?: boolean; expiryDate?: string | null } = {}): StackManifest {
   return {
     version: 1,
     stackTag: TAG,
@@ -258,11 +260,11 @@ function manifest(G = 5): StackManifest {
         expiryDate: null,
         nextRotation: null,
         live: [
-          { managedName: name('ci', G), generation: G, role: 'ensure', expiryDate: null },
+          { managedName: name('ci', G), generation: G, role: 'ensure', expiryDate: ci.expiryDate ?? null },
           { managedName: name('ci', G - 1), generation: G - 1, role: 'retain', expiryDate: null },
         ],
         sinks: [],
-        verify: true,
+        verify: ci.verify ?? true,
         retireEarly: null,
         replaces: null,
       },
@@ -409,5 +411,110 @@ describe('reconcileStack: replaces', () => {
     [name('ci'), name('ci', 4), name('web', 0)].forEach((n) => h.api.seed(n));
     expect((await reconcileStack(h.deps, replacing('long gone'))).replacedHandMade).toEqual([]);
     expect(h.calls).toEqual(['list', 'list']);
+  });
+});
+
+describe('rotateNow', () => {
+  /** ci's current (delivered, pending, disabled), retained and an older orphan generation; web's token; another stack's ci. */
+  function seeded(h: Harness) {
+    return {
+      current: h.api.seed(name('ci')),
+      pending: h.api.seed(pendingNameOf(name('ci'))),
+      disabled: h.api.seed(name('ci'), { enabled: false }),
+      retained: h.api.seed(name('ci', 4)),
+      older: h.api.seed(name('ci', 3)),
+      web: h.api.seed(name('web', 0)),
+      otherStack: h.api.seed(name('ci', 5, 'other~123456')),
+    };
+  }
+  const withVerify = (h: Harness, proven: string[]): LifecycleDeps => ({
+    ...h.deps,
+    verify: async (secret) => void proven.push(secret),
+  });
+
+  it('revokes every live token of the declared name (current, pending, disabled, retained, older), then creates, verifies and delivers one', async () => {
+    const h = harness();
+    const t = seeded(h);
+    const proven: string[] = [];
+    const out = await rotateNow(withVerify(h, proven), manifest(), 'ci');
+    expect([t.current, t.pending, t.disabled, t.retained, t.older].map((x) => x.revoked)).toEqual([true, true, true, true, true]);
+    expect([t.web.revoked, t.otherStack.revoked]).toEqual([false, false]);
+    expect(out.revoked).toEqual([
+      { managedName: name('ci'), revoked: 3 },
+      { managedName: name('ci', 4), revoked: 1 },
+      { managedName: name('ci', 3), revoked: 1 },
+    ]);
+    const fresh = h.api.live().filter((x) => x.name === name('ci'));
+    expect(fresh).toHaveLength(1);
+    expect(out.current).toEqual({ action: 'created', managedName: name('ci'), tokenId: fresh[0]!.tokenID, expiryDate: expect.any(String) });
+    expect(fresh[0]!.secret).not.toBe(t.current.secret);
+    expect(proven).toEqual([fresh[0]!.secret]);
+    expect(h.delivered.get(name('ci'))).toBe(fresh[0]!.secret);
+    expect(liveNames(h)).toEqual([name('ci'), name('ci', 5, 'other~123456'), name('web', 0)].sort());
+  });
+
+  it("honours the token's verify: false (no proof asked of the new token)", async () => {
+    const h = harness();
+    seeded(h);
+    const proven: string[] = [];
+    await rotateNow(withVerify(h, proven), manifest(5, { verify: false }), 'ci');
+    expect(proven).toEqual([]);
+    expect(h.delivered.get(name('ci'))).toBe(secretOf(h, name('ci')));
+  });
+
+  it('a create that fails after the revocations throws and leaves the name missing (status says so); a rerun repairs it', async () => {
+    // Calls: list, list+3 revokes (g5), list+revoke (g4), list+revoke (g3), list (ensure), create: the 11th (index 10).
+    const h = harness([{ at: 10, kind: '429' }]);
+    const t = seeded(h);
+    const e = await rotateNow(h.deps, manifest(), 'ci').catch((x: unknown) => x);
+    expect(hasErrorCode(e, 'RATE_LIMITED')).toBe(true);
+    expect(h.calls.at(-1)).toBe('create');
+    expect(t.current.revoked).toBe(true);
+    expect(h.api.live().filter((x) => x.name.startsWith('ci [cdktf:prod'))).toEqual([]);
+    const report = buildStatusReport(manifest(), h.api.list(), h.api.nowMs);
+    expect(report.tokens.find((r) => r.declaredName === 'ci')!.verdicts).toContain('missing');
+
+    const again = await rotateNow(h.deps, manifest(), 'ci');
+    expect(again.current.action).toBe('created');
+    expect(again.revoked.every((r) => r.revoked === 0)).toBe(true);
+    expect(
+      h.api
+        .live()
+        .filter((x) => x.name.startsWith('ci [cdktf:prod'))
+        .map((x) => x.name),
+    ).toEqual([name('ci')]);
+    expect(h.delivered.get(name('ci'))).toBe(secretOf(h, name('ci')));
+    expect(buildStatusReport(manifest(), h.api.list(), h.api.nowMs).tokens.find((r) => r.declaredName === 'ci')!.verdicts).not.toContain(
+      'missing',
+    );
+  });
+
+  it("refuses when a newer generation than the manifest's is listed (the manifest is behind), revoking nothing", async () => {
+    const h = harness();
+    const t = seeded(h);
+    const newer = h.api.seed(name('ci', 6));
+    const e = await rotateNow(h.deps, manifest(), 'ci').catch((x: unknown) => x);
+    expect(hasErrorCode(e, 'CONFIG')).toBe(true);
+    expect((e as Error).message).toMatch(/generation 6 of "ci" is live, newer than the manifest's 5: .* Run cdktf synth again/);
+    expect(h.calls).toEqual(['list']);
+    expect([t.current, t.retained, newer].map((x) => x.revoked)).toEqual([false, false, false]);
+  });
+
+  it('refuses a name the stack does not declare, listing the declared ones, with no API call', async () => {
+    const h = harness();
+    seeded(h);
+    const e = await rotateNow(h.deps, manifest(), 'cd').catch((x: unknown) => x);
+    expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
+    expect((e as Error).message).toMatch(/declares no token named "cd" \(declared: "ci", "web"\): nothing was revoked/);
+    expect(h.calls).toEqual([]);
+  });
+
+  it('refuses a current generation whose fixed expiry has passed, with no API call', async () => {
+    const h = harness();
+    seeded(h);
+    const e = await rotateNow(h.deps, manifest(5, { expiryDate: '2026-06-01T00:00:00Z' }), 'ci').catch((x: unknown) => x);
+    expect(hasErrorCode(e, 'CONFIG')).toBe(true);
+    expect((e as Error).message).toMatch(/expired at 2026-06-01T00:00:00Z .* Set a later expiresAt/);
+    expect(h.calls).toEqual([]);
   });
 });

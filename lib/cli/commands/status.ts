@@ -1,27 +1,16 @@
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../core/errors';
 import { printable } from '../../core/printable';
-import {
-  DEFAULT_UNUSED_DAYS,
-  DEFAULT_WARN_DAYS,
-  STATUS_NEEDS_ACTION_EXIT_CODE,
-  buildStatusReport,
-  readStackManifest,
-  type StatusReport,
-} from '../../ops';
+import { DEFAULT_UNUSED_DAYS, DEFAULT_WARN_DAYS, STATUS_NEEDS_ACTION_EXIT_CODE, buildStatusReport, type StatusReport } from '../../ops';
 import type { CliContext, Command } from '../context';
 import { formatTable } from '../table';
 import { apiUrlOptions, clientFromFlags, credentialOption } from '../api-flags';
+import { MANIFEST_OPTIONS, manifestFromFlags } from '../manifest-flags';
 import { type CommandUsage, HELP_OPTION, type OptionTable, formatUsage } from '../usage';
 
 /** `status`'s options. */
 export const STATUS_OPTIONS = {
-  stack: {
-    type: 'string',
-    value: 'DIR',
-    help: 'a synthesized stack folder, e.g. cdktf.out/stacks/prod (reads DIR/agility-pat-manifest.json)',
-  },
-  manifest: { type: 'string', value: 'FILE', help: 'the manifest file itself' },
+  ...MANIFEST_OPTIONS,
   json: {
     type: 'boolean',
     help:
@@ -69,15 +58,9 @@ export async function statusCommand(args: string[], ctx: CliContext): Promise<nu
     strict: true,
     allowPositionals: false,
   });
-  if ((values.stack === undefined) === (values.manifest === undefined)) {
-    throw new InvalidInputError('status needs exactly one of --stack DIR (a folder under cdktf.out/stacks) or --manifest FILE.', {
-      what: '--stack',
-    });
-  }
   const warnDays = dayCount(values['warn-days'], '--warn-days', DEFAULT_WARN_DAYS);
   const unusedDays = dayCount(values['unused-days'], '--unused-days', DEFAULT_UNUSED_DAYS);
-  const loaded = await readStackManifest({ stackDir: values.stack, manifestFile: values.manifest, cwd: ctx.cwd });
-  const { manifest } = loaded;
+  const { manifest } = await manifestFromFlags(values, ctx, 'status');
 
   const client = clientFromFlags(ctx, values, { apiUrl: manifest.apiUrl, credentialEnv: manifest.credentialEnv });
   const { tokens } = await client.listTokens();
