@@ -8,8 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TerraformStack } from 'cdktf';
 import { AgilityPersonalAccessToken, Duration, SecretSink } from '../../lib';
-import { startEmulator, type RunningEmulator } from '../../lib/emulator';
-import { Deployment, EmulatorAdmin, requireTerraform } from '../helpers/e2e';
+import { useDeployEmulator, type Deployment } from '../helpers/e2e';
 import { createToken } from '../emulator/support';
 
 jest.setTimeout(300_000);
@@ -20,37 +19,19 @@ const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
 const DAY = 86_400_000;
 const MINUTE = 60_000;
 
-let emulator: RunningEmulator;
-let admin: EmulatorAdmin;
-const deployments: Deployment[] = [];
-
-beforeAll(async () => {
-  requireTerraform();
-  emulator = await startEmulator({ host: '127.0.0.1', port: 0, now: T0 });
-  admin = new EmulatorAdmin(emulator);
-});
-
-afterAll(async () => {
-  deployments.forEach((d) => d.cleanup());
-  await emulator?.close();
-});
-
-function deployment(stackName: string, email: string): Deployment {
-  const d = new Deployment(admin, stackName, 'e2e-replaces', 'AGILITY_ACCESS_TOKEN', email);
-  deployments.push(d);
-  return d;
-}
+const world = useDeployEmulator(T0);
+const deployment = (stackName: string, email: string) => world.deployment(stackName, email, 'e2e-replaces');
 
 /** A token made by hand in the Agility UI: created with the user's OAuth session, its secret known to its consumers. */
 async function handMade(d: Deployment, name: string): Promise<{ tokenID: string; secret: string }> {
-  const created = await createToken(emulator, await d.signIn(), name, at(365 * DAY));
+  const created = await createToken(world.emulator, await d.signIn(), name, at(365 * DAY));
   return { tokenID: created.tokenID, secret: created.token };
 }
 
 /** Synthesizes at `now` and applies, with the drift check every hour so each deploy below runs the reconciler. */
 async function deployAt(d: Deployment, now: string, declare: (stack: TerraformStack) => void) {
   d.synth(now, declare, { driftCheckEvery: Duration.hours(1) });
-  await admin.clearRequests();
+  await world.admin.clearRequests();
   return d.terraform('apply', now);
 }
 
@@ -78,9 +59,9 @@ describe('replaces: a managed token takes over a token made by hand', () => {
     const first = await deployAt(d, T0, declare);
     expect(first.code).toBe(0);
     const ciSecret = readFileSync(join(d.dir, 'secrets/ci.token'), 'utf8');
-    expect(await admin.authenticates(ciSecret)).toBe(true);
-    expect(await admin.authenticates(legacyWeb.secret)).toBe(false);
-    expect(await admin.authenticates(legacyCi.secret)).toBe(true);
+    expect(await world.admin.authenticates(ciSecret)).toBe(true);
+    expect(await world.admin.authenticates(legacyWeb.secret)).toBe(false);
+    expect(await world.admin.authenticates(legacyCi.secret)).toBe(true);
     const { code, report } = await d.status(at(MINUTE));
     const ci = report.tokens.find((t) => t.declaredName === 'ci')!;
     expect(ci.verdicts).toEqual(['being-replaced']);
@@ -92,21 +73,21 @@ describe('replaces: a managed token takes over a token made by hand', () => {
     // A minute before the week is over the reconciler runs (a new drift epoch) and keeps it: only listings.
     const before = await deployAt(d, at(7 * DAY - MINUTE), declare);
     expect(before.code).toBe(0);
-    expect(await admin.tokenCalls()).toEqual(['GET /api/v1/tokens/list 200', 'GET /api/v1/tokens/list 200']);
-    expect(await admin.authenticates(legacyCi.secret)).toBe(true);
+    expect(await world.admin.tokenCalls()).toEqual(['GET /api/v1/tokens/list 200', 'GET /api/v1/tokens/list 200']);
+    expect(await world.admin.authenticates(legacyCi.secret)).toBe(true);
 
     // At the week's end (also ci's first rotation) it is revoked, and only it.
     const due = await deployAt(d, at(7 * DAY), declare);
     expect(due.code).toBe(0);
-    expect(await admin.authenticates(legacyCi.secret)).toBe(false);
-    expect((await admin.tokenCalls()).filter((c) => c.startsWith('DELETE'))).toEqual(['DELETE /api/v1/tokens/{id}/delete 204']);
-    expect(await admin.authenticates(ciSecret)).toBe(true); // generation 0, kept for its overlap
-    expect(await admin.authenticates(readFileSync(join(d.dir, 'secrets/ci.token'), 'utf8'))).toBe(true);
+    expect(await world.admin.authenticates(legacyCi.secret)).toBe(false);
+    expect((await world.admin.tokenCalls()).filter((c) => c.startsWith('DELETE'))).toEqual(['DELETE /api/v1/tokens/{id}/delete 204']);
+    expect(await world.admin.authenticates(ciSecret)).toBe(true); // generation 0, kept for its overlap
+    expect(await world.admin.authenticates(readFileSync(join(d.dir, 'secrets/ci.token'), 'utf8'))).toBe(true);
     const after = await d.status(at(7 * DAY + MINUTE));
     expect(after.report.tokens.map((t) => t.replaces?.state)).toEqual(['gone', 'gone']);
     expect(after.code).toBe(0);
 
-    expect(d.findSecrets(emulator.issuedSecrets(), ['secrets/ci.token', 'secrets/web.token'])).toEqual([]);
+    expect(d.findSecrets(world.emulator.issuedSecrets(), ['secrets/ci.token', 'secrets/web.token'])).toEqual([]);
   });
 
   test("never touches a token carrying a stack's marker: the deploy fails naming it, and it stays live", async () => {
@@ -122,14 +103,16 @@ describe('replaces: a managed token takes over a token made by hand', () => {
         });
     expect((await deployAt(other, T0, fixed('shared'))).code).toBe(0);
     const otherSecret = readFileSync(join(other.dir, 'secrets/shared.token'), 'utf8');
-    const otherToken = [...(await admin.liveTokens(await other.signIn())).values()].find((t) => t.expiryDate.startsWith('2027-01-31'))!;
+    const otherToken = [...(await world.admin.liveTokens(await other.signIn())).values()].find((t) =>
+      t.expiryDate.startsWith('2027-01-31'),
+    )!;
 
     const d = deployment('grabby', 'marker@example.com');
     const result = await deployAt(d, T0, fixed('mine', { replaces: otherToken.tokenID }));
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/carries a stack's marker: a managed token is never replaced/);
-    expect(await admin.authenticates(otherSecret)).toBe(true);
+    expect(await world.admin.authenticates(otherSecret)).toBe(true);
     // The rest of the run happened: its own token was delivered.
-    expect(await admin.authenticates(readFileSync(join(d.dir, 'secrets/mine.token'), 'utf8'))).toBe(true);
+    expect(await world.admin.authenticates(readFileSync(join(d.dir, 'secrets/mine.token'), 'utf8'))).toBe(true);
   });
 });

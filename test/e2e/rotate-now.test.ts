@@ -7,30 +7,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TerraformStack } from 'cdktf';
 import { AgilityPersonalAccessToken, Duration, SecretSink } from '../../lib';
-import { startEmulator, type RunningEmulator } from '../../lib/emulator';
 import { readEnvValueText } from '../../lib/sinks/env-file-format';
-import { ANCHOR, Deployment, EmulatorAdmin, G11, G12, requireTerraform, run } from '../helpers/e2e';
+import { ANCHOR, G11, G12, useDeployEmulator, type Deployment } from '../helpers/e2e';
 
 jest.setTimeout(300_000);
 
-const BUNDLE = join(__dirname, '..', '..', 'dist', 'agility-pat.js');
 const SINK_FILES = ['secrets/ci.token', 'secrets/app.env'];
 const G12_NEXT_DAY = '2026-12-29T00:00:00Z';
 
-let emulator: RunningEmulator;
-let admin: EmulatorAdmin;
+const world = useDeployEmulator(G11);
 let d: Deployment;
-
-beforeAll(async () => {
-  requireTerraform();
-  emulator = await startEmulator({ host: '127.0.0.1', port: 0, now: G11 });
-  admin = new EmulatorAdmin(emulator);
-  d = new Deployment(admin, 'rotatenow');
-});
-
-afterAll(async () => {
-  d?.cleanup();
-  await emulator?.close();
+beforeAll(() => {
+  d = world.deployment('rotatenow');
 });
 
 const declare = (stack: TerraformStack) =>
@@ -44,7 +32,7 @@ const read = (path: string) => readFileSync(join(d.dir, path), 'utf8');
 
 async function deployAt(now: string) {
   d.synth(now, declare);
-  await admin.clearRequests();
+  await world.admin.clearRequests();
   const result = await d.terraform('apply', now);
   if (result.code !== 0) throw new Error(`terraform apply at ${now} failed:\n${result.output.slice(-2000)}`);
   return result;
@@ -57,28 +45,25 @@ test('tokens rotate revokes both live generations, delivers a working new secret
   const g12 = read('secrets/ci.token');
   const name = (g: number) => `ci [cdktf:${d.stackTag()}/g${g}]`;
   // Past its first rotation with overlap: both generations live, both secrets work.
-  expect([...(await admin.liveTokens(await d.signIn())).keys()].sort()).toEqual([name(11), name(12)]);
-  for (const s of [g11, g12]) expect(await admin.authenticates(s)).toBe(true);
+  expect([...(await world.admin.liveTokens(await d.signIn())).keys()].sort()).toEqual([name(11), name(12)]);
+  for (const s of [g11, g12]) expect(await world.admin.authenticates(s)).toBe(true);
 
-  // The credential goes in the environment variable the manifest names, never in argv.
-  const env = d.env(G12, await d.signIn());
-  const args = [BUNDLE, 'tokens', 'rotate', 'ci', '--stack', d.stackDir, '--yes'];
-  for (const s of emulator.issuedSecrets()) expect(args.join(' ')).not.toContain(s);
-  await admin.clearRequests();
-  const cli = await run(process.execPath, args, { cwd: d.dir, env });
-  d.output += cli.output; // scanned for secrets with Terraform's output below
+  // The credential goes in the environment variable the manifest names, never in argv; the output joins Terraform's
+  // for the secret scan below.
+  await world.admin.clearRequests();
+  const cli = await d.cli(['tokens', 'rotate', 'ci', '--stack', d.stackDir, '--yes'], G12);
   expect({ code: cli.code, output: cli.output }).toEqual({ code: 0, output: expect.stringContaining(`Created "${name(12)}"`) });
 
-  expect(await admin.authenticates(g11)).toBe(false);
-  expect(await admin.authenticates(g12)).toBe(false);
+  expect(await world.admin.authenticates(g11)).toBe(false);
+  expect(await world.admin.authenticates(g12)).toBe(false);
   const fresh = read('secrets/ci.token');
   expect([g11, g12]).not.toContain(fresh);
   expect(readEnvValueText(read('secrets/app.env'), 'CI_TOKEN')).toBe(fresh);
-  expect(await admin.authenticates(fresh)).toBe(true);
-  const live = await admin.liveTokens(await d.signIn());
+  expect(await world.admin.authenticates(fresh)).toBe(true);
+  const live = await world.admin.liveTokens(await d.signIn());
   expect([...live.keys()]).toEqual([name(12)]);
   // Revoke both generations, then ensure g12: list, create (pending), rename; the proof of the new token is users/me.
-  expect((await admin.tokenCalls()).filter((c) => !c.startsWith('GET')).sort()).toEqual(
+  expect((await world.admin.tokenCalls()).filter((c) => !c.startsWith('GET')).sort()).toEqual(
     [
       'DELETE /api/v1/tokens/{id}/delete 204',
       'DELETE /api/v1/tokens/{id}/delete 204',
@@ -90,15 +75,15 @@ test('tokens rotate revokes both live generations, delivers a working new secret
   // The next deploy (same synth instant) plans nothing and calls no token route.
   const again = await deployAt(G12);
   expect(again.output).toMatch(/No changes/);
-  expect(await admin.tokenCalls()).toEqual([]);
+  expect(await world.admin.tokenCalls()).toEqual([]);
   // The next drift check (a day later, same generation) lists and leaves the rotated token and its sinks alone.
   const drift = await deployAt(G12_NEXT_DAY);
-  const driftCalls = await admin.tokenCalls();
+  const driftCalls = await world.admin.tokenCalls();
   expect(driftCalls).toContain('GET /api/v1/tokens/list 200'); // the reconciler ran
   expect(driftCalls.filter((c) => !c.startsWith('GET'))).toEqual([]);
   expect(drift.output).not.toMatch(/creating and delivering it again/);
   expect(read('secrets/ci.token')).toBe(fresh);
-  expect([...(await admin.liveTokens(await d.signIn())).keys()]).toEqual([name(12)]);
+  expect([...(await world.admin.liveTokens(await d.signIn())).keys()]).toEqual([name(12)]);
 
-  expect(d.findSecrets(emulator.issuedSecrets(), SINK_FILES)).toEqual([]);
+  expect(d.findSecrets(world.emulator.issuedSecrets(), SINK_FILES)).toEqual([]);
 });

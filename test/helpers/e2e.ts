@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { App, LocalBackend, TerraformStack } from 'cdktf';
-import type { RequestLogEntry, RunningEmulator } from '../../lib/emulator';
+import { startEmulator, type RequestLogEntry, type RunningEmulator } from '../../lib/emulator';
 import { AgilityApi, AgilityTokenReconciler, MANIFEST_FILE, SYNTH_NOW_CONTEXT } from '../../lib';
 import { TestEmulator } from '../../lib/testing';
 import { terraformEnv as minimalTerraformEnv } from '../../bench/terraform';
@@ -113,6 +113,47 @@ export class EmulatorAdmin {
   authenticates(secret: string): Promise<boolean> {
     return this.kit.authenticates(secret);
   }
+}
+
+/** What {@link useDeployEmulator} gives a test file. */
+export interface DeployEmulator {
+  /** The running emulator (set in beforeAll). */
+  readonly emulator: RunningEmulator;
+  readonly admin: EmulatorAdmin;
+  /** A new deployment of this file, removed after all its tests. */
+  deployment(stackName: string, email?: string, namespace?: string): Deployment;
+}
+
+/**
+ * One emulator per test file, frozen at `now` and bound to 127.0.0.1 on a free port, with its admin API and the
+ * deployments the file makes; all stopped and removed after the file's tests. Fails (never skips) without Terraform.
+ */
+export function useDeployEmulator(now: string): DeployEmulator {
+  let emulator: RunningEmulator | undefined;
+  let admin: EmulatorAdmin | undefined;
+  const deployments: Deployment[] = [];
+  beforeAll(async () => {
+    requireTerraform();
+    emulator = await startEmulator({ host: '127.0.0.1', port: 0, now });
+    admin = new EmulatorAdmin(emulator);
+  });
+  afterAll(async () => {
+    deployments.forEach((d) => d.cleanup());
+    await emulator?.close();
+  });
+  return {
+    get emulator() {
+      return emulator!;
+    },
+    get admin() {
+      return admin!;
+    },
+    deployment(stackName, email = `${stackName}@example.com`, namespace = 'e2e-project') {
+      const d = new Deployment(admin!, stackName, namespace, 'AGILITY_ACCESS_TOKEN', email);
+      deployments.push(d);
+      return d;
+    },
+  };
 }
 
 export type Declare = (stack: TerraformStack) => void;
