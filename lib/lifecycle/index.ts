@@ -4,3 +4,4 @@ export * from './retain-token';
 export * from './revoke-token';
 export * from './reconcile-stack';
 export { listManagedName } from './find-tokens';
+export * from './retire-early';

@@ -4,6 +4,7 @@ import type { PersonalAccessTokenResponse } from '../api/models';
 import { ensureToken } from './ensure-token';
 import { revokeAll } from './find-tokens';
 import { retainToken } from './retain-token';
+import { retireEarlyStep } from './retire-early';
 import type { LifecycleDeps } from './types';
 
 /** What `reconcileStack` did. */
@@ -14,6 +15,8 @@ export interface ReconcileOutcome {
   recreated: string[];
   /** Managed names whose leftovers (pending or disabled tokens of a kept generation) were revoked. */
   cleaned: string[];
+  /** Previous generations revoked before their period ended (`rotation.retireEarly`). */
+  retiredEarly: string[];
 }
 
 /**
@@ -22,7 +25,9 @@ export interface ReconcileOutcome {
  *   code has no destroy hook); a generation newer than the manifest's is never one of them;
  * - for each current token that is not healthy (exactly one live, delivered token and nothing else): create and
  *   deliver it again through {@link ensureToken}, which revokes pending, disabled and duplicate tokens first;
- * - for each previous generation the stack keeps: revoke its pending or disabled tokens, never create one.
+ * - for each previous generation the stack keeps: revoke its pending or disabled tokens, never create one;
+ * - then, for each token with `rotation.retireEarly`: revoke its previous generation when the rule says it is due
+ *   ({@link retireEarlyStep}, checked again under that name's lock on a fresh listing).
  * Tokens without this stack's marker are never touched.
  */
 export async function reconcileStack(deps: LifecycleDeps, manifest: StackManifest): Promise<ReconcileOutcome> {
@@ -52,11 +57,12 @@ export async function reconcileStack(deps: LifecycleDeps, manifest: StackManifes
       else cleaned.push(live.managedName);
     }
   }
+  const retiredEarly = await retireEarlyStep(deps, manifest.tokens, tokens, nowMs);
   deps.log(
     `reconciled stack ${manifest.stackTag}: ${orphans.length} orphan(s) revoked, ${recreated.length} token(s) recreated, ` +
-      `${cleaned.length} cleaned up, ${manifest.tokens.length} declared`,
+      `${cleaned.length} cleaned up, ${retiredEarly.length} retired early, ${manifest.tokens.length} declared`,
   );
-  return { revokedOrphans: orphans.map((t) => t.name as string), recreated, cleaned };
+  return { revokedOrphans: orphans.map((t) => t.name as string), recreated, cleaned, retiredEarly };
 }
 
 /** The stack's deps as one token needs them: without the proof of a new token when the token says `verify: false`. */

@@ -43,6 +43,8 @@ interface StoredToken {
   createdMs: number;
   enabled: boolean;
   revoked: boolean;
+  /** When the secret last authenticated a request (`lastUsedDate`); null: never. */
+  lastUsedMs: number | null;
 }
 
 const DAY = 86_400_000;
@@ -78,6 +80,13 @@ export class FakeAgility {
     if (!t) return;
     if (action === 'revoke') t.revoked = true;
     else t.enabled = false;
+  }
+
+  /** A consumer authenticates with `secret` now: a live token's `lastUsedDate` becomes now. True when it worked. */
+  use(secret: string): boolean {
+    const t = this.live().find((x) => x.secret === secret);
+    if (t) t.lastUsedMs = this.nowMs;
+    return t !== undefined;
   }
 
   /** A token made by hand (e.g. to seed a test), returned with its secret. */
@@ -158,6 +167,7 @@ export class FakeAgility {
       createdMs: this.nowMs,
       enabled: true,
       revoked: false,
+      lastUsedMs: null,
     };
     this.tokens.push(t);
     this.issued.push(t.secret);
@@ -176,7 +186,7 @@ export class FakeAgility {
       name: t.name,
       createdDate: new Date(t.createdMs).toISOString(),
       expiryDate: new Date(t.expiryMs).toISOString(),
-      lastUsedDate: null,
+      lastUsedDate: t.lastUsedMs === null ? null : new Date(t.lastUsedMs).toISOString(),
       enabled: t.enabled,
       isExpired: t.expiryMs <= this.nowMs,
       daysUntilExpiration: Math.floor((t.expiryMs - this.nowMs) / DAY),
