@@ -6,7 +6,8 @@
  * Schedules mix 5xx (before or after the server acted), 429, timeouts and dropped connections, creates that land late,
  * SIGKILL and SIGTERM at any call of any hook, failing sinks, parallel hooks (every slot of an apply runs at once, and
  * all tokens share one env file), a second working copy applying at the same time, lost Terraform state, rotations,
- * and tokens revoked or disabled by hand. `AGILITY_PAT_PROPERTY_RUNS` sets the number of schedules (`npm run soak`
+ * tokens revoked or disabled by hand, and time passing while consumers use the current or the previous secret, with
+ * `rotation.retireEarly` on some tokens: a previous generation is never revoked while it was used within the quiet time. `AGILITY_PAT_PROPERTY_RUNS` sets the number of schedules (`npm run soak`
  * runs thousands); `AGILITY_PAT_PROPERTY_SEED` replays one. fast-check prints the seed and the schedule on failure.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { emptyState, World, type ApplyFaults } from './convergence-model';
 const RUNS = Number(process.env.AGILITY_PAT_PROPERTY_RUNS ?? 300);
 const SEED = process.env.AGILITY_PAT_PROPERTY_SEED ? Number(process.env.AGILITY_PAT_PROPERTY_SEED) : undefined;
 const T0 = Date.parse('2027-01-01T00:00:00Z');
+const HOUR = 3_600_000;
 const MAX_TOKENS = 4;
 /** Sinks are real files; on a memory file system (when the machine has one) their fsyncs cost nothing. */
 const SCRATCH = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
@@ -49,6 +51,10 @@ const faultsArb: fc.Arbitrary<ApplyFaults> = fc
 
 const deployArb = fc.record({
   faults: faultsArb,
+  /** Time passes before the deploy (hours), then consumers use secrets; the drift check may run the reconciler. */
+  advanceHours: fc.nat(30),
+  uses: fc.array(fc.record({ token: fc.nat(MAX_TOKENS - 1), previous: fc.boolean() }), { maxLength: 3 }),
+  driftCheck: fc.boolean(),
   twin: fc.option(faultsArb, { freq: 4 }),
   rotate: fc.boolean(),
   loseState: fc.boolean(),
@@ -58,12 +64,17 @@ const deployArb = fc.record({
 });
 
 const scheduleArb = fc.record({
-  overlaps: fc.array(fc.boolean(), { minLength: 1, maxLength: MAX_TOKENS }),
+  tokens: fc.array(fc.record({ overlap: fc.boolean(), retireEarlyHours: fc.option(fc.integer({ min: 1, max: 24 }), { freq: 2 }) }), {
+    minLength: 1,
+    maxLength: MAX_TOKENS,
+  }),
   deploys: fc.array(deployArb, { minLength: 1, maxLength: 3 }),
+  /** Before the closing drift check (a day later): who uses which secret, besides every consumer of a current one. */
+  finalUses: fc.array(fc.record({ token: fc.nat(MAX_TOKENS - 1), previous: fc.boolean() }), { maxLength: 4 }),
 });
 
 /** Counts, for the closing figures. */
-const seen = { schedules: 0, faultyApplies: 0, parallelHooks: 0, failedApplies: 0, reportedByStatus: 0 };
+const seen = { schedules: 0, faultyApplies: 0, parallelHooks: 0, failedApplies: 0, reportedByStatus: 0, retiredEarly: 0 };
 
 describe('convergence under faults (property)', () => {
   afterAll(() => {
@@ -75,7 +86,8 @@ describe('convergence under faults (property)', () => {
     'never leaves a declared name without exactly one delivered live token unless the deploy fails or status says so',
     async () => {
       await fc.assert(
-        fc.asyncProperty(scheduleArb, async ({ overlaps, deploys }) => {
+        fc.asyncProperty(scheduleArb, async ({ tokens, deploys, finalUses }) => {
+          const overlaps = tokens.map((t) => t.overlap);
           seen.schedules++;
           const dir = mkdtempSync(join(SCRATCH, 'agility-pat-property-'));
           try {
@@ -83,7 +95,11 @@ describe('convergence under faults (property)', () => {
             const world = new World(
               api,
               dir,
-              overlaps.map((overlap, index) => ({ index, overlap })),
+              tokens.map((t, index) => ({
+                index,
+                overlap: t.overlap,
+                retireEarlyQuietMs: t.retireEarlyHours === null ? null : t.retireEarlyHours * HOUR,
+              })),
             );
             let G = 3;
             let state = emptyState();
@@ -96,13 +112,19 @@ describe('convergence under faults (property)', () => {
                 const target = api.live().find((t) => t.name === world.managedName(d.outOfBand!.token, G));
                 if (target) api.outOfBand(d.outOfBand.action, target.tokenID);
               }
+              api.nowMs += d.advanceHours * HOUR;
+              world.consume(G, d.uses);
+              const retained = world.retainedLive(G);
               seen.faultyApplies++;
               seen.parallelHooks += overlaps.reduce((n, o) => n + (o ? 2 : 1), 0) * (d.twin ? 2 : 1);
               const [ok, twinOk] = await Promise.all([
-                world.apply(G, state, d.faults),
+                world.apply(G, state, d.faults, { driftCheck: d.driftCheck }),
                 d.twin ? world.apply(G, emptyState(), d.twin) : Promise.resolve(true),
               ]);
               if (!ok || !twinOk) seen.failedApplies++;
+              // Faults or not, a previous generation is never revoked while used within its quiet time.
+              expect(world.earlyRetirementViolations(retained)).toEqual([]);
+              seen.retiredEarly += [...retained.values()].flat().filter((x) => x.revoked).length;
               const reported = world.statusProblems(G);
               if (reported.length > 0) seen.reportedByStatus++;
               // No silent failure: a deploy that succeeded and a status with nothing to report mean the invariant holds.
@@ -113,8 +135,14 @@ describe('convergence under faults (property)', () => {
             api.landAll();
             expect(await world.apply(G, state, new Map())).toBe(true);
             if (world.statusProblems(G).length === 0) expect(world.invariantViolations(G)).toEqual([]);
-            // The reconciler's next run (a changed stack or the daily drift check) repairs whatever status reported.
+            // The reconciler's next run (a changed stack or the daily drift check, a day later) repairs whatever status
+            // reported, and retires the previous generations that retireEarly lets go.
+            api.nowMs += 24 * HOUR;
+            world.consume(G, [...tokens.map((_, token) => ({ token, previous: false })), ...finalUses]);
+            const retained = world.retainedLive(G);
             expect(await world.apply(G, state, new Map(), { driftCheck: true })).toBe(true);
+            expect(world.earlyRetirementViolations(retained)).toEqual([]);
+            seen.retiredEarly += [...retained.values()].flat().filter((x) => x.revoked).length;
             expect(world.invariantViolations(G)).toEqual([]);
             expect(world.statusProblems(G)).toEqual([]);
             expect(world.leakedSecrets()).toEqual([]);
