@@ -72,7 +72,9 @@ describe('hook reconcile', () => {
     const run = await runHook(emulator(), 'reconcile', { credential: oauth, manifest: 'manifest.json' }, tmp());
 
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/reconciled stack prod~abcdef: 1 orphan\(s\) revoked, 1 token\(s\) recreated, 0 cleaned up, 0 retired early, 2 declared/);
+    expect(run.stdout).toMatch(
+      /reconciled stack prod~abcdef: 1 orphan\(s\) revoked, 1 token\(s\) recreated, 0 cleaned up, 0 retired early, 2 declared/,
+    );
     expect(await tokenCalls(emulator(), email)).toEqual([
       'GET /api/v1/tokens/list 200',
       'DELETE /api/v1/tokens/{id}/delete 204',
