@@ -77,30 +77,24 @@ export async function retireEarlyStep(
   const retired: string[] = [];
   for (const token of tokens) {
     const previous = token.live.find((l) => l.role === 'retain');
-    if (token.retireEarly === null || previous === undefined) continue;
-    const { quietMs } = token.retireEarly;
-    const first = retireEarlyDue({
-      current: managedNameState(listed, token.currentManagedName, nowMs),
-      previous: managedNameState(listed, previous.managedName, nowMs),
-      quietMs,
-      nowMs,
-    });
-    if (!first.due) continue;
+    const policy = token.retireEarly;
+    if (policy === null || previous === undefined) continue;
+    // One decision over one listing at one instant, the reconciler's and then a fresh one under the lock.
+    const decide = (list: readonly PersonalAccessTokenResponse[], atMs: number) => {
+      const prev = managedNameState(list, previous.managedName, atMs);
+      const current = managedNameState(list, token.currentManagedName, atMs);
+      return { prev, ...retireEarlyDue({ current, previous: prev, quietMs: policy.quietMs, nowMs: atMs }) };
+    };
+    if (!decide(listed, nowMs).due) continue;
     deps.checkpoint();
     const revoked = await deps.lock(previous.managedName, async () => {
-      const fresh = (await deps.api.listTokens()).tokens;
-      const freshNow = deps.clock();
-      const prev = managedNameState(fresh, previous.managedName, freshNow);
-      const again = retireEarlyDue({
-        current: managedNameState(fresh, token.currentManagedName, freshNow),
-        previous: prev,
-        quietMs,
-        nowMs: freshNow,
-      });
+      const { tokens: fresh } = await deps.api.listTokens();
+      const again = decide(fresh, deps.clock());
       if (!again.due) {
         deps.log(`kept "${previous.managedName}" after all: ${again.reason}`);
         return false;
       }
+      const { prev } = again;
       await revokeAll(deps, [...prev.delivered, ...prev.pending, ...prev.disabled], `retired early: ${again.reason}`);
       return true;
     });
