@@ -6,3 +6,4 @@ export * from './reconcile-stack';
 export { listManagedName } from './find-tokens';
 export { replaceHandMadeTokens } from './replace-hand-made';
 export * from './rotate-now';
+export * from './retire-early';

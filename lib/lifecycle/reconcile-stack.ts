@@ -5,6 +5,7 @@ import { ensureToken } from './ensure-token';
 import { revokeAll } from './find-tokens';
 import { replaceHandMadeTokens } from './replace-hand-made';
 import { retainToken } from './retain-token';
+import { retireEarlyStep } from './retire-early';
 import type { LifecycleDeps } from './types';
 
 /** What `reconcileStack` did. */
@@ -17,6 +18,8 @@ export interface ReconcileOutcome {
   cleaned: string[];
   /** Hand-made tokens (`name (id)`) revoked because a declared token replaces them and its overlap has passed. */
   replacedHandMade: string[];
+  /** Previous generations revoked before their period ended (`rotation.retireEarly`). */
+  retiredEarly: string[];
 }
 
 /**
@@ -26,6 +29,8 @@ export interface ReconcileOutcome {
  * - for each current token that is not healthy (exactly one live, delivered token and nothing else): create and
  *   deliver it again through {@link ensureToken}, which revokes pending, disabled and duplicate tokens first;
  * - for each previous generation the stack keeps: revoke its pending or disabled tokens, never create one;
+ * - then, for each token with `rotation.retireEarly`: revoke its previous generation when the rule says it is due
+ *   ({@link retireEarlyStep}, checked again under that name's lock on a fresh listing).
  * - revoke the hand-made tokens that declared tokens replace, once due ({@link replaceHandMadeTokens}).
  * Tokens without this stack's marker are never touched, except a hand-made token a declared token `replaces`.
  */
@@ -56,12 +61,14 @@ export async function reconcileStack(deps: LifecycleDeps, manifest: StackManifes
       else cleaned.push(live.managedName);
     }
   }
+  const retiredEarly = await retireEarlyStep(deps, manifest.tokens, tokens, nowMs);
   const { revoked: replacedHandMade } = await replaceHandMadeTokens(deps, manifest.tokens);
   deps.log(
     `reconciled stack ${manifest.stackTag}: ${orphans.length} orphan(s) revoked, ${recreated.length} token(s) recreated, ` +
-      `${cleaned.length} cleaned up, ${replacedHandMade.length} replaced token(s) revoked, ${manifest.tokens.length} declared`,
+      `${cleaned.length} cleaned up, ${retiredEarly.length} retired early, ${replacedHandMade.length} replaced token(s) revoked, ` +
+      `${manifest.tokens.length} declared`,
   );
-  return { revokedOrphans: orphans.map((t) => t.name as string), recreated, cleaned, replacedHandMade };
+  return { revokedOrphans: orphans.map((t) => t.name as string), recreated, cleaned, retiredEarly, replacedHandMade };
 }
 
 /** The stack's deps as one token needs them: without the proof of a new token when the token says `verify: false`. */

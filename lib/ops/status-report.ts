@@ -5,6 +5,7 @@ import { classifyStackTokens, managedNameState, type ManagedNameState } from '..
 import type { PersonalAccessTokenResponse } from '../api/models';
 import { daysUntil, describeListedToken, type ListedTokenInfo } from './listed-token';
 import { replacementNeedsAction, replacementRow, type ReplacementRow } from './replacement-row';
+import { usageVerdicts, type UsageVerdict } from './usage-verdicts';
 
 /**
  * The `agility-pat status` report: what one synthesized stack declares, set against the tokens the API
@@ -13,7 +14,7 @@ import { replacementNeedsAction, replacementRow, type ReplacementRow } from './r
 
 /** What a row needs, most urgent first (the order of {@link VERDICT_ORDER}). */
 export type Verdict =
-  'missing' | 'undelivered' | 'duplicate' | 'orphaned' | 'rotation-due' | 'expiring' | 'unused' | 'being-replaced' | 'ok';
+  'missing' | 'undelivered' | 'duplicate' | 'orphaned' | 'rotation-due' | 'expiring' | UsageVerdict | 'being-replaced' | 'ok';
 
 /** Verdicts from most to least urgent: a row's `verdict` is the first of its `verdicts` in this order. */
 export const VERDICT_ORDER: readonly Verdict[] = [
@@ -21,8 +22,11 @@ export const VERDICT_ORDER: readonly Verdict[] = [
   'undelivered',
   'duplicate',
   'orphaned',
+  // A consumer holds a secret that is one rotation old: it breaks when the old generation goes.
+  'stale-consumer',
   'rotation-due',
   'expiring',
+  'never-used',
   'unused',
   'being-replaced',
   'ok',
@@ -42,7 +46,7 @@ const HOUR_MS = 3_600_000;
 export interface StatusOptions {
   /** `expiring` when the token expires in fewer than this many days. @default 14 */
   readonly warnDays?: number;
-  /** `unused` when not used for this many days (or never, and created that long ago). @default 30 */
+  /** `unused` when no consumer has used the token for this many days; `never-used` when none ever has and it was created that long ago. @default 30 */
   readonly unusedDays?: number;
 }
 
@@ -62,8 +66,15 @@ export interface DeclaredTokenRow {
   readonly expiryDate: string | null;
   readonly daysLeft: number | null;
   readonly lastUsedDate: string | null;
-  /** The previous generation the stack keeps alive during overlap, when it has one. */
-  readonly retained: { readonly managedName: string; readonly generation: number; readonly live: boolean } | null;
+  /** The previous generation the stack keeps alive during overlap, when it has one; its token's fields are null when not live. */
+  readonly retained: {
+    readonly managedName: string;
+    readonly generation: number;
+    readonly live: boolean;
+    readonly tokenID: string | null;
+    readonly createdDate: string | null;
+    readonly lastUsedDate: string | null;
+  } | null;
   /** The instant the next generation starts, when known or inferred; null otherwise. */
   readonly rotationDueAt: string | null;
   /** The hand-made token this one replaces (`replaces`); null when it replaces none. */
@@ -135,7 +146,7 @@ export interface StatusReport {
  *   or a token of a newer generation of the same name is listed (another deploy rotated it; this synthesized
  *   stack is behind).
  * - `expiring`: fewer than `warnDays` days left.
- * - `unused`: last used more than `unusedDays` days ago, or never used and created that long ago.
+ * - `stale-consumer`, `never-used`, `unused`: from the tokens' last use (`usageVerdicts`, `ops/usage-verdicts`).
  * - `being-replaced`: a hand-made token this one `replaces` is still live (information while its overlap runs; it
  *   needs action once the overlap has passed, or when the reference is ambiguous or names a managed token).
  *
@@ -182,7 +193,7 @@ export function buildStatusReport(
     declaredRow(m, {
       nowMs,
       warnDays,
-      isUnused,
+      unusedDays,
       stackTag: manifest.stackTag,
       state: (name) => managedNameState(listed, name, nowMs),
       info: (t) => infoOf.get(t)!,
@@ -226,7 +237,7 @@ function declaredRow(
   ctx: {
     nowMs: number;
     warnDays: number;
-    isUnused: (t: ListedTokenInfo) => boolean;
+    unusedDays: number;
     stackTag: string;
     state: (managedName: string) => ManagedNameState<PersonalAccessTokenResponse>;
     info: (t: PersonalAccessTokenResponse) => ListedTokenInfo;
@@ -238,7 +249,8 @@ function declaredRow(
   const current = ctx.state(m.currentManagedName);
   const token = current.delivered[0] ? ctx.info(current.delivered[0]) : null;
   const previous = m.live.find((l) => l.role === 'retain' && l.generation === m.currentGeneration - 1);
-  const previousToken = previous ? ctx.state(previous.managedName).delivered[0] : undefined;
+  const previousListed = previous ? ctx.state(previous.managedName).delivered[0] : undefined;
+  const previousToken = previousListed ? ctx.info(previousListed) : null;
   const expiryDate = token?.expiryDate ?? m.expiryDate;
   const daysLeft = expiryDate === null ? null : daysUntil(expiryDate, nowMs);
   const verdicts: Verdict[] = [];
@@ -282,13 +294,16 @@ function declaredRow(
     verdicts.push('expiring');
     notes.push(`expires on ${expiryDate} (${daysLeft} days left, warning at ${ctx.warnDays}): deploy to rotate it, or set a later expiry.`);
   }
-  if (token && ctx.isUnused(token)) {
-    verdicts.push('unused');
-    notes.push(
-      token.lastUsedDate
-        ? `not used since ${token.lastUsedDate}: if nothing needs it, remove it from the code.`
-        : `never used since it was created on ${token.createdDate}: if nothing needs it, remove it from the code.`,
-    );
+  const usage = usageVerdicts({
+    current: token,
+    previous: previousToken,
+    retireEarlyQuietMs: m.retireEarly?.quietMs ?? null,
+    unusedDays: ctx.unusedDays,
+    nowMs,
+  });
+  for (const u of usage) {
+    verdicts.push(u.verdict);
+    notes.push(u.note);
   }
   const { replacement } = ctx;
   if (replacement !== null && replacement.state !== 'gone') {
@@ -309,7 +324,16 @@ function declaredRow(
     expiryDate,
     daysLeft,
     lastUsedDate: token?.lastUsedDate ?? null,
-    retained: previous ? { managedName: previous.managedName, generation: previous.generation, live: previousToken !== undefined } : null,
+    retained: previous
+      ? {
+          managedName: previous.managedName,
+          generation: previous.generation,
+          live: previousToken !== null,
+          tokenID: previousToken?.tokenID ?? null,
+          createdDate: previousToken?.createdDate ?? null,
+          lastUsedDate: previousToken?.lastUsedDate ?? null,
+        }
+      : null,
     rotationDueAt,
     replaces: replacement,
     verdicts,

@@ -45,6 +45,8 @@ interface StoredToken {
   revoked: boolean;
   /** When it was revoked (the fake's clock), or null. */
   revokedMs: number | null;
+  /** When the secret last authenticated a request (`lastUsedDate`); null: never. */
+  lastUsedMs: number | null;
 }
 
 const DAY = 86_400_000;
@@ -80,6 +82,13 @@ export class FakeAgility {
     if (!t) return;
     if (action === 'revoke') this.revoke(t);
     else t.enabled = false;
+  }
+
+  /** A consumer authenticates with `secret` now: a live token's `lastUsedDate` becomes now. True when it worked. */
+  use(secret: string): boolean {
+    const t = this.live().find((x) => x.secret === secret);
+    if (t) t.lastUsedMs = this.nowMs;
+    return t !== undefined;
   }
 
   /** A token made by hand (e.g. to seed a test), returned with its secret. */
@@ -161,6 +170,7 @@ export class FakeAgility {
       enabled: true,
       revoked: false,
       revokedMs: null,
+      lastUsedMs: null,
     };
     this.tokens.push(t);
     this.issued.push(t.secret);
@@ -184,7 +194,7 @@ export class FakeAgility {
       name: t.name,
       createdDate: new Date(t.createdMs).toISOString(),
       expiryDate: new Date(t.expiryMs).toISOString(),
-      lastUsedDate: null,
+      lastUsedDate: t.lastUsedMs === null ? null : new Date(t.lastUsedMs).toISOString(),
       enabled: t.enabled,
       isExpired: t.expiryMs <= this.nowMs,
       daysUntilExpiration: Math.floor((t.expiryMs - this.nowMs) / DAY),

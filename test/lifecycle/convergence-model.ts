@@ -32,6 +32,8 @@ export interface ModelToken {
   readonly overlap: boolean;
   /** A token made by hand that this one takes over (`replaces`): its reference and overlap. */
   readonly replaces?: { readonly ref: string; readonly afterMs: number };
+  /** `rotation.retireEarly.quietFor` in ms (only with overlap); null when off. */
+  readonly retireEarlyQuietMs?: number | null;
 }
 
 /** Terraform state of one working copy: each slot's managed name, and the manifest hash the reconciler last ran for. */
@@ -93,7 +95,7 @@ export class World {
         live,
         sinks: this.sinks(t.index),
         verify: true,
-        retireEarly: null,
+        retireEarly: t.overlap && t.retireEarlyQuietMs ? { quietMs: t.retireEarlyQuietMs } : null,
         replaces: t.replaces ?? null,
       };
     });
@@ -253,6 +255,49 @@ export class World {
       }
     }
     for (const { tokenID } of foreign) if (stored(tokenID).revoked) problems.push(`another stack's token ${tokenID} was revoked`);
+    return problems;
+  }
+
+  /**
+   * Consumers authenticate now: with the secret a token's file sink holds (consumers that read the sink), or with the
+   * previous generation's secret (a consumer that never picked up the new one). A secret that no longer works is a no-op.
+   */
+  consume(G: number, uses: readonly { readonly token: number; readonly previous: boolean }[]): void {
+    for (const u of uses) {
+      if (u.token >= this.tokens.length) continue;
+      const secret = u.previous
+        ? this.api.live().find((x) => x.name === this.managedName(u.token, G - 1))?.secret
+        : readOrNull(join(this.dir, 'tokens', `t${u.token}.pat`));
+      if (secret) this.api.use(secret);
+    }
+  }
+
+  /** The live tokens of each overlapping token's previous generation at G (what only retireEarly may revoke). */
+  retainedLive(G: number): Map<number, FakeAgility['tokens'][number][]> {
+    // Without overlap the stack keeps no previous generation (its slot's destroy hook revokes it at rotation).
+    return new Map(
+      this.tokens
+        .filter((t) => t.overlap)
+        .map((t) => [t.index, this.api.live().filter((x) => x.name === this.managedName(t.index, G - 1))]),
+    );
+  }
+
+  /**
+   * Why an apply at G broke the promise of retireEarly, or []: a previous generation that was live before the apply
+   * and is revoked after it must have a token with retireEarly, and no use within its quiet time (docs/design.md,
+   * "Usage-aware rotation and adoption"). Nothing else revokes a live previous generation the manifest keeps.
+   */
+  earlyRetirementViolations(before: Map<number, FakeAgility['tokens'][number][]>): string[] {
+    const problems: string[] = [];
+    for (const t of this.tokens) {
+      for (const x of before.get(t.index) ?? []) {
+        if (!x.revoked) continue;
+        const quietMs = t.retireEarlyQuietMs ?? null;
+        if (quietMs === null) problems.push(`t${t.index}: "${x.name}" revoked although the token has no retireEarly`);
+        else if (this.api.nowMs - (x.lastUsedMs ?? x.createdMs) < quietMs)
+          problems.push(`t${t.index}: "${x.name}" revoked although used ${this.api.nowMs - (x.lastUsedMs ?? x.createdMs)} ms ago`);
+      }
+    }
     return problems;
   }
 

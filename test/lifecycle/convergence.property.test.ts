@@ -6,11 +6,12 @@
  * Schedules mix 5xx (before or after the server acted), 429, timeouts and dropped connections, creates that land late,
  * SIGKILL and SIGTERM at any call of any hook, failing sinks, parallel hooks (every slot of an apply runs at once, and
  * all tokens share one env file), a second working copy applying at the same time, lost Terraform state, rotations,
- * tokens revoked or disabled by hand, `tokens rotate` (rotate now, with its own faults) after or during a deploy (once
- * it succeeds, no secret of that token that was live before it still authenticates), and a token that `replaces` one
- * made by hand, with time passing between deploys: the hand-made token is never revoked before one overlap after its
- * replacement's first delivery, is revoked by the first reconciler run after that, and a token of another stack is
- * never touched. `AGILITY_PAT_PROPERTY_RUNS` sets the number of schedules (`npm run soak`
+ * tokens revoked or disabled by hand, time passing while consumers use the current or the previous secret (with
+ * `rotation.retireEarly` on some tokens: a previous generation is never revoked while it was used within the quiet
+ * time), `tokens rotate` (rotate now, with its own faults) after or during a deploy (once it succeeds, no secret of
+ * that token that was live before it still authenticates), and a token that `replaces` one made by hand (it is never
+ * revoked before one overlap after its replacement's first delivery, is revoked by the first reconciler run after
+ * that, and a token of another stack is never touched). `AGILITY_PAT_PROPERTY_RUNS` sets the number of schedules (`npm run soak`
  * runs thousands); `AGILITY_PAT_PROPERTY_SEED` replays one. fast-check prints the seed and the schedule on failure.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -61,8 +62,10 @@ const rotateFaultsArb: fc.Arbitrary<Fault[]> = fc.array(fc.record({ at: fc.nat(1
 
 const deployArb = fc.record({
   faults: faultsArb,
-  /** Time passing before the deploy (the clock a `replaces` overlap runs on). */
-  hoursLater: fc.nat(72),
+  /** Time passes before the deploy (hours), then consumers use secrets; the drift check may run the reconciler. */
+  advanceHours: fc.nat(30),
+  uses: fc.array(fc.record({ token: fc.nat(MAX_TOKENS - 1), previous: fc.boolean() }), { maxLength: 3 }),
+  driftCheck: fc.boolean(),
   twin: fc.option(faultsArb, { freq: 4 }),
   rotate: fc.boolean(),
   loseState: fc.boolean(),
@@ -73,10 +76,15 @@ const deployArb = fc.record({
 });
 
 const scheduleArb = fc.record({
-  overlaps: fc.array(fc.boolean(), { minLength: 1, maxLength: MAX_TOKENS }),
+  tokens: fc.array(fc.record({ overlap: fc.boolean(), retireEarlyHours: fc.option(fc.integer({ min: 1, max: 24 }), { freq: 2 }) }), {
+    minLength: 1,
+    maxLength: MAX_TOKENS,
+  }),
   /** Token 0 takes over a token made by hand, by name or by id, after 0 or 2 days. */
   replaces: fc.option(fc.record({ byId: fc.boolean(), afterDays: fc.constantFrom(0, 2) }), { freq: 2 }),
   deploys: fc.array(deployArb, { minLength: 1, maxLength: 3 }),
+  /** Before the closing drift check (a day later): who uses which secret, besides every consumer of a current one. */
+  finalUses: fc.array(fc.record({ token: fc.nat(MAX_TOKENS - 1), previous: fc.boolean() }), { maxLength: 4 }),
 });
 
 /** Counts, for the closing figures. */
@@ -89,6 +97,7 @@ const seen = {
   rotations: 0,
   failedRotations: 0,
   replaced: 0,
+  retiredEarly: 0,
 };
 
 describe('convergence under faults (property)', () => {
@@ -101,7 +110,8 @@ describe('convergence under faults (property)', () => {
     'never leaves a declared name without exactly one delivered live token unless the deploy fails or status says so',
     async () => {
       await fc.assert(
-        fc.asyncProperty(scheduleArb, async ({ overlaps, replaces, deploys }) => {
+        fc.asyncProperty(scheduleArb, async ({ tokens, replaces, deploys, finalUses }) => {
+          const overlaps = tokens.map((t) => t.overlap);
           seen.schedules++;
           const dir = mkdtempSync(join(SCRATCH, 'agility-pat-property-'));
           try {
@@ -113,9 +123,10 @@ describe('convergence under faults (property)', () => {
             const world = new World(
               api,
               dir,
-              overlaps.map((overlap, index) => ({
+              tokens.map((t, index) => ({
                 index,
-                overlap,
+                overlap: t.overlap,
+                retireEarlyQuietMs: t.retireEarlyHours === null ? null : t.retireEarlyHours * HOUR,
                 ...(index === 0 && replaces ? { replaces: { ref: ref!, afterMs: replaces.afterDays * DAY } } : {}),
               })),
             );
@@ -123,7 +134,6 @@ describe('convergence under faults (property)', () => {
             let state = emptyState();
 
             for (const d of deploys) {
-              api.nowMs += d.hoursLater * HOUR;
               api.landAll();
               if (d.rotate) G++;
               if (d.loseState) state = emptyState();
@@ -131,9 +141,14 @@ describe('convergence under faults (property)', () => {
                 const target = api.live().find((t) => t.name === world.managedName(d.outOfBand!.token, G));
                 if (target) api.outOfBand(d.outOfBand.action, target.tokenID);
               }
+              api.nowMs += d.advanceHours * HOUR;
+              world.consume(G, d.uses);
+              const rotation = d.rotateNow && d.rotateNow.token < overlaps.length ? d.rotateNow : null;
+              // Live previous generations before the apply; rotate now may revoke those of the token it rotates.
+              const retained = world.retainedLive(G);
+              if (rotation) retained.delete(rotation.token);
               seen.faultyApplies++;
               seen.parallelHooks += overlaps.reduce((n, o) => n + (o ? 2 : 1), 0) * (d.twin ? 2 : 1);
-              const rotation = d.rotateNow && d.rotateNow.token < overlaps.length ? d.rotateNow : null;
               const rotate = async () => {
                 if (!rotation) return true;
                 const leaked = world.liveSecretsOf(rotation.token);
@@ -145,12 +160,15 @@ describe('convergence under faults (property)', () => {
                 return rotated;
               };
               const [ok, twinOk, rotatedDuring] = await Promise.all([
-                world.apply(G, state, d.faults),
+                world.apply(G, state, d.faults, { driftCheck: d.driftCheck }),
                 d.twin ? world.apply(G, emptyState(), d.twin) : Promise.resolve(true),
                 rotation?.duringApply ? rotate() : Promise.resolve(true),
               ]);
               const rotatedOk = rotatedDuring && (rotation?.duringApply ? true : await rotate());
               if (!ok || !twinOk) seen.failedApplies++;
+              // Faults or not, a previous generation is never revoked while used within its quiet time.
+              expect(world.earlyRetirementViolations(retained)).toEqual([]);
+              seen.retiredEarly += [...retained.values()].flat().filter((x) => x.revoked).length;
               const reported = world.statusProblems(G);
               if (reported.length > 0) seen.reportedByStatus++;
               // No silent failure: every command that ran succeeded and status has nothing to report: the invariant holds.
@@ -162,8 +180,14 @@ describe('convergence under faults (property)', () => {
             api.landAll();
             expect(await world.apply(G, state, new Map())).toBe(true);
             if (world.statusProblems(G).length === 0) expect(world.invariantViolations(G)).toEqual([]);
-            // The reconciler's next run (a changed stack or the daily drift check) repairs whatever status reported.
+            // The reconciler's next run (a changed stack or the daily drift check, a day later) repairs whatever status
+            // reported, and retires the previous generations that retireEarly lets go.
+            api.nowMs += 24 * HOUR;
+            world.consume(G, [...tokens.map((_, token) => ({ token, previous: false })), ...finalUses]);
+            const retained = world.retainedLive(G);
             expect(await world.apply(G, state, new Map(), { driftCheck: true })).toBe(true);
+            expect(world.earlyRetirementViolations(retained)).toEqual([]);
+            seen.retiredEarly += [...retained.values()].flat().filter((x) => x.revoked).length;
             expect(world.invariantViolations(G)).toEqual([]);
             expect(world.statusProblems(G)).toEqual([]);
             expect(world.leakedSecrets()).toEqual([]);

@@ -73,7 +73,7 @@ describe('hook reconcile', () => {
 
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /reconciled stack prod~abcdef: 1 orphan\(s\) revoked, 1 token\(s\) recreated, 0 cleaned up, 0 replaced token\(s\) revoked, 2 declared/,
+      /reconciled stack prod~abcdef: 1 orphan\(s\) revoked, 1 token\(s\) recreated, 0 cleaned up, 0 retired early, 0 replaced token\(s\) revoked, 2 declared/,
     );
     expect(await tokenCalls(emulator(), email)).toEqual([
       'GET /api/v1/tokens/list 200',

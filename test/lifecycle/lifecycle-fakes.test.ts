@@ -245,7 +245,10 @@ describe('retainToken and revokeToken', () => {
 });
 
 /** A manifest of `ci` (rotating, G and G−1) and `web` (fixed, generation 0). */
-function manifest(G = 5, ci: { verify?: boolean; expiryDate?: string | null } = {}): StackManifest {
+function manifest(
+  G = 5,
+  ci: { verify?: boolean; expiryDate?: string | null; retireEarly?: { quietMs: number } | null } = {},
+): StackManifest {
   return {
     version: 1,
     stackTag: TAG,
@@ -265,7 +268,7 @@ function manifest(G = 5, ci: { verify?: boolean; expiryDate?: string | null } = 
         ],
         sinks: [],
         verify: ci.verify ?? true,
-        retireEarly: null,
+        retireEarly: ci.retireEarly ?? null,
         replaces: null,
       },
       {
@@ -289,7 +292,13 @@ describe('reconcileStack', () => {
   it('does nothing but list when every declared name has exactly one delivered token', async () => {
     const h = harness();
     [name('ci'), name('ci', 4), name('web', 0)].forEach((n) => h.api.seed(n));
-    expect(await reconcileStack(h.deps, manifest())).toEqual({ revokedOrphans: [], recreated: [], cleaned: [], replacedHandMade: [] });
+    expect(await reconcileStack(h.deps, manifest())).toEqual({
+      revokedOrphans: [],
+      recreated: [],
+      cleaned: [],
+      retiredEarly: [],
+      replacedHandMade: [],
+    });
     expect(h.calls).toEqual(['list']);
   });
 
@@ -516,5 +525,86 @@ describe('rotateNow', () => {
     expect(hasErrorCode(e, 'CONFIG')).toBe(true);
     expect((e as Error).message).toMatch(/expired at 2026-06-01T00:00:00Z .* Set a later expiresAt/);
     expect(h.calls).toEqual([]);
+  });
+});
+
+describe('reconcileStack with rotation.retireEarly', () => {
+  const HOUR = 3_600_000;
+  const quiet = { quietMs: 12 * HOUR };
+
+  /** g4 created a week before g5; a consumer used g5 an hour after NOW and g4 last at NOW + 2 h. */
+  function rotated() {
+    const h = harness();
+    h.api.nowMs = NOW - 7 * 86_400_000;
+    const g4 = h.api.seed(name('ci', 4));
+    h.api.nowMs = NOW;
+    const g5 = h.api.seed(name('ci'));
+    h.api.seed(name('web', 0));
+    h.api.nowMs = NOW + HOUR;
+    h.api.use(g5.secret);
+    h.api.nowMs = NOW + 2 * HOUR;
+    h.api.use(g4.secret);
+    return { h, g4, g5 };
+  }
+
+  it('retires the previous generation once it has been quiet for the quiet time, checking again on a fresh listing', async () => {
+    const { h, g4 } = rotated();
+    h.api.nowMs = NOW + 14 * HOUR;
+    const out = await reconcileStack(h.deps, manifest(5, { retireEarly: quiet }));
+    expect(out).toEqual({ revokedOrphans: [], recreated: [], cleaned: [], retiredEarly: [name('ci', 4)], replacedHandMade: [] });
+    expect(h.calls).toEqual(['list', 'list', 'revoke']);
+    expect(g4.revoked).toBe(true);
+    expect(liveNames(h)).toEqual([name('ci'), name('web', 0)].sort());
+    expect(h.logs).toContainEqual(expect.stringMatching(/retired early: .*no use for 12 hours/));
+    expect(h.logs.at(-1)).toMatch(/1 retired early/);
+  });
+
+  it('keeps it 1 ms before the quiet time is over, and when the token has no retireEarly', async () => {
+    const { h, g4 } = rotated();
+    h.api.nowMs = NOW + 14 * HOUR - 1;
+    expect((await reconcileStack(h.deps, manifest(5, { retireEarly: quiet }))).retiredEarly).toEqual([]);
+    h.api.nowMs = NOW + 6 * 86_400_000;
+    expect((await reconcileStack(h.deps, manifest(5))).retiredEarly).toEqual([]);
+    expect(h.calls).toEqual(['list', 'list']);
+    expect(g4.revoked).toBe(false);
+  });
+
+  it('keeps it when a consumer uses the old secret between the listing and the lock', async () => {
+    const { h, g4 } = rotated();
+    h.api.nowMs = NOW + 14 * HOUR;
+    const deps: LifecycleDeps = { ...h.deps, lock: (_n, fn) => (h.api.use(g4.secret), fn()) };
+    expect((await reconcileStack(deps, manifest(5, { retireEarly: quiet }))).retiredEarly).toEqual([]);
+    expect(g4.revoked).toBe(false);
+    expect(h.logs).toContainEqual(expect.stringMatching(/kept ".*g4\]" after all: the previous generation was used 0 seconds ago/));
+  });
+
+  it('leaves the retained slot a no-op afterwards (its hook creates nothing), and a later rotation still works', async () => {
+    const { h } = rotated();
+    h.api.nowMs = NOW + 14 * HOUR;
+    await reconcileStack(h.deps, manifest(5, { retireEarly: quiet }));
+    h.calls.length = 0;
+    expect(await retainToken(h.deps, name('ci', 4))).toEqual({ live: false });
+    expect(h.calls).toEqual(['list']);
+
+    // Generation 6 starts: ensure creates it, g5 is kept, g4 stays gone.
+    h.api.nowMs = NOW + 7 * 86_400_000;
+    h.calls.length = 0;
+    expect(await ensureToken(h.deps, target('ci', 6))).toMatchObject({ action: 'created' });
+    expect(await retainToken(h.deps, name('ci', 5))).toEqual({ live: true });
+    expect(await reconcileStack(h.deps, manifest(6, { retireEarly: quiet }))).toEqual({
+      revokedOrphans: [],
+      recreated: [],
+      cleaned: [],
+      retiredEarly: [],
+      replacedHandMade: [],
+    });
+    expect(h.calls).toEqual(['list', 'create', 'update', 'list', 'list']);
+    expect(liveNames(h)).toEqual([name('ci', 5), name('ci', 6), name('web', 0)].sort());
+    // Consumers move to g6; g5 goes once quiet.
+    h.api.nowMs += HOUR;
+    h.api.use(secretOf(h, name('ci', 6))!);
+    h.api.nowMs += 12 * HOUR;
+    expect((await reconcileStack(h.deps, manifest(6, { retireEarly: quiet }))).retiredEarly).toEqual([name('ci', 5)]);
+    expect(liveNames(h)).toEqual([name('ci', 6), name('web', 0)].sort());
   });
 });

@@ -54,20 +54,30 @@ function token(tokenName: string, over: Partial<PersonalAccessTokenResponse> = {
   };
 }
 
-const healthy = () => [token(name(5)), token(name(4))];
+const HOUR = 3_600_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+/** Generation 5 was created 10 days ago; generation 4, 40 days ago, last used by a consumer an hour after 5 arrived. */
+const G5_CREATED = NOW - 10 * DAY;
+const prev = (over: Partial<PersonalAccessTokenResponse> = {}) =>
+  token(name(4), { createdDate: iso(NOW - 40 * DAY), lastUsedDate: iso(G5_CREATED + HOUR), ...over });
+const healthy = () => [token(name(5)), prev()];
+const withRetireEarly = (quietMs: number): StackManifest => ({
+  ...manifest,
+  tokens: [{ ...manifest.tokens[0]!, retireEarly: { quietMs } }],
+});
 
 describe('buildStatusReport verdicts', () => {
-  it.each<[string, () => PersonalAccessTokenResponse[], number, Verdict[]]>([
+  const rows: [string, () => PersonalAccessTokenResponse[], number, Verdict[]][] = [
     ['ok: the current generation is live and delivered', healthy, NOW, ['ok']],
     ['missing: nothing under the managed name', () => [token(name(4))], NOW, ['missing']],
-    ['missing: only a disabled token under it', () => [token(name(5), { enabled: false }), token(name(4))], NOW, ['missing']],
+    ['missing: only a disabled token under it', () => [token(name(5), { enabled: false }), prev()], NOW, ['missing']],
     [
       'missing: only an expired token under it',
       () => [token(name(5), { expiryDate: new Date(NOW - DAY).toISOString() })],
       NOW,
       ['missing'],
     ],
-    ['undelivered: only a token under the pending name', () => [token(pendingNameOf(name(5))), token(name(4))], NOW, ['undelivered']],
+    ['undelivered: only a token under the pending name', () => [token(pendingNameOf(name(5))), prev()], NOW, ['undelivered']],
     [
       'undelivered: a late-landed pending token next to the delivered one',
       () => [...healthy(), token(pendingNameOf(name(5)))],
@@ -79,21 +89,124 @@ describe('buildStatusReport verdicts', () => {
     ['rotation-due: a newer generation is live (another machine deployed)', () => [...healthy(), token(name(6))], NOW, ['rotation-due']],
     [
       'expiring: fewer than 14 days left',
-      () => [token(name(5), { expiryDate: new Date(NOW + 5 * DAY).toISOString() }), token(name(4))],
+      () => [token(name(5), { expiryDate: new Date(NOW + 5 * DAY).toISOString() }), prev()],
       NOW,
       ['expiring'],
     ],
     [
-      'unused: not used for 30 days',
-      () => [token(name(5), { lastUsedDate: new Date(NOW - 40 * DAY).toISOString() }), token(name(4))],
+      'unused: no consumer use for 30 days and 1 ms',
+      () => [
+        token(name(5), { createdDate: iso(NOW - 40 * DAY), lastUsedDate: iso(NOW - 30 * DAY - 1) }),
+        prev({ createdDate: iso(NOW - 70 * DAY), lastUsedDate: iso(NOW - 40 * DAY + HOUR) }),
+      ],
       NOW,
       ['unused'],
     ],
-  ])('%s', (_, listed, now, verdicts) => {
+    [
+      'ok: a consumer used it exactly 30 days ago',
+      () => [
+        token(name(5), { createdDate: iso(NOW - 40 * DAY), lastUsedDate: iso(NOW - 30 * DAY) }),
+        prev({ createdDate: iso(NOW - 70 * DAY), lastUsedDate: iso(NOW - 40 * DAY + HOUR) }),
+      ],
+      NOW,
+      ['ok'],
+    ],
+    [
+      'never-used: the current token, created 30 days and 1 ms ago, never used',
+      () => [token(name(5), { createdDate: iso(NOW - 30 * DAY - 1), lastUsedDate: null }), prev()],
+      NOW,
+      ['never-used'],
+    ],
+    [
+      'never-used: the current token used only by the deploy (5 minutes after creation)',
+      () => [token(name(5), { createdDate: iso(NOW - 31 * DAY), lastUsedDate: iso(NOW - 31 * DAY + 5 * 60_000) }), prev()],
+      NOW,
+      ['never-used'],
+    ],
+    [
+      'ok: created exactly 30 days ago, never used',
+      () => [token(name(5), { createdDate: iso(NOW - 30 * DAY), lastUsedDate: null }), prev()],
+      NOW,
+      ['ok'],
+    ],
+    [
+      'never-used: the previous generation, created 40 days ago, no consumer ever used it',
+      () => [token(name(5)), prev({ lastUsedDate: null })],
+      NOW,
+      ['never-used'],
+    ],
+    [
+      'stale-consumer: the previous secret used 1 day and 1 ms after the current one was created (default quiet time)',
+      () => [token(name(5)), prev({ lastUsedDate: iso(G5_CREATED + DAY + 1) })],
+      NOW,
+      ['stale-consumer'],
+    ],
+    [
+      'ok: the previous secret last used exactly 1 day after the current one was created',
+      () => [token(name(5)), prev({ lastUsedDate: iso(G5_CREATED + DAY) })],
+      NOW,
+      ['ok'],
+    ],
+    [
+      'ok (not stale-consumer): no consumer has used the current token, so none has moved yet',
+      () => [token(name(5), { lastUsedDate: iso(G5_CREATED + 60_000) }), prev({ lastUsedDate: iso(NOW - HOUR) })],
+      NOW,
+      ['ok'],
+    ],
+    [
+      'stale-consumer and rotation-due: urgent before the rotation',
+      () => [token(name(5)), prev({ lastUsedDate: iso(NOW - HOUR) })],
+      NOW + 21 * DAY,
+      ['stale-consumer', 'rotation-due'],
+    ],
+  ];
+  it.each(rows)('%s', (_, listed, now, verdicts) => {
     const report = buildStatusReport(manifest, listed(), now);
     expect(report.tokens[0]!.verdicts).toEqual(verdicts);
     expect(report.tokens[0]!.verdict).toBe(verdicts[0]);
     expect(report.needsAction).toBe(verdicts[0] !== 'ok');
+  });
+
+  it.each<[string, number, Verdict[]]>([
+    ['not stale 12 hours after', G5_CREATED + 12 * HOUR, ['ok']],
+    ['stale-consumer 12 hours and 1 ms after', G5_CREATED + 12 * HOUR + 1, ['stale-consumer']],
+  ])('reads the quiet time of stale-consumer from retireEarly (12 hours): %s', (_, lastOld, verdicts) => {
+    const report = buildStatusReport(withRetireEarly(12 * HOUR), [token(name(5)), prev({ lastUsedDate: iso(lastOld) })], NOW);
+    expect(report.tokens[0]!.verdicts).toEqual(verdicts);
+  });
+
+  it('says why and what to do in the notes of the usage verdicts', () => {
+    const stale = buildStatusReport(manifest, [token(name(5)), prev({ lastUsedDate: iso(NOW - HOUR) })], NOW).tokens[0]!;
+    expect(stale.notes).toEqual([
+      expect.stringMatching(
+        /^the previous secret \("ci \[cdktf:prod~abcdef\/g4\]"\) was still used on .*more than 1 day after .*some consumer never picked up the new secret/,
+      ),
+    ]);
+    const never = buildStatusReport(manifest, [token(name(5)), prev({ lastUsedDate: null })], NOW).tokens[0]!;
+    expect(never.notes).toEqual([
+      expect.stringMatching(/g4\]" \(created .*\) has had no consumer use for more than 30 days .*remove it from the code/),
+    ]);
+  });
+
+  it('describes the retained generation: its token, creation and last use; nulls when it is not live', () => {
+    const listed = healthy();
+    const report = buildStatusReport(manifest, listed, NOW);
+    expect(report.tokens[0]!.retained).toEqual({
+      managedName: name(4),
+      generation: 4,
+      live: true,
+      tokenID: listed[1]!.tokenID,
+      createdDate: iso(NOW - 40 * DAY),
+      lastUsedDate: iso(G5_CREATED + HOUR),
+    });
+    expect(buildStatusReport(manifest, [token(name(5))], NOW).tokens[0]!.retained).toEqual({
+      managedName: name(4),
+      generation: 4,
+      live: false,
+      tokenID: null,
+      createdDate: null,
+      lastUsedDate: null,
+    });
   });
 
   it('orphaned: a token of this stack the manifest does not keep, never a newer generation nor another stack', () => {
@@ -113,19 +226,13 @@ describe('buildStatusReport verdicts', () => {
     expect(report.tokens[0]!.notes.join(' ')).toMatch(/agility-pat tokens revoke --stack-tag prod~abcdef/);
   });
 
-  it('has a row test for every verdict but ok and orphaned', () => {
+  it('has a row test for every verdict but orphaned and being-replaced (tested on their own), in the order of urgency', () => {
     // Guards the table above: a new verdict must come with its case.
-    expect(VERDICT_ORDER).toEqual([
-      'missing',
-      'undelivered',
-      'duplicate',
-      'orphaned',
-      'rotation-due',
-      'expiring',
-      'unused',
-      'being-replaced',
-      'ok',
-    ]);
+    const tested = new Set(rows.flatMap((r) => r[3]));
+    // orphaned has its own test above, being-replaced its own block below (it needs a manifest that replaces).
+    expect(VERDICT_ORDER.filter((v) => v !== 'orphaned' && v !== 'being-replaced' && !tested.has(v))).toEqual([]);
+    expect(VERDICT_ORDER.indexOf('stale-consumer')).toBe(VERDICT_ORDER.indexOf('orphaned') + 1);
+    expect(VERDICT_ORDER.slice(-4)).toEqual(['never-used', 'unused', 'being-replaced', 'ok']);
   });
 });
 

@@ -65,16 +65,16 @@ describe('status verdicts from real situations', () => {
     const ci = report.tokens.find((t) => t.declaredName === 'ci-deploy')!;
     expect(ci.generation).toBe(1);
     expect(ci.managedName).toBe(`ci-deploy [cdktf:${TAG}/g1]`);
-    expect(ci.retained).toEqual({ managedName: `ci-deploy [cdktf:${TAG}/g0]`, generation: 0, live: true });
+    expect(ci.retained).toMatchObject({ managedName: `ci-deploy [cdktf:${TAG}/g0]`, generation: 0, live: true, lastUsedDate: null });
+    expect(ci.retained!.tokenID).toEqual(expect.any(String));
     expect(report.limits.activeTokens).toEqual({ used: 4, limit: 10 });
     expect(report.limits.creationsLastHour).toEqual({ used: 4, limit: 5, lowerBound: true });
   });
 
   it('says rotation-due once the clock passes the rotation boundary, not before', async () => {
     const { stackDir, secrets } = await deployed(['rotating']);
-    const useAll = async () => {
-      for (const s of secrets.values()) await usePat(emulator(), s);
-    };
+    // A consumer uses the current secret only (using the retained one too would be stale-consumer).
+    const useAll = () => usePat(emulator(), secrets.get(`ci-deploy [cdktf:${TAG}/g1]`)!);
     await setEmulatorNow(emulator(), T0_MS + 14 * DAY_MS);
     await useAll();
     const before = await status(stackDir, T0_MS + 14 * DAY_MS);
@@ -126,15 +126,15 @@ describe('status verdicts from real situations', () => {
     expect(code).toBe(20);
   });
 
-  it('says unused for a PAT not used for 40 days, and not for one used yesterday', async () => {
+  it('says never-used for a PAT no consumer used in 40 days, and not for one used yesterday', async () => {
     const { stackDir, secrets } = await deployed(['fixed-long', 'default']);
     await setEmulatorNow(emulator(), T0_MS + 39 * DAY_MS);
     await usePat(emulator(), secrets.get(`reporting [cdktf:${TAG}/g0]`)!);
     const { report, code } = await status(stackDir, T0_MS + 40 * DAY_MS);
-    expect(verdictsOf(report)).toEqual({ webhook: ['unused'], reporting: ['ok'] });
+    expect(verdictsOf(report)).toEqual({ webhook: ['never-used'], reporting: ['ok'] });
     const webhook = report.tokens.find((t) => t.declaredName === 'webhook')!;
     expect(webhook.lastUsedDate).toBeNull();
-    expect(webhook.notes[0]).toMatch(/never used/);
+    expect(webhook.notes[0]).toMatch(/had no consumer use for more than 30 days/);
     expect(code).toBe(20);
     // The threshold is an option.
     expect(verdictsOf((await status(stackDir, T0_MS + 40 * DAY_MS, ['--unused-days', '45'])).report).webhook).toEqual(['ok']);
@@ -204,11 +204,15 @@ describe('status output', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe(`Stack ${TAG} at ${emu.url}, as of ${new Date(T0_MS + 60_000).toISOString()}`);
-    expect(lines).toContainEqual(expect.stringMatching(/^DECLARED\s+MANAGED NAME\s+GEN\s+EXPIRES\s+DAYS LEFT\s+LAST USED\s+VERDICT$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^ci-deploy\s+ci-deploy \[cdktf:prod~abcdef\/g1\]\s+1\s+\S+\s+\d+\s+never\s+ok$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^DECLARED\s+MANAGED NAME\s+GEN\s+EXPIRES\s+DAYS LEFT\s+LAST USED\s+PREV USED\s+VERDICT$/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ci-deploy\s+ci-deploy \[cdktf:prod~abcdef\/g1\]\s+1\s+\S+\s+\d+\s+never\s+never\s+ok$/),
+    );
     // Agility's 2-year default expiry, as the listed token carries it.
     expect(lines).toContainEqual(
-      expect.stringMatching(/^reporting\s+reporting \[cdktf:prod~abcdef\/g0\]\s+0\s+2028-03-01\s+730\s+never\s+ok$/),
+      expect.stringMatching(/^reporting\s+reporting \[cdktf:prod~abcdef\/g0\]\s+0\s+2028-03-01\s+730\s+never\s+-\s+ok$/),
     );
     expect(run.stdout).toMatch(/Active tokens: 3 of 10\. Created in the last hour: at least 3 of 5/);
     expect(lines).toContain('Nothing needs action.');

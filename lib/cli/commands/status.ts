@@ -18,7 +18,11 @@ export const STATUS_OPTIONS = {
       'needsAction, tokens[], orphaned[], otherTokens[], limits} (README, "agility-pat status")',
   },
   'warn-days': { type: 'string', value: 'N', help: `days before expiry that count as expiring (default ${DEFAULT_WARN_DAYS})` },
-  'unused-days': { type: 'string', value: 'N', help: `days without use that count as unused (default ${DEFAULT_UNUSED_DAYS})` },
+  'unused-days': {
+    type: 'string',
+    value: 'N',
+    help: `days without a consumer's use that count as unused or never-used (default ${DEFAULT_UNUSED_DAYS})`,
+  },
   ...apiUrlOptions("the manifest's"),
   ...credentialOption("the manifest's credential variable"),
   ...HELP_OPTION,
@@ -31,14 +35,18 @@ export const STATUS_USAGE: CommandUsage = {
   ],
   description: `Compares what a synthesized stack declares with the tokens Agility lists for the credential's user, and gives each
 declared token a verdict:
-  ok            nothing to do
-  missing       the current token is not live (revoked, deleted, expired or disabled outside Terraform): deploy
-  rotation-due  the manifest's next rotation has passed, or a newer generation of the token is already live
-                (another deploy rotated it): deploy (or synth again)
-  expiring      fewer than --warn-days days left
-  unused        not used for --unused-days days (or never, and created that long ago)
+  ok              nothing to do
+  missing         the current token is not live (revoked, deleted, expired or disabled outside Terraform): deploy
+  stale-consumer  the previous secret is still used a quiet time (retireEarly.quietFor, else 1 day) after the
+                  current one was created, and the current one is in use: a consumer never picked up the new secret
+  rotation-due    the manifest's next rotation has passed, or a newer generation of the token is already live
+                  (another deploy rotated it): deploy (or synth again)
+  expiring        fewer than --warn-days days left
+  never-used      a delivered generation (current or previous) no consumer has used, created over --unused-days ago
+  unused          the current token's last consumer use is over --unused-days days ago
   being-replaced  a token made by hand that it replaces (replaces prop) is still live: move its consumers;
-                the first deploy after its overlap revokes it (needs action only once that is due)
+                  the first deploy after its overlap revokes it (needs action only once that is due)
+A use within 5 minutes of a token's creation may be the deploy's own check, so it is not a consumer's use.
 Tokens carrying the stack's marker that it does not declare are listed as orphaned (a deploy revokes them).
 Also lists the user's other tokens (other stacks, or none), the active tokens of Agility's 10, and the tokens
 created in the last hour of Agility's 5 per hour (a lower bound: revoked tokens are not listed).
@@ -79,6 +87,8 @@ function dayCount(raw: string | undefined, flag: string, fallback: number): numb
 }
 
 const day = (iso: string | null): string => (iso === null ? '-' : iso.slice(0, 10));
+/** A last use as the table shows it. */
+const used = (iso: string | null): string => (iso === null ? 'never' : day(iso));
 
 function printReport(r: StatusReport, ctx: CliContext): void {
   ctx.out(printable(`Stack ${r.stackTag} at ${r.apiUrl}, as of ${r.generatedAt}`));
@@ -87,14 +97,16 @@ function printReport(r: StatusReport, ctx: CliContext): void {
   else
     ctx.out(
       formatTable(
-        ['DECLARED', 'MANAGED NAME', 'GEN', 'EXPIRES', 'DAYS LEFT', 'LAST USED', 'VERDICT'],
+        ['DECLARED', 'MANAGED NAME', 'GEN', 'EXPIRES', 'DAYS LEFT', 'LAST USED', 'PREV USED', 'VERDICT'],
         r.tokens.map((t) => [
           t.declaredName,
           t.managedName,
           String(t.generation),
           t.expiryDate === null ? 'default (2 years)' : day(t.expiryDate),
           t.daysLeft === null ? '-' : String(t.daysLeft),
-          t.token ? (t.lastUsedDate === null ? 'never' : day(t.lastUsedDate)) : '-',
+          t.token ? used(t.lastUsedDate) : '-',
+          // The previous generation kept for overlap: '-' when the token keeps none or it is no longer live.
+          t.retained?.live ? used(t.retained.lastUsedDate) : '-',
           t.verdicts.join(', '),
         ]),
       ),
@@ -107,13 +119,7 @@ function printReport(r: StatusReport, ctx: CliContext): void {
     ctx.out(
       formatTable(
         ['NAME', 'TOKEN ID', 'CREATED', 'EXPIRES', 'LAST USED'],
-        r.orphaned.map((o) => [
-          o.name,
-          o.tokenID,
-          day(o.createdDate),
-          day(o.expiryDate),
-          o.lastUsedDate === null ? 'never' : day(o.lastUsedDate),
-        ]),
+        r.orphaned.map((o) => [o.name, o.tokenID, day(o.createdDate), day(o.expiryDate), used(o.lastUsedDate)]),
       ),
     );
   }
@@ -128,7 +134,7 @@ function printReport(r: StatusReport, ctx: CliContext): void {
           o.managedBy ?? '-',
           day(o.createdDate),
           day(o.expiryDate),
-          o.lastUsedDate === null ? 'never' : day(o.lastUsedDate),
+          used(o.lastUsedDate),
           [o.replacedBy === null ? '' : `replaced by ${o.replacedBy}`, o.unused ? `unused ${r.unusedDays}+ days` : '']
             .filter((n) => n !== '')
             .join('; '),
