@@ -6,12 +6,10 @@
  * a consumer of `worker` keeps using the old secret, so `agility-pat status` says stale-consumer and nothing retires it.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { TerraformStack } from 'cdktf';
 import { AgilityPersonalAccessToken, Duration, SecretSink } from '../../lib';
-import { startEmulator, type RunningEmulator } from '../../lib/emulator';
-import type { StatusReport } from '../../lib/ops';
-import { ANCHOR, Deployment, EmulatorAdmin, requireTerraform, run } from '../helpers/e2e';
+import { ANCHOR, useDeployEmulator, type Deployment } from '../helpers/e2e';
 
 jest.setTimeout(300_000);
 
@@ -21,22 +19,11 @@ const DAY = 24 * HOUR;
 const G47 = Date.parse(ANCHOR) + 47 * 7 * DAY;
 const G48 = G47 + 7 * DAY;
 const at = (ms: number) => new Date(ms).toISOString();
-const BUNDLE = resolve(__dirname, '../../dist/agility-pat.js');
 
-let emulator: RunningEmulator;
-let admin: EmulatorAdmin;
+const world = useDeployEmulator(at(G47));
 let d: Deployment;
-
-beforeAll(async () => {
-  requireTerraform();
-  emulator = await startEmulator({ host: '127.0.0.1', port: 0, now: at(G47) });
-  admin = new EmulatorAdmin(emulator);
-  d = new Deployment(admin, 'usage');
-});
-
-afterAll(async () => {
-  d?.cleanup();
-  await emulator?.close();
+beforeAll(() => {
+  d = world.deployment('usage');
 });
 
 const weekly = (name: string) => (stack: TerraformStack) =>
@@ -50,16 +37,16 @@ const declare = (stack: TerraformStack) => [weekly('app'), weekly('worker')].for
 /** Synthesizes at `nowMs` (hourly drift check) and applies with the request log cleared first. */
 async function deployAt(nowMs: number): Promise<string[]> {
   d.synth(at(nowMs), declare, { driftCheckEvery: Duration.hours(1) });
-  await admin.clearRequests();
+  await world.admin.clearRequests();
   const result = await d.terraform('apply', at(nowMs));
   expect(result.code).toBe(0);
-  return (await admin.tokenCalls()).sort();
+  return (await world.admin.tokenCalls()).sort();
 }
 
 /** A consumer authenticates with `secret` at `nowMs` of the emulator's clock; the emulator stamps its lastUsedDate. */
 async function use(secret: string, nowMs: number): Promise<boolean> {
-  await admin.setClock(at(nowMs));
-  return admin.authenticates(secret);
+  await world.admin.setClock(at(nowMs));
+  return world.admin.authenticates(secret);
 }
 
 const sink = (name: string) => readFileSync(join(d.dir, `secrets/${name}.token`), 'utf8');
@@ -67,18 +54,7 @@ const list = 'GET /api/v1/tokens/list 200';
 const times = (n: number, call: string) => Array<string>(n).fill(call);
 
 async function liveNames(): Promise<string[]> {
-  return [...(await admin.liveTokens(await d.signIn())).keys()].sort();
-}
-
-/** `node dist/agility-pat.js status --stack DIR --json` as an operator runs it, at `nowMs`. */
-async function status(nowMs: number): Promise<{ code: number; output: string; report: StatusReport }> {
-  await admin.setClock(at(nowMs));
-  const result = await run('node', [BUNDLE, 'status', '--stack', d.stackDir, '--json'], {
-    cwd: d.dir,
-    env: d.env(at(nowMs), await d.signIn()),
-  });
-  // --json prints the report alone: stdout and stderr together parse as JSON only when stderr is empty.
-  return { code: result.code, output: result.output, report: JSON.parse(result.output) as StatusReport };
+  return [...(await world.admin.liveTokens(await d.signIn())).keys()].sort();
 }
 
 test('retireEarly revokes the old secret 12 hours after its last use once the new one is used; a consumer that keeps the old one is stale-consumer and keeps it live', async () => {
@@ -128,7 +104,7 @@ test('retireEarly revokes the old secret 12 hours after its last use once the ne
   expect(await liveNames()).toEqual([name('app', 48), name('worker', 47), name('worker', 48)].sort());
 
   // status: worker's old secret is still in use 16 hours after the new one arrived (quiet time 12 h): stale-consumer.
-  const { code, output, report } = await status(retireAt + 60_000);
+  const { code, report } = await d.status(at(retireAt + 60_000));
   const rows = Object.fromEntries(report.tokens.map((t) => [t.declaredName, t]));
   expect(rows.worker!.verdicts).toEqual(['stale-consumer']);
   expect(rows.worker!.notes[0]).toMatch(/some consumer never picked up the new secret/);
@@ -137,7 +113,6 @@ test('retireEarly revokes the old secret 12 hours after its last use once the ne
   expect(rows.app!.retained).toMatchObject({ generation: 47, live: false, tokenID: null, lastUsedDate: null });
   expect(code).toBe(20);
 
-  // No secret anywhere but the sinks.
-  expect(d.findSecrets(emulator.issuedSecrets(), ['secrets/app.token', 'secrets/worker.token'])).toEqual([]);
-  expect(emulator.issuedSecrets().filter((s) => output.includes(s))).toEqual([]);
+  // No secret anywhere but the sinks (the output scanned includes status's).
+  expect(d.findSecrets(world.emulator.issuedSecrets(), ['secrets/app.token', 'secrets/worker.token'])).toEqual([]);
 });
