@@ -37,6 +37,9 @@ export const STATUS_USAGE: CommandUsage = {
 declared token a verdict:
   ok              nothing to do
   missing         the current token is not live (revoked, deleted, expired or disabled outside Terraform): deploy
+  undelivered     a token of the current generation is still under its pending name (its delivery was never
+                  recorded): the next create hook or reconciler run revokes it
+  duplicate       several live tokens bear the managed name: the next reconciler run replaces them with one
   stale-consumer  the previous secret is still used a quiet time (retireEarly.quietFor, else 1 day) after the
                   current one was created, and the current one is in use: a consumer never picked up the new secret
   rotation-due    the manifest's next rotation has passed, or a newer generation of the token is already live
@@ -51,7 +54,8 @@ Tokens carrying the stack's marker that it does not declare are listed as orphan
 Also lists the user's other tokens (other stacks, or none), the active tokens of Agility's 10, and the tokens
 created in the last hour of Agility's 5 per hour (a lower bound: revoked tokens are not listed).
 
-Exit codes: 0 nothing needs action; ${STATUS_NEEDS_ACTION_EXIT_CODE} some token needs action (any verdict but ok, or an orphan);
+Exit codes: 0 nothing needs action; ${STATUS_NEEDS_ACTION_EXIT_CODE} some token needs action (any verdict but ok and being-replaced,
+a replacement that is due or cannot proceed, or an orphan);
 other codes are errors (README, "Troubleshooting by error code").`,
   sections: [{ title: 'Options:', options: STATUS_OPTIONS }],
 };
