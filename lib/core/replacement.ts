@@ -1,6 +1,6 @@
 import { carriesStackMarker } from './managed-name';
 import type { ManifestToken } from './manifest';
-import { isExpiredToken, isHealthy, managedNameState, type ListedTokenFacts } from './token-state';
+import { isExpiredToken, isHealthy, managedNameState, tokensMatchingRef, type ListedTokenFacts } from './token-state';
 
 /**
  * The rules of `replaces`: a managed token takes over a token made by hand (docs/design.md, "Usage-aware rotation and
@@ -23,9 +23,10 @@ export type ReplacedTokenMatch<T extends ListedTokenFacts> =
  * (an expired token authenticates nothing and counts toward no limit, so it is as good as gone).
  */
 export function findReplacedToken<T extends ListedTokenFacts>(ref: string, listed: readonly T[], nowMs: number): ReplacedTokenMatch<T> {
-  const candidates = listed.filter((t) => !isExpiredToken(t, nowMs));
-  const byId = candidates.filter((t) => t.tokenID.toLowerCase() === ref.toLowerCase());
-  const matches = byId.length > 0 ? byId : candidates.filter((t) => t.name === ref);
+  const matches = tokensMatchingRef(
+    ref,
+    listed.filter((t) => !isExpiredToken(t, nowMs)),
+  );
   if (matches.length === 0) return { kind: 'gone' };
   const managed = matches.find((t) => t.name !== null && carriesStackMarker(t.name));
   if (managed) return { kind: 'managed', token: managed };
@@ -65,17 +66,17 @@ export function replacementDue(
   return { firstDeliveredMs, revokeAtMs, due: healthy && revokeAtMs !== null && nowMs >= revokeAtMs };
 }
 
+/** A `replaces` reference that cannot be acted on: several tokens, or a token carrying a stack's marker. */
+export type ReplacementProblemMatch<T extends ListedTokenFacts> = Extract<ReplacedTokenMatch<T>, { kind: 'ambiguous' | 'managed' }>;
+
 /** Why a `replaces` reference cannot be acted on, and what to do: one sentence for the error and for `status`. */
 export function replacementProblem(
   token: Pick<ManifestToken, 'constructPath' | 'replaces'>,
-  match: ReplacedTokenMatch<ListedTokenFacts>,
+  match: ReplacementProblemMatch<ListedTokenFacts>,
 ): string {
   const ref = JSON.stringify(token.replaces?.ref);
   if (match.kind === 'managed') {
     return `${token.constructPath}: replaces ${ref} resolves to "${match.token.name}" (${match.token.tokenID}), which carries a stack's marker: a managed token is never replaced. Point replaces at the token made by hand.`;
   }
-  if (match.kind === 'ambiguous') {
-    return `${token.constructPath}: replaces ${ref} matches ${match.tokens.length} tokens (ids ${match.tokens.map((t) => t.tokenID).join(', ')}): set replaces to the id of the one to take over.`;
-  }
-  return '';
+  return `${token.constructPath}: replaces ${ref} matches ${match.tokens.length} tokens (ids ${match.tokens.map((t) => t.tokenID).join(', ')}): set replaces to the id of the one to take over.`;
 }

@@ -314,8 +314,8 @@ export function validateStackTokens(specs: readonly ResolvedTokenSpec[]): void {
     }
     byName.set(spec.declaredName, spec);
     const ref = spec.replaces?.ref;
-    const sameRef = ref === undefined ? undefined : byReplaced.get(ref);
-    if (ref !== undefined && sameRef === undefined) byReplaced.set(ref, spec);
+    if (ref === undefined) continue;
+    const sameRef = byReplaced.get(ref);
     if (sameRef) {
       throw new InvalidInputError(
         `${sameRef.constructPath} already replaces ${JSON.stringify(ref)}; one hand-made token is taken over by one managed token. Remove one of the replaces props.`,
@@ -323,6 +323,7 @@ export function validateStackTokens(specs: readonly ResolvedTokenSpec[]): void {
         { constructPath: spec.constructPath },
       );
     }
+    byReplaced.set(ref, spec);
   }
 }
 

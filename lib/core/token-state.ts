@@ -16,6 +16,15 @@ export interface ListedTokenFacts {
   readonly expiryDate: string;
 }
 
+/**
+ * The listed tokens a reference names, as `tokens revoke` and `replaces` read it: those whose id it is (in any case),
+ * else those whose exact name it is.
+ */
+export function tokensMatchingRef<T extends Pick<ListedTokenFacts, 'tokenID' | 'name'>>(ref: string, listed: readonly T[]): T[] {
+  const byId = listed.filter((t) => t.tokenID.toLowerCase() === ref.toLowerCase());
+  return byId.length > 0 ? byId : listed.filter((t) => t.name === ref);
+}
+
 /** True when the token has passed its expiry: by Agility's flag, or by its date (the flag may lag). */
 export function isExpiredToken(t: ListedTokenFacts, nowMs: number): boolean {
   return t.isExpired || Date.parse(t.expiryDate) <= nowMs;

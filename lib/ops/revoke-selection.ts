@@ -1,5 +1,6 @@
 import { InvalidInputError, NotFoundError } from '../core/errors';
 import { parseManagedName } from '../core/managed-name';
+import { tokensMatchingRef } from '../core/token-state';
 import type { PersonalAccessTokenResponse } from '../api/models';
 
 /** Which stacks' tokens `tokens revoke` may touch. */
@@ -33,8 +34,7 @@ export function selectTokensToRevoke(
 ): RevokeTarget[] {
   const chosen = new Map<string, RevokeTarget>();
   for (const ref of refs) {
-    const byId = listed.filter((t) => t.tokenID.toLowerCase() === ref.toLowerCase());
-    const matches = byId.length > 0 ? byId : listed.filter((t) => t.name === ref);
+    const matches = tokensMatchingRef(ref, listed);
     if (matches.length === 0) {
       throw new NotFoundError(
         `no token with the id or name ${JSON.stringify(ref)} is listed for this user (already revoked, or a typo): nothing was revoked. Run agility-pat tokens list.`,
