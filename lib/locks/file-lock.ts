@@ -97,11 +97,12 @@ let exitHookInstalled = false;
 /**
  * The lock file for `key` in this user's lock folder (`<tmpdir>/agility-pat-locks-<uid>`, mode 0700). Keys are
  * hashed, so any text (a path, an API URL and a token name) makes a valid file name.
+ * @param temporaryFolder where the lock folder is. @default os.tmpdir() (`TMPDIR`)
  */
-export function lockFileFor(kind: LockKind, key: string): string {
+export function lockFileFor(kind: LockKind, key: string, temporaryFolder: string = tmpdir()): string {
   const uid = typeof process.getuid === 'function' ? String(process.getuid()) : 'user';
   const digest = createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 32);
-  return join(tmpdir(), `agility-pat-locks-${uid}`, `${kind}-${digest}.lock`);
+  return join(temporaryFolder, `agility-pat-locks-${uid}`, `${kind}-${digest}.lock`);
 }
 
 /**
