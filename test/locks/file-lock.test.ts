@@ -122,6 +122,36 @@ describe('a lock on this host', () => {
   });
 });
 
+describe('where there is no /proc (macOS), pid liveness and the lease decide', () => {
+  // This process posing as a macOS one: no boot id, pid namespace or start time to record or compare.
+  const mac = (): ProcessIdentity => ({ pid: process.pid, host: 'macbook.local' });
+
+  it('a holder whose pid is dead is stale at once', async () => {
+    const path = join(dir, 'mac-dead.lock');
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    await new Promise((resolve) => child.once('exit', resolve));
+    plantLock(path, { pid: child.pid as number, host: 'macbook.local' });
+    expect(await timeToAcquire(path, { identity: mac() })).toBeLessThan(1000);
+  });
+
+  it('a live pid that no longer renews (a reused pid, or a holder that hung) is stale after the lease, not before', async () => {
+    const path = join(dir, 'mac-live.lock');
+    plantLock(path, { pid: await liveSleep(), host: 'macbook.local' });
+    const waited = await timeToAcquire(path, { identity: mac(), timings: { leaseMs: 400 } });
+    expect(waited).toBeGreaterThanOrEqual(300);
+    expect(waited).toBeLessThan(2000);
+  });
+});
+
+onLinux('a lock written before start times were recorded (pid, host and ticket only)', () => {
+  it('is waited for while its pid lives on this host, as before', async () => {
+    const path = join(dir, 'legacy.lock');
+    plantLock(path, { pid: await liveSleep(), host: processIdentity().host }, 60_000);
+    const error = await errorOfAsync(timeToAcquire(path, { waitMs: 300, timings: { leaseMs: 50 } }));
+    expect(error.code).toBe('LOCK_TIMEOUT');
+  });
+});
+
 describe('a lock from another host is a lease', () => {
   it('with the default timings, a dead holder is cleared within a minute', () => {
     expect(deadHolderClearedWithinMs()).toBeLessThan(60_000);
@@ -173,6 +203,30 @@ describe('a lock from another host is a lease', () => {
       clearInterval(heartbeat);
     }
     expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ ticket: 'planted' });
+  });
+
+  it('eight waiters that all find it stale break it once and then take turns, never two inside at once', async () => {
+    const path = join(dir, 'crowd.lock');
+    plantLock(path, otherHost, DEFAULT_LOCK_TIMINGS.leaseMs + 1000);
+    let inside = 0;
+    let most = 0;
+    let turns = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        withFileLock(
+          path,
+          async () => {
+            inside += 1;
+            most = Math.max(most, inside);
+            await new Promise((r) => setTimeout(r, 10));
+            inside -= 1;
+            turns += 1;
+          },
+          { waitMs: 10_000, what: 'the test lock', identity: { ...otherHost, host: `waiter-${i}` } },
+        ),
+      ),
+    );
+    expect({ most, turns }).toEqual({ most: 1, turns: 8 });
   });
 
   it.each([
