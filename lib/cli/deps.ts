@@ -1,17 +1,14 @@
 import { AgilityClient, resolveBaseUrl } from '../api';
 import type { LifecycleDeps } from '../lifecycle';
-import { lockFileFor, withFileLock } from '../locks/file-lock';
+import { LOCK_WAIT_MS, lockFileFor, withFileLock } from '../locks/file-lock';
 import { deliverSecret, withoutCredentials } from '../sinks';
 import type { CliContext } from './context';
 import { printable } from '../core/printable';
 import { readCredential, timeoutFromEnv } from './env-inputs';
 import { tokenVerifier } from './verify-deps';
 
-/**
- * How long a hook waits for another hook working on the same managed name: long enough for a whole create, delivery
- * and rename of a second deploy of the stack (each request is bounded by its own timeout).
- */
-export const NAME_LOCK_WAIT_MS = 300_000;
+/** How long a hook waits for another hook working on the same managed name (its home: `LOCK_WAIT_MS`). */
+export const NAME_LOCK_WAIT_MS = LOCK_WAIT_MS.name;
 
 /** Builds the lifecycle's collaborators from the command's context: the real client, the real sinks, real locks. */
 export function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: string): LifecycleDeps {

@@ -459,6 +459,78 @@ describe('synth-time validation names the construct, the prop, the rule and the 
     expect(errors.filter((e) => /sink/.test(e))).toEqual([]);
   });
 
+  const gh = (o: Partial<Parameters<typeof SecretSink.githubActions>[0]>): SecretSink =>
+    SecretSink.githubActions({ name: 'AGILITY_TOKEN', ...o } as Parameters<typeof SecretSink.githubActions>[0]);
+  const vault = (o: Partial<Parameters<typeof SecretSink.vault>[0]>): SecretSink =>
+    SecretSink.vault({ address: 'https://vault.example.com:8200', path: 'ci/agility', ...o });
+
+  /** The sink problems synth reports for two tokens, `one` with sink `first` and `two` with sink `second`. */
+  function sinkProblemsOf(first: SecretSink, second: SecretSink): string[] {
+    const stack = configured(newStack());
+    withNow(NOW, () => {
+      new AgilityPersonalAccessToken(stack, 'one', { name: 'one', expiresAt: '2027-01-01T00:00:00Z', sinks: [first] });
+      new AgilityPersonalAccessToken(stack, 'two', { name: 'two', expiresAt: '2027-01-01T00:00:00Z', sinks: [second] });
+    });
+    return stack.node.root.node
+      .findAll()
+      .flatMap((c) => c.node.validate())
+      .filter((e) => /sink/.test(e));
+  }
+
+  test.each([
+    [
+      'one repository secret',
+      gh({ repository: 'acme/web' }),
+      gh({ repository: 'Acme/Web', name: 'agility_token' }),
+      /prod\/two: its sink github-actions Acme\/Web \(agility_token\) writes where the sink github-actions acme\/web \(AGILITY_TOKEN\) of prod\/one does; one GitHub secret holds one token/,
+    ],
+    [
+      'one environment secret',
+      gh({ repository: 'acme/web', environment: 'production' }),
+      gh({ repository: 'acme/web', environment: 'Production' }),
+      /prod\/two: its sink github-actions acme\/web environment Production \(AGILITY_TOKEN\) writes where .* of prod\/one does; one GitHub secret/,
+    ],
+    [
+      'one organization secret',
+      gh({ organization: 'acme' }),
+      gh({ organization: 'ACME', visibility: 'all' }),
+      /prod\/two: its sink github-actions organization ACME \(AGILITY_TOKEN\) writes where the sink github-actions organization acme \(AGILITY_TOKEN\) of prod\/one does/,
+    ],
+    [
+      'one field of one Vault secret',
+      vault({}),
+      vault({ address: 'https://VAULT.example.com:8200/', field: 'token', tokenEnv: 'OTHER_VAULT_TOKEN' }),
+      /prod\/two: its sink vault https:\/\/VAULT\.example\.com:8200\/ secret\/ci\/agility \(token\) writes where the sink vault .* of prod\/one does; one field of a Vault secret holds one secret/,
+    ],
+    [
+      'one field of one Vault secret, its namespace given as a namespace or as the start of the mount',
+      vault({ namespace: 'team-a', mount: 'kv', field: 'pat' }),
+      vault({ mount: 'team-a/kv', field: 'pat' }),
+      /prod\/two: its sink vault .* team-a\/kv\/ci\/agility \(pat\) writes where .* of prod\/one does/,
+    ],
+  ])('two tokens on %s fail the synth naming both constructs', (_, first, second, message) => {
+    expect(sinkProblemsOf(first, second).join('\n')).toMatch(message);
+  });
+
+  test.each([
+    ['secrets of different names', gh({ repository: 'acme/web' }), gh({ repository: 'acme/web', name: 'OTHER' })],
+    ['secrets of different repositories', gh({ repository: 'acme/web' }), gh({ repository: 'acme/api' })],
+    ['a repository secret and its environment secret', gh({ repository: 'acme/web' }), gh({ repository: 'acme/web', environment: 'prod' })],
+    ['an organization secret and a repository secret', gh({ organization: 'acme' }), gh({ repository: 'acme/web' })],
+    [
+      'secrets of two GitHub servers',
+      gh({ repository: 'acme/web' }),
+      gh({ repository: 'acme/web', apiUrl: 'https://ghe.example.com/api/v3' }),
+    ],
+    ['different fields of one Vault secret', vault({}), vault({ field: 'other' })],
+    ['different Vault paths', vault({}), vault({ path: 'ci/other' })],
+    ['different Vault mounts', vault({}), vault({ mount: 'kv' })],
+    ['different Vault namespaces', vault({ namespace: 'team-a' }), vault({ namespace: 'team-b' })],
+    ['different Vault servers', vault({}), vault({ address: 'https://vault-2.example.com:8200' })],
+  ])('two tokens on %s pass', (_, first, second) => {
+    expect(sinkProblemsOf(first, second)).toEqual([]);
+  });
+
   test('a non-https API URL other than loopback is refused', () => {
     expect(() => AgilityApi.url('http://agility.example.com')).toThrow(/https/);
     expect(AgilityApi.url('http://127.0.0.1:7311').baseUrl).toBe('http://127.0.0.1:7311');
