@@ -27,7 +27,7 @@ export function resolveRetryOptions(retry: RetryOptions = {}): ResolvedRetryOpti
   for (const key of ['maxRetries', 'baseDelayMs', 'maxDelayMs'] as const) {
     const v = out[key];
     if (!Number.isInteger(v) || v < 0) {
-      throw new InvalidInputError(`retry.${key} must be a whole number of at least 0, got ${String(v)}.`, { what: `retry.${key}` });
+      throw new InvalidInputError(`retry.${key} must be a whole number of at least 0, got ${String(v)}.`, { prop: `retry.${key}` });
     }
   }
   return out;

@@ -83,6 +83,6 @@ export function declaredToken(manifest: StackManifest, declaredName: string): Ma
   throw new InvalidInputError(
     `stack ${manifest.stackTag} declares no token named ${JSON.stringify(declaredName)} (declared: ${declared}): nothing was revoked. ` +
       'Pass the name given in code (the part of the managed name before " [cdktf:").',
-    { what: 'declared name', value: declaredName },
+    { prop: 'declared name', value: declaredName },
   );
 }

@@ -58,7 +58,7 @@ async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
     allowPositionals: false,
   });
   if (values['refresh-token-file'] !== undefined && values['refresh-token-env'] !== undefined) {
-    throw new InvalidInputError('pass --refresh-token-file or --refresh-token-env, not both.', { what: '--refresh-token-file' });
+    throw new InvalidInputError('pass --refresh-token-file or --refresh-token-env, not both.', { prop: '--refresh-token-file' });
   }
   const source: Source =
     values['refresh-token-file'] !== undefined
@@ -127,7 +127,7 @@ async function readRefreshToken(source: Source, ctx: CliContext): Promise<string
   if (source.kind === 'env') {
     if (!ENV_VAR_NAME.test(source.name)) {
       throw new InvalidInputError(`--refresh-token-env must be an environment variable name, got "${source.name}".`, {
-        what: '--refresh-token-env',
+        prop: '--refresh-token-env',
       });
     }
     raw = ctx.env[source.name];
