@@ -121,7 +121,7 @@ export function resolveBaseUrl(input: { baseUrl?: string; instanceGuid?: string 
   const guid = input.instanceGuid?.trim();
   if (guid) return regionHostForGuid(guid);
   throw new InvalidInputError(
-    'No Agility Management API host: set baseUrl (e.g. https://mgmt.aglty.io) or instanceGuid (e.g. 1234abcd-u, whose suffix picks the region).',
+    'no Agility Management API host: set baseUrl (e.g. https://mgmt.aglty.io) or instanceGuid (e.g. 1234abcd-u, whose suffix picks the region).',
     { prop: 'baseUrl' },
   );
 }

@@ -192,7 +192,7 @@ export class AgilityClient {
   /** `POST /oauth/token` with the form field `code`: exchanges an authorization code for an OAuth session. Not retried. */
   async exchangeCode(code: string): Promise<TokenResponseData> {
     if (typeof code !== 'string' || code.trim() === '') {
-      throw new InvalidInputError('The OAuth authorization code must be a non-empty string.', { prop: 'code' });
+      throw new InvalidInputError('the OAuth authorization code must be a non-empty string.', { prop: 'code' });
     }
     const call: Call = {
       method: 'POST',
@@ -210,7 +210,7 @@ export class AgilityClient {
    */
   async refresh(refreshToken: string): Promise<TokenResponseData> {
     if (typeof refreshToken !== 'string' || refreshToken.trim() === '') {
-      throw new InvalidInputError('The OAuth refresh token must be a non-empty string (the value is not shown).', { prop: 'refreshToken' });
+      throw new InvalidInputError('the OAuth refresh token must be a non-empty string (the value is not shown).', { prop: 'refreshToken' });
     }
     const call: Call = {
       method: 'POST',

@@ -77,7 +77,7 @@ async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
   } catch (e) {
     if (hasErrorCode(e, 'AUTH_FAILED')) {
       throw new AuthFailedError(
-        `Agility refused the refresh token from ${describeSource(source)} (unknown, already used, or expired): sign in again with the ` +
+        `the Agility API refused the refresh token from ${describeSource(source)} (unknown, already used, or expired): sign in again with the ` +
           `authorization-code flow to get a new one and store it there (README, "OAuth credentials for CI").`,
         e.details as { method: string; path: string; status?: number },
       );
@@ -99,7 +99,7 @@ async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
       await deliverToFile(`${rotated}\n`, { kind: 'file', path: source.path }, ctx.cwd);
     } catch (e) {
       throw new SinkError(
-        `Agility issued a new refresh token, but writing it to ${source.path} failed (${(e as Error).message}); ` +
+        `the Agility API issued a new refresh token, but writing it to ${source.path} failed (${(e as Error).message}); ` +
           `the old one no longer works, so sign in again to get a new one. Make the file's folder writable.`,
         { sink: 'refresh-token-file', path: source.path },
       );
