@@ -190,7 +190,7 @@ function sortKeys(value: unknown): unknown {
 function fail(field: string, rule: string, got: unknown): never {
   const shown = got === undefined ? 'nothing' : JSON.stringify(got)?.slice(0, 80);
   throw new ConfigError(`the stack manifest is not valid: ${field} ${rule}, got ${shown}. It is written by synth: run cdktf synth again.`, {
-    field,
+    prop: field,
   });
 }
 

@@ -37,7 +37,7 @@ export function readStateFile(path: string): StateSnapshot | undefined {
     const got = problem.value === undefined ? 'nothing' : JSON.stringify(problem.value).slice(0, 80);
     throw new ConfigError(
       `the emulator state file ${path} is not a version 1 emulator state: ${problem.field} ${problem.rule}, got ${got}. Delete it to start empty.`,
-      { path, field: problem.field },
+      { path, prop: problem.field },
     );
   }
   return parsed as StateSnapshot;

@@ -105,8 +105,11 @@ describe('one message style over every message written in lib/', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('details name the offending input prop, never what', () => {
-    const wrong = written.filter((w) => w.detailKeys.includes('what')).map((w) => `${w.file}:${w.line}`);
+  it('details name the offending input prop, never what, input, variable or field', () => {
+    const others = ['what', 'input', 'variable', 'field'];
+    const wrong = written
+      .filter((w) => w.detailKeys.some((k) => others.includes(k)))
+      .map((w) => `${w.file}:${w.line} ${w.detailKeys.join(',')}`);
     expect(wrong).toEqual([]);
   });
 

@@ -149,7 +149,7 @@ async function readRefreshToken(source: Source, ctx: CliContext): Promise<string
     throw new ConfigError(
       `no refresh token in ${describeSource(source)} (${source.kind === 'file' ? 'the file is empty' : 'the variable is empty or not set'}): ` +
         `get one with the authorization-code flow (README, "OAuth credentials for CI") and store it there.`,
-      source.kind === 'file' ? { path: source.path } : { variable: source.name },
+      source.kind === 'file' ? { path: source.path } : { prop: source.name },
     );
   }
   return token;
