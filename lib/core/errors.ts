@@ -1,5 +1,5 @@
 /**
- * Typed errors with stable codes (docs/design.md, "Architecture"; after undici `lib/core/errors.js` and aws-cdk `core/lib/errors.ts`).
+ * Typed errors with stable codes (docs/design.md, "Errors"; after undici `lib/core/errors.js` and aws-cdk `core/lib/errors.ts`).
  *
  * Recognise them with {@link isAgilityPatError} or by `code`, never by bare `instanceof`: jest realms and
  * duplicate package copies break `instanceof`. Messages say what failed, the offending value (never a
