@@ -110,12 +110,12 @@ export function validateSinkSpec(spec: SinkSpec, label = 'sink'): SinkSpec {
     case 'file':
     case 'env-file':
       if (typeof spec.path !== 'string' || spec.path.trim() === '' || spec.path.includes('\0')) {
-        throw new InvalidInputError(`${label}.path must be a non-empty file path, got ${JSON.stringify(spec.path)}.`, { input: label });
+        throw new InvalidInputError(`${label}.path must be a non-empty file path, got ${JSON.stringify(spec.path)}.`, { prop: label });
       }
       if (spec.kind === 'env-file' && !ENV_VAR_NAME.test(spec.key ?? '')) {
         throw new InvalidInputError(
           `${label}.key must be a variable name (letters, digits, underscores; not starting with a digit), got ${JSON.stringify(spec.key)}.`,
-          { input: label },
+          { prop: label },
         );
       }
       return spec;
@@ -128,12 +128,12 @@ export function validateSinkSpec(spec: SinkSpec, label = 'sink'): SinkSpec {
       ) {
         throw new InvalidInputError(
           `${label}.argv must be a non-empty array of strings (program first), got ${JSON.stringify(spec.argv)}.`,
-          { input: label },
+          { prop: label },
         );
       }
       if (spec.timeoutMs !== undefined && !(Number.isInteger(spec.timeoutMs) && spec.timeoutMs > 0)) {
         throw new InvalidInputError(`${label}.timeoutMs must be a positive whole number of milliseconds, got ${String(spec.timeoutMs)}.`, {
-          input: label,
+          prop: label,
         });
       }
       return spec;
@@ -144,7 +144,7 @@ export function validateSinkSpec(spec: SinkSpec, label = 'sink'): SinkSpec {
     default:
       throw new InvalidInputError(
         `${label}.kind must be "file", "env-file", "command", "github-actions" or "vault", got ${JSON.stringify((spec as { kind?: unknown })?.kind)}.`,
-        { input: label },
+        { prop: label },
       );
   }
 }
@@ -269,7 +269,7 @@ export function sharedSinkTargets(targets: readonly SinkTarget[]): string[] {
 }
 
 function invalid(label: string, prop: string, rule: string, value: unknown): InvalidInputError {
-  return new InvalidInputError(`${label}.${prop} must be ${rule}, got ${JSON.stringify(value)}.`, { input: `${label}.${prop}` });
+  return new InvalidInputError(`${label}.${prop} must be ${rule}, got ${JSON.stringify(value)}.`, { prop: `${label}.${prop}` });
 }
 
 function checkOptionalEnvName(value: unknown, label: string): void {
@@ -294,7 +294,7 @@ function validateGitHubActionsSpec(spec: GitHubActionsSinkSpec, label: string): 
     throw invalid(label, 'name', 'a GitHub secret name (letters, digits, underscores; not starting with a digit or GITHUB_)', spec.name);
   }
   if ((spec.repository === undefined) === (spec.organization === undefined)) {
-    throw new InvalidInputError(`${label} must name exactly one of repository ("owner/repo") and organization.`, { input: label });
+    throw new InvalidInputError(`${label} must name exactly one of repository ("owner/repo") and organization.`, { prop: label });
   }
   if (spec.repository !== undefined && !(typeof spec.repository === 'string' && GITHUB_REPOSITORY.test(spec.repository))) {
     throw invalid(label, 'repository', '"owner/repo"', spec.repository);
@@ -304,20 +304,20 @@ function validateGitHubActionsSpec(spec: GitHubActionsSinkSpec, label: string): 
   }
   if (spec.environment !== undefined) {
     if (spec.organization !== undefined)
-      throw new InvalidInputError(`${label}.environment needs repository, not organization.`, { input: label });
+      throw new InvalidInputError(`${label}.environment needs repository, not organization.`, { prop: label });
     if (typeof spec.environment !== 'string' || spec.environment.trim() === '' || spec.environment.length > 255) {
       throw invalid(label, 'environment', 'an environment name of 1 to 255 characters', spec.environment);
     }
   }
   if (spec.visibility !== undefined) {
     if (spec.organization === undefined)
-      throw new InvalidInputError(`${label}.visibility applies to organization secrets only.`, { input: label });
+      throw new InvalidInputError(`${label}.visibility applies to organization secrets only.`, { prop: label });
     if (!['all', 'private', 'selected'].includes(spec.visibility))
       throw invalid(label, 'visibility', '"all", "private" or "selected"', spec.visibility);
   }
   if (spec.selectedRepositoryIds !== undefined) {
     if (spec.visibility !== 'selected')
-      throw new InvalidInputError(`${label}.selectedRepositoryIds needs visibility: "selected".`, { input: label });
+      throw new InvalidInputError(`${label}.selectedRepositoryIds needs visibility: "selected".`, { prop: label });
     if (!Array.isArray(spec.selectedRepositoryIds) || !spec.selectedRepositoryIds.every((id) => Number.isInteger(id) && id > 0)) {
       throw invalid(label, 'selectedRepositoryIds', 'an array of repository ids (positive whole numbers)', spec.selectedRepositoryIds);
     }

@@ -128,12 +128,12 @@ export function readSinkCredential(env: NodeJS.ProcessEnv, name: string, service
     throw new DeliveryFailure(
       `the environment variable ${name} is empty or not set`,
       `put a ${service} token in ${name} where Terraform runs (the sink reads it at delivery; it is never stored)`,
-      { variable: name },
+      { prop: name },
     );
   }
   if (/[\s\0]/.test(value)) {
     throw new DeliveryFailure(`the environment variable ${name} holds spaces or line breaks (the value is not shown)`, `fix ${name}`, {
-      variable: name,
+      prop: name,
     });
   }
   return value;

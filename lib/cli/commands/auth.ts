@@ -58,7 +58,7 @@ async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
     allowPositionals: false,
   });
   if (values['refresh-token-file'] !== undefined && values['refresh-token-env'] !== undefined) {
-    throw new InvalidInputError('pass --refresh-token-file or --refresh-token-env, not both.', { what: '--refresh-token-file' });
+    throw new InvalidInputError('pass --refresh-token-file or --refresh-token-env, not both.', { prop: '--refresh-token-file' });
   }
   const source: Source =
     values['refresh-token-file'] !== undefined
@@ -77,7 +77,7 @@ async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
   } catch (e) {
     if (hasErrorCode(e, 'AUTH_FAILED')) {
       throw new AuthFailedError(
-        `Agility refused the refresh token from ${describeSource(source)} (unknown, already used, or expired): sign in again with the ` +
+        `the Agility API refused the refresh token from ${describeSource(source)} (unknown, already used, or expired): sign in again with the ` +
           `authorization-code flow to get a new one and store it there (README, "OAuth credentials for CI").`,
         e.details as { method: string; path: string; status?: number },
       );
@@ -99,7 +99,7 @@ async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
       await deliverToFile(`${rotated}\n`, { kind: 'file', path: source.path }, ctx.cwd);
     } catch (e) {
       throw new SinkError(
-        `Agility issued a new refresh token, but writing it to ${source.path} failed (${(e as Error).message}); ` +
+        `the Agility API issued a new refresh token, but writing it to ${source.path} failed (${(e as Error).message}); ` +
           `the old one no longer works, so sign in again to get a new one. Make the file's folder writable.`,
         { sink: 'refresh-token-file', path: source.path },
       );
@@ -127,7 +127,7 @@ async function readRefreshToken(source: Source, ctx: CliContext): Promise<string
   if (source.kind === 'env') {
     if (!ENV_VAR_NAME.test(source.name)) {
       throw new InvalidInputError(`--refresh-token-env must be an environment variable name, got "${source.name}".`, {
-        what: '--refresh-token-env',
+        prop: '--refresh-token-env',
       });
     }
     raw = ctx.env[source.name];
@@ -149,7 +149,7 @@ async function readRefreshToken(source: Source, ctx: CliContext): Promise<string
     throw new ConfigError(
       `no refresh token in ${describeSource(source)} (${source.kind === 'file' ? 'the file is empty' : 'the variable is empty or not set'}): ` +
         `get one with the authorization-code flow (README, "OAuth credentials for CI") and store it there.`,
-      source.kind === 'file' ? { path: source.path } : { variable: source.name },
+      source.kind === 'file' ? { path: source.path } : { prop: source.name },
     );
   }
   return token;

@@ -51,7 +51,7 @@ export async function emulatorCommand(args: string[], ctx: CliContext): Promise<
       `--host ${host} is not a loopback address: other machines could reach the emulator, and its /__emulator/* admin ` +
         `routes (clock, faults, state, request log) take no credential. Bind 127.0.0.1 (the default), or pass --allow-remote ` +
         `if that is what you want.`,
-      { what: '--host', value: host },
+      { prop: '--host', value: host },
     );
   }
   const emulator = await startEmulator({

@@ -88,7 +88,7 @@ function readCreateInputs(env: NodeJS.ProcessEnv): TokenTarget & { current: numb
   if (parts.declaredName !== declaredName || parts.generation !== generation) {
     throw new ConfigError(
       `${HOOK_ENV.managedName} "${managedName}" is not generation ${generation} of "${declaredName}" (${HOOK_ENV.declaredName}, ${HOOK_ENV.generation}): synthesize the stack again.`,
-      { variable: HOOK_ENV.managedName },
+      { prop: HOOK_ENV.managedName },
     );
   }
   const rawExpiry = env[HOOK_ENV.expiry];
@@ -104,7 +104,7 @@ function managedNameEnv(env: NodeJS.ProcessEnv): string {
   if (!parts || parts.pending) {
     throw new ConfigError(
       `${HOOK_ENV.managedName} must be a managed token name such as "ci-deploy [cdktf:prod~3fa9c1/g12]", got ${JSON.stringify(managedName)}: synthesize the stack again.`,
-      { variable: HOOK_ENV.managedName },
+      { prop: HOOK_ENV.managedName },
     );
   }
   return managedName;

@@ -86,7 +86,7 @@ export async function statusCommand(args: string[], ctx: CliContext): Promise<nu
 function dayCount(raw: string | undefined, flag: string, fallback: number): number {
   if (raw === undefined) return fallback;
   if (!/^\d{1,5}$/.test(raw))
-    throw new InvalidInputError(`${flag} must be a whole number of days (0 or more), got "${raw}".`, { what: flag, value: raw });
+    throw new InvalidInputError(`${flag} must be a whole number of days (0 or more), got "${raw}".`, { prop: flag, value: raw });
   return Number(raw);
 }
 
