@@ -42,7 +42,7 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
     case 'create': {
       // Every input is checked before the first API call: a bad input must fail with the existing token still live.
       const inputs = readCreateInputs(env);
-      const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
+      const deps = await lifecycleDeps(ctx, apiUrl, credentialEnv);
       const role = slotRole(inputs.generation, inputs.current);
       if (role === 'none') {
         ctx.out(
@@ -55,7 +55,7 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
     }
     case 'destroy': {
       const managedName = managedNameEnv(env);
-      const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
+      const deps = await lifecycleDeps(ctx, apiUrl, credentialEnv);
       await ctx.stops.interruptible(() => revokeToken(deps, managedName));
       return 0;
     }
@@ -71,7 +71,7 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
         );
       }
       const manifest = parseManifest(text);
-      const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
+      const deps = await lifecycleDeps(ctx, apiUrl, credentialEnv);
       await ctx.stops.interruptible(() => reconcileStack(deps, manifest));
       return 0;
     }
