@@ -428,11 +428,12 @@ async function writeSecretFile(content: string, path: string, sink: string, ctx:
   try {
     await deliverToFile(content, { kind: 'file', path }, ctx.cwd);
   } catch (e) {
+    const why = (e as Error).message;
     throw new SinkError(
-      `writing the refresh token to ${path} failed (${(e as Error).message})` +
-        (replacing
-          ? `; Agility issued a new one and the old one no longer works, so sign in again to get a new one. Make the file's folder writable.`
-          : `: make the file's folder writable, or pick another file.`),
+      replacing
+        ? `Agility issued a new refresh token, but writing it to ${path} failed (${why}); the old one no longer works, so sign ` +
+            `in again to get a new one. Make the file's folder writable.`
+        : `writing the refresh token to ${path} failed (${why}): make the file's folder writable, or pick another file.`,
       { sink, path },
     );
   }
