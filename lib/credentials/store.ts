@@ -76,10 +76,13 @@ export async function readLogins(file: string): Promise<StoredLogin[]> {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new ConfigError(`cannot read the credentials file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}): check its permissions.`, {
-      prop: 'credentials file',
-      path: file,
-    });
+    throw new ConfigError(
+      `cannot read the credentials file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}): check its permissions.`,
+      {
+        prop: 'credentials file',
+        path: file,
+      },
+    );
   }
   return parseDocument(text, file).logins;
 }
@@ -131,10 +134,10 @@ export async function writeLogins(file: string, logins: readonly StoredLogin[]):
 
 function parseDocument(text: string, file: string): CredentialsDocument {
   const broken = (why: string): ConfigError =>
-    new ConfigError(
-      `the credentials file ${file} ${why}: delete it and sign in again with \`npx agility-pat auth login\`.`,
-      { prop: 'credentials file', path: file },
-    );
+    new ConfigError(`the credentials file ${file} ${why}: delete it and sign in again with \`npx agility-pat auth login\`.`, {
+      prop: 'credentials file',
+      path: file,
+    });
   let value: unknown;
   try {
     value = JSON.parse(text);

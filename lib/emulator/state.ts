@@ -286,9 +286,13 @@ export class EmulatorState {
       throw new RuleViolation('not-found', 'Unknown or expired CLI code: start the sign-in again (GET /oauth/Authorize).');
     }
     if (entry.status === 'started') {
-      throw new RuleViolation('bad-request', 'The sign-in for this CLI code is not complete yet: finish it in the browser, then poll again.', {
-        field: 'cliCode',
-      });
+      throw new RuleViolation(
+        'bad-request',
+        'The sign-in for this CLI code is not complete yet: finish it in the browser, then poll again.',
+        {
+          field: 'cliCode',
+        },
+      );
     }
     if (entry.status === 'collected') {
       throw new RuleViolation('gone', 'The sign-in for this CLI code has already been collected: start the sign-in again.');

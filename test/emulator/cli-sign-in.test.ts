@@ -142,7 +142,12 @@ describe('the CLI sign-in: Authorize, CliAuth, CliPoll', () => {
   it('logs each step with the signed-in user, and never a secret', async () => {
     await signIn('log001', { login_hint: 'logged@example.com' });
     const { access_token, refresh_token } = (await poll('log001')).body;
-    const log = (await call(emulator(), 'GET', '/__emulator/requests')).body as { method: string; path: string; status: number; user?: string }[];
+    const log = (await call(emulator(), 'GET', '/__emulator/requests')).body as {
+      method: string;
+      path: string;
+      status: number;
+      user?: string;
+    }[];
     expect(log.map((e) => [e.method, e.path, e.status, e.user])).toEqual([
       ['GET', '/oauth/Authorize', 302, 'logged@example.com'],
       ['GET', '/oauth/CliAuth', 200, 'logged@example.com'],

@@ -65,7 +65,11 @@ export const AUTH_STATUS_OPTIONS = {
 } as const satisfies OptionTable;
 
 /** `auth logout`'s options. */
-export const AUTH_LOGOUT_OPTIONS = { ...apiUrlOptions(API_URL_FROM_ENV_HELP), ...PROFILE_OPTION, ...HELP_OPTION } as const satisfies OptionTable;
+export const AUTH_LOGOUT_OPTIONS = {
+  ...apiUrlOptions(API_URL_FROM_ENV_HELP),
+  ...PROFILE_OPTION,
+  ...HELP_OPTION,
+} as const satisfies OptionTable;
 
 /** `auth refresh`'s options. */
 export const AUTH_REFRESH_OPTIONS = {
@@ -239,7 +243,12 @@ async function signedInUser(apiUrl: string, session: TokenResponseData, ctx: Cli
       path: '/oauth/CliPoll',
     });
   }
-  return new AgilityClient({ baseUrl: apiUrl, accessToken: session.access_token, clock: ctx.clock, timeoutMs: timeoutFromEnv(ctx.env) }).me();
+  return new AgilityClient({
+    baseUrl: apiUrl,
+    accessToken: session.access_token,
+    clock: ctx.clock,
+    timeoutMs: timeoutFromEnv(ctx.env),
+  }).me();
 }
 
 /** `--refresh-token-file`: the refresh token to FILE (atomic, 0600, never through a symbolic link), or a CONFIG error. */
@@ -284,8 +293,8 @@ async function authStatus(args: string[], ctx: CliContext): Promise<number> {
   const key = loginKey(values, ctx);
   if (!(await findLogin(key.file, key.apiUrl, key.profile))) {
     throw new ConfigError(
-      `not signed in to ${key.apiUrl}${key.profile === DEFAULT_PROFILE ? '' : ` (profile ${key.profile})`}: no stored login in ` +
-        `${key.file}. ${capitalised(loginCommand(key.apiUrl, key.profile))}.`,
+      `not signed in to ${key.apiUrl}${key.profile === DEFAULT_PROFILE ? '' : ` (profile ${key.profile})`}: no login is stored in ` +
+        `${key.file}; ${loginCommand(key.apiUrl, key.profile)}.`,
       { prop: '--profile', path: key.file },
     );
   }
@@ -315,7 +324,11 @@ async function authStatus(args: string[], ctx: CliContext): Promise<number> {
     return 0;
   }
   const minutes = Math.round((Date.parse(login.expiresAt) - ctx.clock()) / 60_000);
-  ctx.out(printable(`Signed in to ${report.apiUrl} as ${report.user.emailAddress ?? '?'} (user ${report.user.userID}), profile ${report.profile}.`));
+  ctx.out(
+    printable(
+      `Signed in to ${report.apiUrl} as ${report.user.emailAddress ?? '?'} (user ${report.user.userID}), profile ${report.profile}.`,
+    ),
+  );
   ctx.out(
     `Access token expires at ${report.accessTokenExpiresAt} (in ${minutes} min)${report.refreshed ? ', refreshed just now' : ''}; ` +
       (report.hasRefreshToken ? 'a refresh token renews it.' : `no refresh token: then ${loginCommand(key.apiUrl, key.profile)} again.`),
@@ -478,10 +491,6 @@ function describeSource(source: Source): string {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-function capitalised(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /** `agility-pat auth`, as the program's entry point loads it. */
