@@ -19,7 +19,8 @@ Terraform's local-exec provisioners run these; inputs come from environment vari
   reconcile  revoke this stack's tokens the code no longer declares; recreate declared ones revoked out of band
 
 Variables: ${Object.values(HOOK_ENV).join(', ')}, and the credential variable named by ${HOOK_ENV.credentialEnv}
-(default ${DEFAULT_CREDENTIAL_ENV}).`;
+(default ${DEFAULT_CREDENTIAL_ENV}); when it is unset, the login \`agility-pat auth login\` stored for the API URL
+(docs/oauth.md, "The credential chain").`;
 
 /** `agility-pat hook <action>`. */
 export async function hookCommand(args: string[], ctx: CliContext): Promise<number> {
