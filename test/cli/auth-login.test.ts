@@ -202,6 +202,29 @@ describe('auth login', () => {
     expect((await cli(['auth', 'login', '--timeout', 'soon'])).code).toBe(2);
   });
 
+  it('agility-pat emulator prints the export and auth login lines after its banner, and following them signs in', async () => {
+    let stop!: () => void;
+    const cap = captureContext(baseEnv(), T0_MS, home);
+    cap.ctx.stopSignal = new Promise<void>((r) => (stop = r));
+    const running = main(['emulator', '--port', '0'], cap.ctx);
+    while (cap.out.length < 3) await new Promise((r) => setTimeout(r, 20));
+    const url = /^Agility Management API emulator listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(cap.out[0])![1];
+    expect(cap.out).toEqual([
+      `Agility Management API emulator listening on ${url}`,
+      `export AGILITY_API_URL=${url}`,
+      'npx agility-pat auth login',
+    ]);
+    try {
+      const login = await cli(['auth', 'login'], { env: baseEnv({ AGILITY_API_URL: url, BROWSER: CURL_BROWSER }) });
+      expect(login.code).toBe(0);
+      const status = await cli(['auth', 'status'], { env: baseEnv({ AGILITY_API_URL: url }) });
+      expect(status.stdout).toContain(`Signed in to ${url} as ${DEFAULT_USER_EMAIL}`);
+    } finally {
+      stop();
+      expect(await running).toBe(0);
+    }
+  });
+
   it('makes CLI codes of 6 base-36 characters', () => {
     const codes = Array.from({ length: 2000 }, newCliCode);
     for (const c of codes) expect(c).toMatch(/^[0-9a-z]{6}$/);
