@@ -142,6 +142,22 @@ describe('auth login', () => {
     expect(leaks(emulator(), run.stderr)).toEqual([]);
   });
 
+  it("auth refresh with no refresh token given prints the stored login's access token, refreshed once expired", async () => {
+    await cli(['auth', 'login', '--no-browser'], { follow: asIs });
+    const file = credentialsFilePath(baseEnv());
+    const stored = (await findLogin(file, emulator().url, DEFAULT_PROFILE))!;
+    const now = await cli(['auth', 'refresh']);
+    expect(now.code).toBe(0);
+    expect(now.out).toEqual([stored.accessToken]);
+    await call(emulator(), 'POST', '/__emulator/clock', { json: { now: new Date(T0_MS + 2 * 3_600_000).toISOString() } });
+    const cap = captureContext(baseEnv(), T0_MS + 2 * 3_600_000, home);
+    expect(await main(['auth', 'refresh'], cap.ctx)).toBe(0);
+    const refreshed = (await findLogin(file, emulator().url, DEFAULT_PROFILE))!;
+    expect(refreshed.accessToken).not.toBe(stored.accessToken);
+    expect(cap.out).toEqual([refreshed.accessToken]);
+    expect(leaks(emulator(), cap.stderr())).toEqual([]);
+  });
+
   it('--refresh-token-file writes the refresh token (0600) for CI, and the stored login keeps none', async () => {
     const run = await cli(['auth', 'login', '--no-browser', '--refresh-token-file', 'ci-refresh-token'], { follow: asIs });
     expect(run.code).toBe(0);

@@ -105,7 +105,8 @@ refresh  exchanges an OAuth refresh token for an access token (POST /oauth/refre
          The refresh token is never taken from the command line (argv is visible to other processes). The access
          token is printed on stdout only when stdout is not a terminal, or with --print. When Agility answers with a
          new refresh token (the old one then stops working), it is written back to FILE atomically with mode 0600;
-         with --refresh-token-env it cannot be saved, and a warning says so.`,
+         with --refresh-token-env it cannot be saved, and a warning says so. With neither flag and
+         $AGILITY_REFRESH_TOKEN unset, it prints the access token of the stored login (refreshed when expired).`,
   sections: [
     { title: 'auth login:', options: AUTH_LOGIN_OPTIONS },
     { title: 'auth status:', options: { json: AUTH_STATUS_OPTIONS.json } },
@@ -359,17 +360,35 @@ type Source = { kind: 'file'; path: string } | { kind: 'env'; name: string };
 async function authRefresh(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseArgs({ args, options: AUTH_REFRESH_OPTIONS, strict: true, allowPositionals: false });
   const source = refreshTokenSource(values, ctx);
+  const baseUrl = baseUrlFromFlags(values, apiUrlFromEnv(ctx.env));
+  if (source.kind === 'env' && values['refresh-token-env'] === undefined && !ctx.env[source.name]?.trim()) {
+    // No refresh token given: the credential chain's stored login, when there is one.
+    const stored = await storedLoginAccessToken(baseUrl, ctx);
+    if (stored) {
+      printAccessToken(stored, Boolean(values.print), ctx);
+      return 0;
+    }
+  }
   const refreshToken = await readRefreshToken(source, ctx);
-  const client = new AgilityClient({
-    baseUrl: baseUrlFromFlags(values, apiUrlFromEnv(ctx.env)),
-    clock: ctx.clock,
-    timeoutMs: timeoutFromEnv(ctx.env),
-  });
+  const client = new AgilityClient({ baseUrl, clock: ctx.clock, timeoutMs: timeoutFromEnv(ctx.env) });
   const answer = await exchangeRefreshToken(client, refreshToken, source);
   // Save the rotated refresh token before anything else: the old one has stopped working.
   await keepRotatedRefreshToken(answer, refreshToken, source, ctx);
   printAccessToken(answer, Boolean(values.print), ctx);
   return 0;
+}
+
+/**
+ * The access token of the default stored login for `baseUrl` (refreshed first when expired, as the chain does), as
+ * a token answer; undefined when nothing is stored.
+ */
+async function storedLoginAccessToken(baseUrl: string, ctx: CliContext): Promise<TokenResponseData | undefined> {
+  const file = credentialsFilePath(ctx.env);
+  if (!(await findLogin(file, baseUrl, DEFAULT_PROFILE))) return undefined;
+  const resolved = await credentialFor({ ...ctx, env: { ...ctx.env, [DEFAULT_CREDENTIAL_ENV]: '' } }, baseUrl, DEFAULT_CREDENTIAL_ENV);
+  const login = await findLogin(file, baseUrl, DEFAULT_PROFILE);
+  const expiresIn = login ? Math.max(0, Math.round((Date.parse(login.expiresAt) - ctx.clock()) / 1000)) : null;
+  return { access_token: resolved.accessToken, expires_in: expiresIn, refresh_token: null, token_type: 'Bearer' };
 }
 
 /** Where the refresh token is: `--refresh-token-file`, else the variable `--refresh-token-env` (or its default). */
@@ -478,7 +497,8 @@ async function readRefreshToken(source: Source, ctx: CliContext): Promise<string
   if (!token) {
     throw new ConfigError(
       `no refresh token in ${describeSource(source)} (${source.kind === 'file' ? 'the file is empty' : 'the variable is empty or not set'}): ` +
-        `get one with \`npx agility-pat auth login --refresh-token-file FILE\` (docs/oauth.md, "Refresh tokens for CI") and store it there.`,
+        `get one with \`npx agility-pat auth login --refresh-token-file FILE\` (docs/oauth.md, "Refresh tokens for CI") and store it there, ` +
+        `or sign in on this machine with \`npx agility-pat auth login\`.`,
       source.kind === 'file' ? { prop: '--refresh-token-file', path: source.path } : { prop: '--refresh-token-env', variable: source.name },
     );
   }
