@@ -30,8 +30,11 @@ import {
  * environment, so no command sink can inherit it, whichever step supplied it.
  */
 
-/** A stored access token this close to its expiry counts as expired: a hook's calls must not outlive it. */
-export const EXPIRY_MARGIN_MS = 60_000;
+/**
+ * A stored access token this close to its expiry counts as expired: a hook may wait minutes for a name lock and then
+ * create, verify and deliver, and its calls must not outlive the token.
+ */
+export const EXPIRY_MARGIN_MS = 5 * 60_000;
 
 /** What the chain needs. */
 export interface CredentialLookup {
