@@ -222,6 +222,19 @@ export class AgilityClient {
     return this.#shape(call, await this.#send(call), asTokenResponseData);
   }
 
+  /**
+   * `POST /oauth/CliPoll` with the form field `cliCode`: what Agility's own CLI polls after its browser sign-in
+   * (not in Agility's API document; docs/oauth.md). Answers the session once the sign-in is complete and a 4xx
+   * before it. Not retried: the caller polls.
+   */
+  async cliPoll(cliCode: string): Promise<TokenResponseData> {
+    if (typeof cliCode !== 'string' || !/^[0-9a-z]{1,64}$/i.test(cliCode)) {
+      throw new InvalidInputError('the CLI code must be 1 to 64 letters or digits.', { prop: 'cliCode' });
+    }
+    const call: Call = { method: 'POST', route: '/oauth/CliPoll', body: { kind: 'form', value: { cliCode } }, auth: false };
+    return this.#shape(call, await this.#send(call), asTokenResponseData);
+  }
+
   /** The values no error may contain. */
   #secrets(call: Call): string[] {
     return secretForms([this.#accessToken, ...(call.extraSecrets ?? [])]);

@@ -1,5 +1,4 @@
-import { ConfigError, InvalidInputError } from '../core/errors';
-import { ENV_VAR_NAME } from '../core/validation';
+import { ConfigError } from '../core/errors';
 
 import { HOOK_ENV } from '../core/hook-contract';
 
@@ -24,23 +23,6 @@ export function intEnv(env: NodeJS.ProcessEnv, name: string, purpose: string): n
   const raw = requireEnv(env, name, purpose);
   if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number (${purpose}), got "${raw}".`, { prop: name });
   return Number(raw);
-}
-
-/**
- * Reads the OAuth access token from the variable named by `credentialEnv`. Only the name ever appears in messages.
- */
-export function readCredential(env: NodeJS.ProcessEnv, credentialEnv: string): string {
-  if (!ENV_VAR_NAME.test(credentialEnv)) {
-    throw new InvalidInputError(`the credential variable name must be a valid environment variable name, got "${credentialEnv}".`);
-  }
-  const value = env[credentialEnv];
-  if (value === undefined || value.trim() === '') {
-    throw new ConfigError(
-      `the environment variable ${credentialEnv} is empty or not set: put an Agility OAuth access token in it before deploying (see the README, "Getting an OAuth access token").`,
-      { prop: credentialEnv },
-    );
-  }
-  return value.trim();
 }
 
 /**

@@ -22,6 +22,8 @@ Commands:
   tokens rotate <name> --stack DIR
                                    a leaked secret: revoke every generation now, deliver a new one
   status --stack DIR               a stack's tokens against Agility: verdicts; exit 20 when action is needed
+  auth login                       sign in in the browser; deploys then need no exported credential
+  auth status|logout               who the stored login is, and when it expires; forget it
   auth refresh                     trade a refresh token for an access token (for CI)
   emulator                         run a local Agility Management API
 

@@ -19,7 +19,8 @@ Terraform's local-exec provisioners run these; inputs come from environment vari
   reconcile  revoke this stack's tokens the code no longer declares; recreate declared ones revoked out of band
 
 Variables: ${Object.values(HOOK_ENV).join(', ')}, and the credential variable named by ${HOOK_ENV.credentialEnv}
-(default ${DEFAULT_CREDENTIAL_ENV}).`;
+(default ${DEFAULT_CREDENTIAL_ENV}); when it is unset, the login \`agility-pat auth login\` stored for the API URL
+(docs/oauth.md, "The credential chain").`;
 
 /** `agility-pat hook <action>`. */
 export async function hookCommand(args: string[], ctx: CliContext): Promise<number> {
@@ -42,7 +43,7 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
     case 'create': {
       // Every input is checked before the first API call: a bad input must fail with the existing token still live.
       const inputs = readCreateInputs(env);
-      const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
+      const deps = await lifecycleDeps(ctx, apiUrl, credentialEnv);
       const role = slotRole(inputs.generation, inputs.current);
       if (role === 'none') {
         ctx.out(
@@ -55,7 +56,7 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
     }
     case 'destroy': {
       const managedName = managedNameEnv(env);
-      const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
+      const deps = await lifecycleDeps(ctx, apiUrl, credentialEnv);
       await ctx.stops.interruptible(() => revokeToken(deps, managedName));
       return 0;
     }
@@ -71,7 +72,7 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
         );
       }
       const manifest = parseManifest(text);
-      const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
+      const deps = await lifecycleDeps(ctx, apiUrl, credentialEnv);
       await ctx.stops.interruptible(() => reconcileStack(deps, manifest));
       return 0;
     }

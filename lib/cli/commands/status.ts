@@ -74,7 +74,7 @@ export async function statusCommand(args: string[], ctx: CliContext): Promise<nu
   const unusedDays = dayCount(values['unused-days'], '--unused-days', DEFAULT_UNUSED_DAYS);
   const { manifest } = await manifestFromFlags(values, ctx, 'status');
 
-  const client = clientFromFlags(ctx, values, { apiUrl: manifest.apiUrl, credentialEnv: manifest.credentialEnv });
+  const client = await clientFromFlags(ctx, values, { apiUrl: manifest.apiUrl, credentialEnv: manifest.credentialEnv });
   const { tokens } = await client.listTokens();
   const report = buildStatusReport(manifest, tokens, ctx.clock(), { warnDays, unusedDays });
 

@@ -110,7 +110,7 @@ export async function tokensCommand(args: string[], ctx: CliContext): Promise<nu
     strict: true,
     allowPositionals: false,
   });
-  const client = tokensClient(ctx, values);
+  const client = await tokensClient(ctx, values);
   const { tokens } = await client.listTokens();
   const rows = tokens.map((t) => describeToken(t, ctx.clock()));
   if (values.json) {
@@ -191,7 +191,7 @@ export async function tokensRevoke(args: string[], ctx: CliContext, confirm: Con
     : values['stack-tag'] !== undefined
       ? { kind: 'stack', stackTag: values['stack-tag'] }
       : { kind: 'none' };
-  const client = tokensClient(ctx, values);
+  const client = await tokensClient(ctx, values);
   const { tokens } = await client.listTokens();
   const targets = selectTokensToRevoke(positionals, tokens, scope);
   if (!values.yes) {
@@ -252,7 +252,7 @@ export async function tokensRotate(args: string[], ctx: CliContext, confirm: Con
     }
   }
   const stackDir = dirname(loaded.path);
-  const deps = lifecycleDeps(
+  const deps = await lifecycleDeps(
     { ...ctx, cwd: stackDir },
     baseUrlFromFlags(values, manifest.apiUrl),
     values['credential-env'] ?? manifest.credentialEnv,
