@@ -91,10 +91,13 @@ export function loginFromSession(
   route: string,
 ): StoredLogin {
   if (!session.access_token) {
-    throw new BadResponseError(`the sign-in (POST ${route}) answered without an access_token: sign in again with \`npx agility-pat auth login\`.`, {
-      method: 'POST',
-      path: route,
-    });
+    throw new BadResponseError(
+      `the sign-in (POST ${route}) answered without an access_token: sign in again with \`npx agility-pat auth login\`.`,
+      {
+        method: 'POST',
+        path: route,
+      },
+    );
   }
   // Without expires_in the token is taken to live as long as Agility documents ("typically 1 hour").
   const seconds = session.expires_in && session.expires_in > 0 ? session.expires_in : 3600;
