@@ -325,9 +325,14 @@ function isShipped(files, published) {
 function packageEntrySources(pkg) {
   const targets = new Set([pkg.main]);
   for (const value of Object.values(pkg.exports ?? {})) if (typeof value === 'object' && value.default) targets.add(value.default);
-  return [...targets]
-    .filter((t) => typeof t === 'string' && /^(\.\/)?dist\/lib\/.+\.js$/.test(t))
-    .map((t) => path.join(ROOT, t.replace(/^(\.\/)?dist\//, '').replace(/\.js$/, '.ts')));
+  return (
+    [...targets]
+      .filter((t) => typeof t === 'string' && /^(\.\/)?dist\/lib\/.+\.js$/.test(t))
+      .map((t) => path.join(ROOT, t.replace(/^(\.\/)?dist\//, '').replace(/\.js$/, '.ts')))
+      // An entry with no source (dist/lib/cdktn, which scripts/emit-cdktn.js copies from the construct layer's output)
+      // reaches what the construct layer reaches: the cdktf entry's walk covers it.
+      .filter((source) => fs.existsSync(source))
+  );
 }
 
 /**
