@@ -71,9 +71,9 @@ const LAYERS = [
   },
   {
     folder: 'construct',
-    role: 'the CDKTF constructs: tokens, the stack reconciler, sinks, the hook program asset (the only user of cdktf and constructs)',
+    role: 'the CDKTF constructs: tokens, the stack reconciler, sinks, the hook program asset (the only user of cdktf, cdktn and constructs)',
     imports: ['api', 'core'],
-    packages: ['cdktf', 'constructs', '@cdktf/provider-null'],
+    packages: ['cdktf', 'cdktn', 'constructs', '@cdktf/provider-null'],
   },
   {
     folder: 'emulator',
