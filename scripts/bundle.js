@@ -15,26 +15,37 @@ const root = path.resolve(__dirname, '..');
 const V8_FLAGS = '--liftoff-only';
 
 /**
- * libsodium (~1 MB of JavaScript and base64 WebAssembly, with its wrappers) is only needed when a GitHub sink delivers,
- * and the require that loads it already sits inside a function. But V8 still pre-parses every function of a script at
- * start-up, and even a 1 MB string literal costs ~25 ms to read and scan: ~50 ms of CPU in every hook process
- * (measured with `node dist/agility-pat.js --version`). So it is bundled on its own, brotli-compressed into a base64
- * string (~4 times smaller), and decompressed and compiled on first require only.
+ * Modules a hook process needs only on some paths, bundled on their own, brotli-compressed into a base64 string (~4
+ * times smaller) and decompressed and compiled on first require only. V8 pre-parses every function of a script at
+ * start-up, even one behind a lazy require, and even a 1 MB string literal costs ~25 ms to read and scan:
+ * - libsodium (~1 MB of JavaScript and base64 WebAssembly, with its wrappers): only a GitHub sink seals with it;
+ * - undici (~300 kB with its llhttp WebAssembly), through lib/api/undici-request: only a transport given a dispatcher
+ *   (tests' `MockAgent`) uses it; the hook speaks through node's http/https (lib/api/exchange.ts).
  */
-const lazyLibsodium = {
-  name: 'lazy-libsodium',
+const PACKED_MODULES = [
+  { filter: /^libsodium-wrappers$/, entry: () => require.resolve('libsodium-wrappers'), plugins: () => [] },
+  { filter: /^\.\/undici-request$/, entry: () => path.join(root, 'lib/api/undici-request.ts'), plugins: () => [lazyBuiltins] },
+];
+
+const packedModules = {
+  name: 'agility-pat-packed-modules',
   setup(build) {
-    build.onResolve({ filter: /^libsodium-wrappers$/ }, () => ({ path: 'libsodium-wrappers', namespace: 'lazy-libsodium' }));
-    build.onLoad({ filter: /.*/, namespace: 'lazy-libsodium' }, async () => {
+    PACKED_MODULES.forEach((m, i) => {
+      build.onResolve({ filter: m.filter }, () => ({ path: String(i), namespace: 'agility-pat-packed' }));
+    });
+    build.onLoad({ filter: /.*/, namespace: 'agility-pat-packed' }, async (args) => {
+      const m = PACKED_MODULES[Number(args.path)];
       const inner = await esbuild.build({
-        entryPoints: [require.resolve('libsodium-wrappers')],
+        entryPoints: [m.entry()],
         bundle: true,
         platform: 'node',
         target: 'node20',
         format: 'cjs',
         minify: true,
+        keepNames: true,
         legalComments: 'none',
         logLevel: 'warning',
+        plugins: m.plugins(),
         write: false,
       });
       const packed = zlib
@@ -57,7 +68,7 @@ const lazyLibsodium = {
  * The esbuild settings of the hook program, also used by `npm run bench` to bundle undici's floor as undici bundles
  * by itself. Before undici loads, the banner turns on Liftoff-only compilation of its llhttp WebAssembly: that saves
  * ~70 ms and ~35 MiB per hook process, which otherwise waits at exit for V8's background tier-up (docs/design.md,
- * "Facts", measured). The hook's own build adds the plugins below (lazy built-ins, lazy libsodium).
+ * "Facts", measured). The hook's own build packs the modules above (libsodium, undici) and loads the built-ins below lazily inside them.
  */
 const HOOK_BUNDLE_OPTIONS = Object.freeze({
   bundle: true,
@@ -133,7 +144,7 @@ if (require.main === module) {
     .build({
       ...HOOK_BUNDLE_OPTIONS,
       entryPoints: [path.join(root, 'lib/cli/main.ts')],
-      plugins: [lazyBuiltins, lazyLibsodium],
+      plugins: [packedModules, lazyBuiltins],
       write: false,
     })
     .then((result) => {
