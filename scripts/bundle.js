@@ -56,6 +56,8 @@ const packedModules = {
         resolveDir: root,
         contents:
           `const source = require('node:zlib').brotliDecompressSync(Buffer.from(${JSON.stringify(packed)}, 'base64')).toString('utf8');\n` +
+          // Both packed modules compile WebAssembly: Liftoff only, set before it compiles (see HOOK_BUNDLE_OPTIONS).
+          `require('v8').setFlagsFromString(${JSON.stringify(V8_FLAGS)});\n` +
           'const m = { exports: {} };\n' +
           "new Function('module', 'exports', 'require', '__filename', '__dirname', source)(m, m.exports, require, __filename, __dirname);\n" +
           'module.exports = m.exports;\n',
@@ -83,7 +85,8 @@ const HOOK_BUNDLE_OPTIONS = Object.freeze({
 });
 
 /**
- * Built-in modules undici loads at start that one HTTP/1.1 request never uses (`npm run bench`, "over TLS"):
+ * Built-in modules the hook's own code loads only on first use: `node:child_process` (a command sink) and `node:os`
+ * (a lock file's host name). And built-in modules undici loads at start that one HTTP/1.1 request never uses (`npm run bench`, "over TLS"):
  * - `node:http2` (~5-15 ms): only an `allowH2` client connects with it, so its constants are inlined and `connect`
  *   loads it on first use;
  * - `node:assert` (~5 ms, with its error formatting): undici only calls `assert(value)` on its own invariants, so a
@@ -92,14 +95,30 @@ const HOOK_BUNDLE_OPTIONS = Object.freeze({
 const lazyBuiltins = {
   name: 'agility-pat-lazy-builtins',
   setup(build) {
-    build.onResolve({ filter: /^node:(http2|assert)$/ }, (args) => ({ path: args.path, namespace: 'agility-pat-lazy' }));
+    build.onResolve({ filter: /^node:(http2|assert|child_process|os)$/ }, (args) => ({ path: args.path, namespace: 'agility-pat-lazy' }));
     build.onLoad({ filter: /.*/, namespace: 'agility-pat-lazy' }, (args) => {
+      if (args.path === 'node:child_process' || args.path === 'node:os') {
+        // Loaded on first use of an export: only a command sink spawns (child_process brings dgram and more with it),
+        // only a lock file reads the host name.
+        const names = Object.keys(require(args.path));
+        // An expression esbuild does not fold, so the require runs at run time instead of resolving back to this module.
+        const load = `require(['node', ${JSON.stringify(args.path.slice('node:'.length))}].join(':'))`;
+        return {
+          loader: 'js',
+          contents: names
+            .map(
+              (n) =>
+                `Object.defineProperty(exports, ${JSON.stringify(n)}, { enumerable: true, get: () => ${load}[${JSON.stringify(n)}] });`,
+            )
+            .join('\n'),
+        };
+      }
       if (args.path === 'node:http2') {
         const constants = require('node:http2').constants;
         const used = Object.fromEntries(Object.entries(constants).filter(([k]) => /^(HTTP2_HEADER_|NGHTTP2_)/.test(k)));
         return {
           loader: 'js',
-          contents: `module.exports = { constants: ${JSON.stringify(used)}, connect: (...args) => require('node:' + 'http2').connect(...args) };`,
+          contents: `module.exports = { constants: ${JSON.stringify(used)}, connect: (...args) => require(['node', 'http2'].join(':')).connect(...args) };`,
         };
       }
       return {
@@ -113,7 +132,8 @@ const lazyBuiltins = {
 };
 
 /**
- * The bundle wrapped in a loader that compiles it with a V8 code cache made here, by this Node, under the same flags.
+ * The bundle wrapped in a loader that compiles it with a V8 code cache made here, by this Node, with no V8 flag set (the
+ * hook sets `--liftoff-only` only when a packed module loads, after the cache is read).
  * A Node whose V8 differs rejects the cache (`cachedDataRejected`) and compiles the source as usual: slower, not wrong.
  */
 function withCodeCache(bundle) {
@@ -122,8 +142,7 @@ function withCodeCache(bundle) {
     process.execPath,
     [
       '-e',
-      `require('v8').setFlagsFromString(${JSON.stringify(V8_FLAGS)});
-const { Script } = require('vm');
+      `const { Script } = require('vm');
 process.stdout.write(new Script(require('fs').readFileSync(0, 'utf8')).createCachedData().toString('base64'));`,
     ],
     { input: source, maxBuffer: 64 * 1024 * 1024 },
@@ -131,7 +150,6 @@ process.stdout.write(new Script(require('fs').readFileSync(0, 'utf8')).createCac
   return (
     '#!/usr/bin/env node\n' +
     "'use strict';\n" +
-    `require('v8').setFlagsFromString(${JSON.stringify(V8_FLAGS)});\n` +
     `new (require('vm').Script)(${JSON.stringify(source)}, { filename: __filename, cachedData: Buffer.from(${JSON.stringify(cache)}, 'base64') })\n` +
     '  .runInThisContext()(exports, require, module, __filename, __dirname);\n'
   );
@@ -143,6 +161,8 @@ if (require.main === module) {
   esbuild
     .build({
       ...HOOK_BUNDLE_OPTIONS,
+      // No flag at start-up (it loads node:v8): the packed modules, the only WebAssembly, set it before they compile.
+      banner: {},
       entryPoints: [path.join(root, 'lib/cli/main.ts')],
       plugins: [packedModules, lazyBuiltins],
       write: false,

@@ -78,6 +78,11 @@ export interface HttpAnswer {
 /** Maps a non-2xx answer to a typed error; `retryAfterSeconds` is the parsed `Retry-After`. */
 export type ErrorMapper = (answer: HttpAnswer, retryAfterSeconds: number | undefined) => AgilityPatError;
 
+/** A monotonic clock in ms, like `performance.now()` without loading node:perf_hooks into every hook process. */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /** Marks our own deadline as the abort reason, to tell it apart from any other failure. */
 class DeadlineReached extends Error {}
 
@@ -120,7 +125,7 @@ export class HttpTransport {
    * of the last non-2xx answer, or a NetworkError / TimeoutError.
    */
   async send(call: HttpCall, toError: ErrorMapper): Promise<HttpAnswer> {
-    const deadline = performance.now() + this.timeoutMs;
+    const deadline = monotonicMs() + this.timeoutMs;
     for (let attempt = 0; ; attempt++) {
       let failure: AgilityPatError;
       let retryAfterSeconds: number | undefined;
@@ -147,15 +152,15 @@ export class HttpTransport {
         delay = backoffDelayMs(attempt, this.#retry, this.#random);
       }
       // No wait that would end past the deadline: the retry after it could not finish in time anyway.
-      if (performance.now() + delay >= deadline) throw failure!;
+      if (monotonicMs() + delay >= deadline) throw failure!;
       await this.#sleep(delay);
     }
   }
 
-  /** One HTTP exchange, body read in full, before `deadline` (a `performance.now()` instant). Throws only NetworkError or TimeoutError. */
+  /** One HTTP exchange, body read in full, before `deadline` (a `monotonicMs()` instant). Throws only NetworkError or TimeoutError. */
   async #attempt(call: HttpCall, deadline: number): Promise<HttpAnswer> {
     // The abort covers connecting, the headers and the whole body: a transport's own timeouts only bound idle time.
-    const remaining = Math.max(1, Math.ceil(deadline - performance.now()));
+    const remaining = Math.max(1, Math.ceil(deadline - monotonicMs()));
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DeadlineReached()), remaining);
     try {
