@@ -6,7 +6,7 @@ import { Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } 
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct, type IConstruct } from 'constructs';
 import { Duration } from '../core/duration';
-import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, MANIFEST_FILE } from '../core/hook-contract';
+import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, MANIFEST_FILE, SYNTH_NOW_CONTEXT } from '../core/hook-contract';
 import { InvalidInputError } from '../core/errors';
 import { ENV_VAR_NAME } from '../core/validation';
 import { sharedSinkTargets, type SinkTarget } from '../core/sink-spec';
@@ -212,9 +212,6 @@ function validateCredentialEnv(name: string): string {
   }
   return name;
 }
-
-/** The context key that sets the synth instant (`cdktf synth --context agility-pat:now=…`, or `app.node.setContext`). */
-export const SYNTH_NOW_CONTEXT = 'agility-pat:now';
 
 function synthInstant(scope: IConstruct): number {
   const fromContext: unknown = scope.node.tryGetContext(SYNTH_NOW_CONTEXT);

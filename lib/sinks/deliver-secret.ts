@@ -53,7 +53,7 @@ export async function deliverSecret(
     });
   }
   if (!Array.isArray(sinks)) {
-    throw new InvalidInputError(`sinks must be an array of sink specs, got ${typeof sinks}.`, { what: 'sinks' });
+    throw new InvalidInputError(`sinks must be an array of sink specs, got ${typeof sinks}.`, { prop: 'sinks' });
   }
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
