@@ -44,7 +44,7 @@ const LAYERS = [
   { folder: 'locks', role: 'advisory file locks across processes (a managed name, a sink file)', imports: ['core'] },
   {
     folder: 'api',
-    role: 'the Agility Management API client: transport over undici, retries, typed errors from answers, the base URL',
+    role: 'the Agility Management API client: transport over node:http/https (undici given a dispatcher, in tests), retries, typed errors from answers, the base URL',
     imports: ['core', 'generated', 'schemas'],
     packages: ['undici'],
   },

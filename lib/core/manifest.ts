@@ -3,7 +3,7 @@ import { ConfigError, InvalidInputError, hasErrorCode } from './errors';
 import { validateManifest, schema as manifestSchema } from '../generated/manifest';
 import { schemaProblem, type SchemaValidator } from '../schemas/schema-problem';
 import { STACK_TAG_PATTERN, carriesStackMarker, parseManagedName } from './managed-name';
-import { SinkSpec, validateSinkSpec } from './sink-spec';
+import { type ValidSinkSpec, validateSinkSpec } from './sink-spec';
 import { ResolvedTokenSpec, validateStackTokens } from './token-spec';
 import type { ReplacesPolicy, RetireEarlyPolicy } from './usage-policy';
 
@@ -37,7 +37,7 @@ export interface ManifestToken {
   readonly nextRotation: string | null;
   /** The slots that keep a token alive (role `ensure` or `retain`). */
   readonly live: readonly ManifestLiveToken[];
-  readonly sinks: readonly SinkSpec[];
+  readonly sinks: readonly ValidSinkSpec[];
   /** Prove each new token authenticates before delivering it (the construct's `verify`). */
   readonly verify: boolean;
   /** `rotation.retireEarly`, checked; null when off. */

@@ -104,8 +104,24 @@ export function sinkCredentialEnvs(sinks: readonly SinkSpec[]): string[] {
   return [...new Set(names)];
 }
 
-/** Checks a sink spec and returns it; `label` names it in messages, e.g. `sinks[1]`. */
-export function validateSinkSpec(spec: SinkSpec, label = 'sink'): SinkSpec {
+declare const VALID_SINK_SPEC: unique symbol;
+
+/**
+ * A sink spec {@link validateSinkSpec} has checked: what the delivery code (`deliverSecret`) takes, so it never checks
+ * again. Each boundary parses once: the construct (`resolveTokenSpec`), the manifest read (`parseStackManifest`) and
+ * the hook's environment (`AGILITY_PAT_SINKS`).
+ */
+export type ValidSinkSpec = SinkSpec & { readonly [VALID_SINK_SPEC]: true };
+
+/**
+ * Checks a sink spec and returns it as a {@link ValidSinkSpec}; `label` names it in messages, e.g. `sinks[1]`.
+ * @throws InvalidInputError naming the field, the rule and the value.
+ */
+export function validateSinkSpec(spec: SinkSpec, label = 'sink'): ValidSinkSpec {
+  return checkSinkSpec(spec, label) as ValidSinkSpec;
+}
+
+function checkSinkSpec(spec: SinkSpec, label: string): SinkSpec {
   switch (spec?.kind) {
     case 'file':
     case 'env-file':

@@ -12,7 +12,7 @@ import {
   slotRole,
   validateRotation,
 } from './rotation';
-import { SinkSpec, validateSinkSpec } from './sink-spec';
+import { SinkSpec, type ValidSinkSpec, validateSinkSpec } from './sink-spec';
 import { parseInstant } from './validation';
 import {
   type ReplacesInput,
@@ -101,7 +101,8 @@ export interface ResolvedTokenSpec {
   /** The construct path (the `constructPath` of the input). */
   readonly constructPath: string;
   readonly expiry: ExpiryMode;
-  readonly sinks: readonly SinkSpec[];
+  /** Parsed once here, the construct's boundary. */
+  readonly sinks: readonly ValidSinkSpec[];
   /** G for a rotating token, 0 otherwise. */
   readonly currentGeneration: number;
   readonly slots: readonly SlotPlan[];
@@ -180,7 +181,7 @@ type NameOf = (generation: number) => string;
 type ExpiryPlan = Pick<ResolvedTokenSpec, 'expiry' | 'currentGeneration' | 'slots' | 'currentExpiryDate' | 'nextRotation'>;
 
 /** The validated sinks, with a warning when none would let anybody see the secret. */
-function resolveSinks(input: TokenSpecInput, declaredName: string, warn: Warn): SinkSpec[] {
+function resolveSinks(input: TokenSpecInput, declaredName: string, warn: Warn): ValidSinkSpec[] {
   if (!Array.isArray(input.sinks)) {
     throw new InvalidInputError(`sinks must be an array of sinks such as SecretSink.file(path), got ${String(input.sinks)}.`, {
       prop: 'sinks',

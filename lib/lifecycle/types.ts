@@ -1,6 +1,6 @@
 import type { PersonalAccessTokenCreationResponse, PersonalAccessTokenResponse } from '../api/models';
 import type { Clock } from '../core/clock';
-import type { SinkSpec } from '../core/sink-spec';
+import type { ValidSinkSpec } from '../core/sink-spec';
 import type { DeliveryContext } from '../sinks/delivery-context';
 
 /** The token routes the lifecycle needs; `AgilityClient` implements it, tests may pass a fake. */
@@ -16,7 +16,7 @@ export interface TokenApi {
 export type DeliveryInfo = DeliveryContext;
 
 /** Delivers one secret to every sink, all-or-nothing (`lib/sinks` `deliverSecret`). */
-export type Deliver = (secret: string, sinks: readonly SinkSpec[], info: DeliveryInfo) => Promise<void>;
+export type Deliver = (secret: string, sinks: readonly ValidSinkSpec[], info: DeliveryInfo) => Promise<void>;
 
 /** The lifecycle's collaborators: all I/O comes in through here. */
 export interface LifecycleDeps {
@@ -51,5 +51,5 @@ export interface TokenTarget {
   generation: number;
   /** ISO-8601; null: Agility's default (two years). */
   expiryDate: string | null;
-  sinks: readonly SinkSpec[];
+  sinks: readonly ValidSinkSpec[];
 }

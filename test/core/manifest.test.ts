@@ -6,6 +6,7 @@ import { hasErrorCode } from '../../lib/core/errors';
 import { StackManifest, buildManifest, canonicalJson, liveManagedNames, manifestHash, parseManifest } from '../../lib/core/manifest';
 import { ResolvedTokenSpec, resolveTokenSpec } from '../../lib/core/token-spec';
 import manifestSchema from '../../lib/schemas/manifest.schema.json';
+import { validSinks } from '../helpers/deliver';
 import { errorOf } from '../helpers/error-of';
 
 const D = 86_400_000;
@@ -137,7 +138,7 @@ describe('manifestHash', () => {
     const m = sample();
     const changed: StackManifest = {
       ...m,
-      tokens: m.tokens.map((t, i) => (i === 0 ? { ...t, sinks: [{ kind: 'file', path: 'other' }] } : t)),
+      tokens: m.tokens.map((t, i) => (i === 0 ? { ...t, sinks: validSinks([{ kind: 'file', path: 'other' }]) } : t)),
     };
     expect(manifestHash(changed)).not.toBe(manifestHash(m));
   });

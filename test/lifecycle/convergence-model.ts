@@ -15,11 +15,12 @@ import { isAgilityPatError, SinkError } from '../../lib/core/errors';
 import { formatManagedName, parseManagedName, pendingNameOf } from '../../lib/core/managed-name';
 import { manifestHash, type ManifestToken, type StackManifest } from '../../lib/core/manifest';
 import { slotGenerations, slotRole } from '../../lib/core/rotation';
-import type { SinkSpec } from '../../lib/core/sink-spec';
+import type { ValidSinkSpec } from '../../lib/core/sink-spec';
 import { readEnvValueText } from '../../lib/sinks/env-file-format';
 import { ensureToken, reconcileStack, retainToken, revokeToken, rotateNow, type LifecycleDeps } from '../../lib/lifecycle';
 import { lockFileFor, withFileLock } from '../../lib/locks/file-lock';
 import { deliverSecret } from '../../lib/sinks';
+import { validSinks } from '../helpers/deliver';
 import { buildStatusReport } from '../../lib/ops/status-report';
 import { FakeAgility, HookRun, Killed, type Fault } from '../helpers/fake-agility';
 
@@ -64,11 +65,11 @@ export class World {
     return `t${i}`;
   }
 
-  sinks(i: number): SinkSpec[] {
-    return [
+  sinks(i: number): ValidSinkSpec[] {
+    return validSinks([
       { kind: 'file', path: `tokens/t${i}.pat` },
       { kind: 'env-file', path: ENV_FILE, key: `T${i}` },
-    ];
+    ]);
   }
 
   managedName(i: number, g: number): string {

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { SecretSink } from '../../lib/construct/secret-sink';
 import { hasErrorCode } from '../../lib/core/errors';
-import { deliverSecret } from '../../lib/sinks';
+import { deliverSecret } from '../helpers/deliver';
 import { CTX, SECRET, useTempDir } from './fixtures';
 
 const README = readFileSync(resolve(__dirname, '..', '..', 'README.md'), 'utf8');

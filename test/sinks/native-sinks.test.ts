@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasErrorCode, type AgilityPatError } from '../../lib/core/errors';
 import type { GitHubActionsSinkSpec, SinkSpec, VaultSinkSpec } from '../../lib/core/sink-spec';
-import { deliverSecret } from '../../lib/sinks';
+import { deliverSecret } from '../helpers/deliver';
 import { deliveryOrder } from '../../lib/sinks/deliver-secret';
 import { GitHubStandIn } from '../helpers/github-stand-in';
 import { VaultStandIn } from '../helpers/vault-stand-in';

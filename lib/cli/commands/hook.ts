@@ -5,7 +5,7 @@ import { parseManagedName } from '../../core/managed-name';
 import { parseManifest } from '../../core/manifest';
 import { parseInstant } from '../../core/validation';
 import { slotRole } from '../../core/rotation';
-import { validateSinkSpec, type SinkSpec } from '../../core/sink-spec';
+import { validateSinkSpec, type SinkSpec, type ValidSinkSpec } from '../../core/sink-spec';
 import { ensureToken, reconcileStack, retainToken, revokeToken, type TokenTarget } from '../../lifecycle';
 import type { CliContext, Command } from '../context';
 import { lifecycleDeps } from '../deps';
@@ -111,7 +111,8 @@ function managedNameEnv(env: NodeJS.ProcessEnv): string {
   return managedName;
 }
 
-function parseSinks(raw: string | undefined): SinkSpec[] {
+/** The hook's sinks, parsed once here: delivery takes them as they are. */
+function parseSinks(raw: string | undefined): ValidSinkSpec[] {
   if (raw === undefined || raw === '') return [];
   let parsed: unknown;
   try {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../core/errors';
 import { printable } from '../../core/printable';
 import { DEFAULT_UNUSED_DAYS, DEFAULT_WARN_DAYS, STATUS_NEEDS_ACTION_EXIT_CODE, buildStatusReport, type StatusReport } from '../../ops';
+import { VERDICT_TABLE, verdictHelpLines } from '../../ops/status-verdicts';
 import type { CliContext, Command } from '../context';
 import { formatTable } from '../table';
 import { apiUrlOptions, clientFromFlags, credentialOption } from '../api-flags';
@@ -28,6 +29,11 @@ export const STATUS_OPTIONS = {
   ...HELP_OPTION,
 } as const satisfies OptionTable;
 
+/** The verdicts that do not make `status` exit 20 by themselves. */
+const quietVerdicts = VERDICT_TABLE.filter((e) => !e.needsAction)
+  .map((e) => e.verdict)
+  .join(' and ');
+
 export const STATUS_USAGE: CommandUsage = {
   usage: [
     'agility-pat status (--stack DIR | --manifest FILE) [--json] [--warn-days N] [--unused-days N]',
@@ -35,26 +41,12 @@ export const STATUS_USAGE: CommandUsage = {
   ],
   description: `Compares what a synthesized stack declares with the tokens Agility lists for the credential's user, and gives each
 declared token a verdict:
-  ok              nothing to do
-  missing         the current token is not live (revoked, deleted, expired or disabled outside Terraform): deploy
-  undelivered     a token of the current generation is still under its pending name (its delivery was never
-                  recorded): the next create hook or reconciler run revokes it
-  duplicate       several live tokens bear the managed name: the next reconciler run replaces them with one
-  stale-consumer  the previous secret is still used a quiet time (retireEarly.quietFor, else 1 day) after the
-                  current one was created, and the current one is in use: a consumer never picked up the new secret
-  rotation-due    the manifest's next rotation has passed, or a newer generation of the token is already live
-                  (another deploy rotated it): deploy (or synth again)
-  expiring        fewer than --warn-days days left
-  never-used      a delivered generation (current or previous) no consumer has used, created over --unused-days ago
-  unused          the current token's last consumer use is over --unused-days days ago
-  being-replaced  a token made by hand that it replaces (replaces prop) is still live: move its consumers;
-                  the first deploy after its overlap revokes it (needs action only once that is due)
+${verdictHelpLines().join('\n')}
 A use within 5 minutes of a token's creation may be the deploy's own check, so it is not a consumer's use.
-Tokens carrying the stack's marker that it does not declare are listed as orphaned (a deploy revokes them).
 Also lists the user's other tokens (other stacks, or none), the active tokens of Agility's 10, and the tokens
 created in the last hour of Agility's 5 per hour (a lower bound: revoked tokens are not listed).
 
-Exit codes: 0 nothing needs action; ${STATUS_NEEDS_ACTION_EXIT_CODE} some token needs action (any verdict but ok and being-replaced,
+Exit codes: 0 nothing needs action; ${STATUS_NEEDS_ACTION_EXIT_CODE} some token needs action (any verdict but ${quietVerdicts},
 a replacement that is due or cannot proceed, or an orphan);
 other codes are errors (README, "Troubleshooting by error code").`,
   sections: [{ title: 'Options:', options: STATUS_OPTIONS }],
