@@ -76,7 +76,8 @@ export async function statusCommand(args: string[], ctx: CliContext): Promise<nu
 
   const client = clientFromFlags(ctx, values, { apiUrl: manifest.apiUrl, credentialEnv: manifest.credentialEnv });
   const { tokens } = await client.listTokens();
-  const report = buildStatusReport(manifest, tokens, ctx.clock(), { warnDays, unusedDays });
+  // The report names the API it queried (--api-url or --instance-guid when given), not the manifest's.
+  const report = buildStatusReport(manifest, tokens, ctx.clock(), { warnDays, unusedDays, apiUrl: client.baseUrl });
 
   if (values.json) ctx.out(printable(JSON.stringify(report, null, 2), { multiline: true }));
   else printReport(report, ctx);
