@@ -15,7 +15,7 @@ export const STATUS_OPTIONS = {
     type: 'boolean',
     help:
       'the report as JSON: {version, generatedAt, stackTag, apiUrl, warnDays, unusedDays,\n' +
-      'needsAction, tokens[], orphaned[], otherTokens[], limits} (README, "agility-pat status")',
+      'needsAction, tokens[], orphaned[], otherTokens[], limits} (docs/status.md)',
   },
   'warn-days': { type: 'string', value: 'N', help: `days before expiry that count as expiring (default ${DEFAULT_WARN_DAYS})` },
   'unused-days': {
@@ -56,7 +56,7 @@ created in the last hour of Agility's 5 per hour (a lower bound: revoked tokens 
 
 Exit codes: 0 nothing needs action; ${STATUS_NEEDS_ACTION_EXIT_CODE} some token needs action (any verdict but ok and being-replaced,
 a replacement that is due or cannot proceed, or an orphan);
-other codes are errors (README, "Troubleshooting by error code").`,
+other codes are errors (docs/operations.md, "Exit codes").`,
   sections: [{ title: 'Options:', options: STATUS_OPTIONS }],
 };
 
