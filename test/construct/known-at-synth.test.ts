@@ -170,7 +170,7 @@ describe("Agility's 10 live tokens are counted per API URL and credential variab
   test('two stacks of one variable against two APIs (two users) pass; against one API they hold 12 and fail', () => {
     expect(errorsOf([{ api: 'https://mgmt.aglty.io' }, { api: 'http://127.0.0.1:7311' }])).toEqual([]);
     expect(errorsOf([{ api: 'https://mgmt.aglty.io' }, { api: 'https://mgmt.aglty.io' }])).toEqual([
-      expect.stringMatching(/^The credential in AGILITY_ACCESS_TOKEN for https:\/\/mgmt\.aglty\.io would hold 12 live tokens/),
+      expect.stringMatching(/^the credential in AGILITY_ACCESS_TOKEN for https:\/\/mgmt\.aglty\.io would hold 12 live tokens/),
     ]);
     expect(errorsOf([{ api: 'https://mgmt.aglty.io' }, { api: 'https://mgmt.aglty.io', credentialEnv: 'AGILITY_BOT_TOKEN' }])).toEqual([]);
   });

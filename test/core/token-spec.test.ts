@@ -289,7 +289,7 @@ describe('validateCredentialBudget', () => {
     const e = errorOf(() => validateCredentialBudget([group('AGILITY_ACCESS_TOKEN', specs)]));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
     expect(e.message).toMatch(
-      /^The credential in AGILITY_ACCESS_TOKEN for https:\/\/mgmt\.aglty\.io would hold 11 live tokens at once, but Agility allows 10 active tokens per user/,
+      /^the credential in AGILITY_ACCESS_TOKEN for https:\/\/mgmt\.aglty\.io would hold 11 live tokens at once, but Agility allows 10 active tokens per user/,
     );
     expect(e.message).toContain('prod/T1 (2), prod/T2 (2)');
     expect(e.message).toContain('prod/P1 (1)');
