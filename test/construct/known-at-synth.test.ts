@@ -36,16 +36,23 @@ function stackWithVariable() {
   return { stack, str: v.stringValue };
 }
 
-function declare(props: (str: string) => Partial<AgilityPersonalAccessTokenProps>) {
+/** Runs `fn` with the synth instant at NOW (the reconciler reads it once, when it is made). */
+function withNow<T>(fn: () => T): T {
   const before = process.env.AGILITY_PAT_NOW;
   process.env.AGILITY_PAT_NOW = NOW;
   try {
-    const { stack, str } = stackWithVariable();
-    return new AgilityPersonalAccessToken(stack, 'tok', { name: 'ci', sinks: [SecretSink.file('secrets/ci.token')], ...props(str) });
+    return fn();
   } finally {
     if (before === undefined) delete process.env.AGILITY_PAT_NOW;
     else process.env.AGILITY_PAT_NOW = before;
   }
+}
+
+function declare(props: (str: string) => Partial<AgilityPersonalAccessTokenProps>) {
+  return withNow(() => {
+    const { stack, str } = stackWithVariable();
+    return new AgilityPersonalAccessToken(stack, 'tok', { name: 'ci', sinks: [SecretSink.file('secrets/ci.token')], ...props(str) });
+  });
 }
 
 describe('unresolved tokens are refused at construction', () => {
@@ -148,19 +155,14 @@ describe("the Terraform version check follows the stack's resourceType", () => {
 describe("Agility's 10 live tokens are counted per API URL and credential variable together", () => {
   function errorsOf(stacks: { api: string; credentialEnv?: string }[]): string[] {
     const a = app();
-    const before = process.env.AGILITY_PAT_NOW;
-    process.env.AGILITY_PAT_NOW = NOW;
-    try {
+    withNow(() =>
       stacks.forEach(({ api, credentialEnv }, i) => {
         const stack = new TerraformStack(a, `s${i}`);
         AgilityTokenReconciler.configure(stack, { namespace: 'p', api: AgilityApi.url(api), credentialEnv });
         for (let t = 0; t < 3; t++)
           new AgilityPersonalAccessToken(stack, `t${t}`, { name: `t${t}`, rotation: { every: Duration.days(30) }, sinks: [] });
-      });
-    } finally {
-      if (before === undefined) delete process.env.AGILITY_PAT_NOW;
-      else process.env.AGILITY_PAT_NOW = before;
-    }
+      }),
+    );
     return a.node
       .findAll()
       .flatMap((c) => c.node.validate())
