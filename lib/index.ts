@@ -1,4 +1,8 @@
-// The library's public surface: the constructs and the value types their props take.
+/**
+ * The library's public surface: the constructs and the value types their props take.
+ * @packageDocumentation
+ * @module agility-pat-cdktf
+ */
 export * from './construct';
 export { Duration } from './core/duration';
 export * from './core/errors';

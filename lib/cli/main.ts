@@ -2,7 +2,7 @@
 /**
  * The `agility-pat` program: Terraform hook entry points, operator commands and the emulator launcher.
  * Bundled into one file (dist/agility-pat.js) that Terraform runs with `node`. Only this entry point calls
- * `process.exit`; commands return an exit code or throw typed errors (README, "Exit codes").
+ * `process.exit`; commands return an exit code or throw typed errors (docs/operations.md, "Exit codes").
  */
 import { type AgilityPatError, InternalError, InvalidInputError, PermissionDeniedError, isAgilityPatError } from '../core/errors';
 import { printable } from '../core/printable';

@@ -10,6 +10,7 @@ import { resolveTokenSpec, type ResolvedTokenSpec, type SlotPlan } from '../core
 import { AgilityTokenReconciler } from './agility-token-reconciler';
 import { validatingAt } from './construct-errors';
 import { hookCommand, hookProgramAsset } from './hook-program';
+import { requireKnownAtSynth } from './known-at-synth';
 import type { SecretSink } from './secret-sink';
 import { createHookResource } from './slot-resource';
 import { escapeTerraformLiteral, escapeTerraformLiterals } from './terraform-string';
@@ -125,8 +126,17 @@ export class AgilityPersonalAccessToken extends Construct {
 
   constructor(scope: Construct, id: string, props: AgilityPersonalAccessTokenProps) {
     super(scope, id);
-    const reconciler = AgilityTokenReconciler.of(this);
     const given: unknown = props.sinks ?? [];
+    validatingAt(this, () =>
+      requireKnownAtSynth({
+        name: props.name,
+        expiresAt: props.expiresAt,
+        'rotation.anchor': props.rotation?.anchor,
+        replaces: props.replaces,
+        sinks: Array.isArray(given) ? given.map((s: SecretSink | undefined) => s?.spec) : undefined,
+      }),
+    );
+    const reconciler = AgilityTokenReconciler.of(this);
     // Not an array (plain JavaScript callers): passed on as it is, for resolveTokenSpec's error naming this construct.
     const sinks = Array.isArray(given)
       ? given.map((s: SecretSink) => rebaseSinkPath(s.spec, this, reconciler.projectDir))

@@ -15,6 +15,8 @@ import { buildManifest, manifestHash, type StackManifest } from '../core/manifes
 import { validateCredentialBudget, validateStackTokens, type ResolvedTokenSpec } from '../core/token-spec';
 import { clockFromEnv } from '../core/clock';
 import { parseInstant } from '../core/validation';
+import { terraformVersionProblem } from '../core/terraform-version';
+import { requireKnownAtSynth } from './known-at-synth';
 import { AgilityApi } from './agility-api';
 import { validatingAt } from './construct-errors';
 import { hookCommand, hookProgramAsset } from './hook-program';
@@ -123,6 +125,7 @@ export class AgilityTokenReconciler extends Construct {
     super(stack, id);
     brand(this, RECONCILER_BRAND);
     this.projectDir = findProjectDir() ?? process.cwd();
+    validatingAt(this, () => requireKnownAtSynth({ namespace: settings.namespace }));
     this.stackTag = stackTag(stack.node.id, settings.namespace ?? projectIdNamespace(this.projectDir));
     this.apiUrl = (settings.api ?? AgilityApi.fromEnvironment()).baseUrl;
     this.credentialEnv = validatingAt(this, () => validateCredentialEnv(settings.credentialEnv ?? DEFAULT_CREDENTIAL_ENV));
@@ -203,19 +206,18 @@ export class AgilityTokenReconciler extends Construct {
     for (const c of branded.filter((c) => !isThisCopy(c, RECONCILER_BRAND))) {
       errors.push(twoCopiesMessage(`${c.node.path}, another stack's reconciler,`, brandOf(c, RECONCILER_BRAND)!));
     }
-    const byCredential = new Map<string, ResolvedTokenSpec[]>();
-    for (const r of reconcilers) {
-      const key = `${r.credentialEnv}`;
-      byCredential.set(key, [...(byCredential.get(key) ?? []), ...r.tokens.map((t) => t.spec)]);
-    }
     try {
-      validateCredentialBudget(byCredential);
+      validateCredentialBudget(
+        reconcilers.map((r) => ({ apiUrl: r.apiUrl, credentialEnv: r.credentialEnv, specs: r.tokens.map((t) => t.spec) })),
+      );
     } catch (e) {
       errors.push((e as Error).message);
     }
     errors.push(...sharedSinkTargets(reconcilers.flatMap((r) => r.tokens.flatMap((t) => t.targets))));
-    const tf = terraformVersionProblem();
-    if (tf) errors.push(tf);
+    for (const resourceType of new Set(reconcilers.map((r) => r.resourceType))) {
+      const tf = terraformVersionProblem(terraformVersionOutput(), resourceType);
+      if (tf) errors.push(tf);
+    }
     return errors;
   }
 }
@@ -248,24 +250,25 @@ function driftCheckEpoch(every: Duration | false | undefined, nowMs: number): st
   return String(Math.floor(nowMs / period.toMilliseconds()));
 }
 
-let terraformVersionChecked: string | null | undefined;
+let terraformVersionSaid: string | null | undefined;
 
 /**
- * `terraform_data` needs Terraform 1.4 or later. Checked once per process instead of once per resource (cdktf's
- * `DataResource` runs `terraform version` for each one, about 60 ms apiece). Skipped when Terraform is not on PATH at
- * synth: `cdktf deploy` then fails with Terraform's own clear message.
+ * What `terraform version` prints, or null when Terraform is not on PATH at synth (`cdktf deploy` then fails with
+ * Terraform's own clear message). Run once per process instead of once per resource (cdktf's `DataResource` runs it
+ * for each one, about 60 ms apiece).
  */
-function terraformVersionProblem(): string | null {
-  if (terraformVersionChecked !== undefined) return terraformVersionChecked;
-  try {
-    const out = execFileSync('terraform', ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
-    const m = /v(\d+)\.(\d+)\.(\d+)/.exec(out);
-    terraformVersionChecked =
-      m && (Number(m[1]) > 1 || Number(m[2]) >= 4)
-        ? null
-        : `Terraform 1.4 or later is needed for terraform_data; "terraform version" said: ${out.split('\n')[0]}`;
-  } catch {
-    terraformVersionChecked = null;
+function terraformVersionOutput(): string | null {
+  if (terraformVersionSaid === undefined) {
+    try {
+      terraformVersionSaid = execFileSync('terraform', ['version'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 30_000,
+        env: process.env, // the PATH as this process sees it now (a test runner's sandbox has its own process.env)
+      });
+    } catch {
+      terraformVersionSaid = null;
+    }
   }
-  return terraformVersionChecked;
+  return terraformVersionSaid;
 }

@@ -5,8 +5,10 @@ import type { LocalExecProvisioner } from 'cdktf';
 import { ConfigError } from '../core/errors';
 import { CDK_PACKAGE } from './cdk-package';
 
+import type { HookResourceType } from '../core/terraform-version';
+
 /** Which Terraform resource carries the hooks. */
-export type SlotResourceType = 'terraform_data' | 'null_resource';
+export type SlotResourceType = HookResourceType;
 
 /**
  * A `terraform_data` resource without cdktf's per-resource `terraform version` validation (about 60 ms each at

@@ -30,6 +30,8 @@ export interface StatusOptions {
   readonly warnDays?: number;
   /** `unused` when no consumer has used the token for this many days; `never-used` when none ever has and it was created that long ago. @default 30 */
   readonly unusedDays?: number;
+  /** The API the tokens were listed from (`status --api-url`), which the report names. @default - the manifest's `apiUrl` */
+  readonly apiUrl?: string;
 }
 
 /** One declared token of the stack: its current generation, and the verdicts. */
@@ -154,7 +156,7 @@ export function buildStatusReport(
     version: 1,
     generatedAt: new Date(nowMs).toISOString(),
     stackTag: manifest.stackTag,
-    apiUrl: manifest.apiUrl,
+    apiUrl: options.apiUrl ?? manifest.apiUrl,
     warnDays,
     unusedDays,
     needsAction: tokens.some(needsAction) || orphaned.length > 0,

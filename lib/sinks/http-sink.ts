@@ -110,7 +110,7 @@ export class SinkHttp {
       case 401:
         return `the ${this.service} token is missing, wrong or expired: put a valid one in the sink's token variable`;
       case 403:
-        return `the ${this.service} token lacks permission for this call: grant it (see the README, "Sinks"), then deploy again`;
+        return `the ${this.service} token lacks permission for this call: grant it (see docs/sinks.md), then deploy again`;
       case 404:
         return `check the sink's ${this.service} names and URL (and that the token can see them), then deploy again`;
       case undefined:

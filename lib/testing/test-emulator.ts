@@ -5,7 +5,7 @@ import { parseInstant } from '../core/validation';
 import { DEFAULT_USER_EMAIL, startEmulator, type Fault, type FaultSpec, type RequestLogEntry, type RunningEmulator } from '../emulator';
 
 /**
- * The testing kit's emulator (`agility-pat-cdktf/testing`, README "Testing your stack"): the built-in Agility
+ * The testing kit's emulator (`agility-pat-cdktf/testing`, docs/testing.md): the built-in Agility
  * Management API emulator started in-process on a free loopback port, with its admin API (`/__emulator/...`) as
  * typed methods. Synth and hooks follow its clock: {@link TestEmulator.synthContext} is the cdktf context that
  * synthesizes as of it, and {@link TestEmulator.env} carries `AGILITY_PAT_NOW` to the hooks, so a test steps both
@@ -129,7 +129,7 @@ export class TestEmulator {
     return res.status === 200;
   }
 
-  /** Queues a fault (README, "The emulator's admin API"); the first queued fault matching a request applies. */
+  /** Queues a fault (docs/emulator.md); the first queued fault matching a request applies. */
   async injectFault(spec: FaultSpec): Promise<Fault> {
     return (await this.admin('POST', '/faults', spec)) as Fault;
   }

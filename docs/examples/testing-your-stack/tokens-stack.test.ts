@@ -1,5 +1,5 @@
 /**
- * How a user tests their own stack (README, "Testing your stack"): synth assertions through cdktf's `Testing`, and
+ * How a user tests their own stack (docs/testing.md): synth assertions through cdktf's `Testing`, and
  * one real deploy with Terraform against the emulator the testing kit starts in-process. Imports are the package's
  * public entry points, exactly as in a user's repo.
  */

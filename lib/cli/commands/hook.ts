@@ -13,7 +13,7 @@ import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, intEnv, requireEnv } from '../env-inp
 
 export const HOOK_HELP = `Usage: agility-pat hook <create|destroy|reconcile>
 
-Terraform's local-exec provisioners run these; inputs come from environment variables (README, "Hook contract"):
+Terraform's local-exec provisioners run these; inputs come from environment variables (docs/hooks.md):
   create     ensure the slot's token exists and deliver it (current generation), or keep it (previous generation)
   destroy    revoke the slot's token (missing, revoked or expired counts as done)
   reconcile  revoke this stack's tokens the code no longer declares; recreate declared ones revoked out of band

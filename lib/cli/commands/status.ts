@@ -16,7 +16,7 @@ export const STATUS_OPTIONS = {
     type: 'boolean',
     help:
       'the report as JSON: {version, generatedAt, stackTag, apiUrl, warnDays, unusedDays,\n' +
-      'needsAction, tokens[], orphaned[], otherTokens[], limits} (README, "agility-pat status")',
+      'needsAction, tokens[], orphaned[], otherTokens[], limits} (docs/status.md)',
   },
   'warn-days': { type: 'string', value: 'N', help: `days before expiry that count as expiring (default ${DEFAULT_WARN_DAYS})` },
   'unused-days': {
@@ -48,7 +48,7 @@ created in the last hour of Agility's 5 per hour (a lower bound: revoked tokens 
 
 Exit codes: 0 nothing needs action; ${STATUS_NEEDS_ACTION_EXIT_CODE} some token needs action (any verdict but ${quietVerdicts},
 a replacement that is due or cannot proceed, or an orphan);
-other codes are errors (README, "Troubleshooting by error code").`,
+other codes are errors (docs/operations.md, "Exit codes").`,
   sections: [{ title: 'Options:', options: STATUS_OPTIONS }],
 };
 
@@ -68,7 +68,8 @@ export async function statusCommand(args: string[], ctx: CliContext): Promise<nu
 
   const client = await clientFromFlags(ctx, values, { apiUrl: manifest.apiUrl, credentialEnv: manifest.credentialEnv });
   const { tokens } = await client.listTokens();
-  const report = buildStatusReport(manifest, tokens, ctx.clock(), { warnDays, unusedDays });
+  // The report names the API it queried (--api-url or --instance-guid when given), not the manifest's.
+  const report = buildStatusReport(manifest, tokens, ctx.clock(), { warnDays, unusedDays, apiUrl: client.baseUrl });
 
   if (values.json) ctx.out(printable(JSON.stringify(report, null, 2), { multiline: true }));
   else printReport(report, ctx);
