@@ -2,6 +2,7 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import {
   type AgilityPatError,
+  BadResponseError,
   type HttpErrorDetails,
   InvalidInputError,
   NetworkError,
@@ -45,6 +46,11 @@ export interface HttpTransportOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1). @default Math.random */
   random?: () => number;
+  /**
+   * Largest answer body read, in bytes; a longer one is a {@link BadResponseError} (`details.maxBytes`), not retried.
+   * @default - no limit
+   */
+  maxBodyBytes?: number;
 }
 
 /** Default deadline of one call, retries included: 30 s. */
@@ -78,6 +84,9 @@ export type ErrorMapper = (answer: HttpAnswer, retryAfterSeconds: number | undef
 /** Marks our own deadline as the abort reason, to tell it apart from any other failure. */
 class DeadlineReached extends Error {}
 
+/** An answer body longer than `maxBodyBytes`. */
+class BodyTooLarge extends Error {}
+
 /** Sends {@link HttpCall}s to one base URL. */
 export class HttpTransport {
   readonly baseUrl: string;
@@ -86,6 +95,7 @@ export class HttpTransport {
   readonly #retry: ResolvedRetryOptions;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
+  readonly #maxBodyBytes: number;
 
   /** @throws InvalidInputError for a bad timeout or retry option. */
   constructor(options: HttpTransportOptions) {
@@ -101,6 +111,7 @@ export class HttpTransport {
     this.#retry = resolveRetryOptions(options.retry);
     this.#sleep = options.sleep ?? ((ms) => sleepFor(ms).then(() => undefined));
     this.#random = options.random ?? Math.random;
+    this.#maxBodyBytes = options.maxBodyBytes ?? Infinity;
   }
 
   /** The URL path of a call, without host or query: what messages and details name. */
@@ -125,7 +136,7 @@ export class HttpTransport {
       try {
         answer = await this.#attempt(call, deadline);
       } catch (e) {
-        if (!isAgilityPatError(e)) throw e;
+        if (!isAgilityPatError(e) || e.code === 'BAD_RESPONSE') throw e;
         failure = e; // NetworkError or TimeoutError: worth another try
       }
       if (answer !== undefined) {
@@ -165,7 +176,7 @@ export class HttpTransport {
         headersTimeout: remaining,
         bodyTimeout: remaining,
       });
-      const bodyText = await res.body.text();
+      const bodyText = await readBody(res.body, this.#maxBodyBytes, controller);
       const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
       const { json, isJson } = parseJsonBody(bodyText, /[/+]json\b/.test(contentType));
       return { status: res.statusCode, headers: res.headers, bodyText, json, isJson };
@@ -176,8 +187,18 @@ export class HttpTransport {
     }
   }
 
-  /** Maps a failure to connect, send or read to NetworkError or TimeoutError, keeping only a redacted code and message. */
+  /**
+   * Maps a failure to connect, send or read to NetworkError or TimeoutError, keeping only a redacted code and message;
+   * an answer over `maxBodyBytes` to BadResponseError.
+   */
   #transportError(call: HttpCall, e: unknown, signal: AbortSignal): AgilityPatError {
+    if (e instanceof BodyTooLarge) {
+      return new BadResponseError(
+        `${call.method} ${this.path(call)} answered with more than ${this.#maxBodyBytes} bytes; the rest was not read. ` +
+          `Check that ${this.baseUrl} is the service it should be.`,
+        { ...this.details(call), maxBytes: this.#maxBodyBytes },
+      );
+    }
     const code = typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : undefined;
     const what = `${call.method} ${this.path(call)}`;
     if (
@@ -207,6 +228,22 @@ export class HttpTransport {
 export function secretForms(secrets: Iterable<string | undefined | null>): string[] {
   const raw = [...secrets].filter((s): s is string => typeof s === 'string' && s !== '');
   return [...new Set(raw.flatMap((s) => [s, encodeURIComponent(s), new URLSearchParams({ s }).toString().slice(2)]))];
+}
+
+/** The body as UTF-8 text, reading at most `maxBytes` bytes: past that, the request is aborted and BodyTooLarge thrown. */
+async function readBody(body: AsyncIterable<Buffer>, maxBytes: number, controller: AbortController): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    length += chunk.length;
+    if (length > maxBytes) {
+      const tooLarge = new BodyTooLarge();
+      controller.abort(tooLarge);
+      throw tooLarge;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The server's own idea of now (the `Date` header), for an HTTP-date `Retry-After`; our wall clock otherwise. */

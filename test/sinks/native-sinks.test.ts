@@ -206,3 +206,22 @@ describe('order and rollback across sinks', () => {
     expect(github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(SECRET);
   });
 });
+
+describe('vendor answers are capped', () => {
+  const huge = { data: { data: { token: 'x'.repeat(1024 * 1024 + 1) }, metadata: { version: 1 } } };
+
+  it('a Vault answer over 1 MiB fails the delivery naming the sink, and nothing is written', async () => {
+    vault.server.fail({ method: 'GET', status: 200, body: huge });
+    const error = await sinkFailure(deliverSecret(SECRET, [kv()], CTX, { env: env() }));
+    expect(error.details).toMatchObject({ sink: expect.stringContaining('vault'), code: 'BAD_RESPONSE' });
+    expect(error.message).toMatch(/answered with more than 1048576 bytes/);
+    expect(calls(vault)).toEqual(['GET /v1/secret/data/ci/agility 200']);
+  });
+
+  it('a GitHub answer over 1 MiB fails the delivery naming the sink, and the secret is not sent', async () => {
+    github.server.fail({ method: 'GET', status: 200, body: { key: 'x'.repeat(1024 * 1024 + 1), key_id: '1' } });
+    const error = await sinkFailure(deliverSecret(SECRET, [gh()], CTX, { env: env() }));
+    expect(error.details).toMatchObject({ sink: expect.stringContaining('github-actions'), code: 'BAD_RESPONSE' });
+    expect(calls(github).some((c) => c.startsWith('PUT'))).toBe(false);
+  });
+});
