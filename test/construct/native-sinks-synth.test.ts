@@ -71,3 +71,39 @@ describe('native sinks and verify at synth', () => {
     expect(make).toThrow(message);
   });
 });
+
+describe("a command sink's env at synth", () => {
+  function declare(sink: SecretSink, credentialEnv?: string): void {
+    const before = process.env.AGILITY_PAT_NOW;
+    process.env.AGILITY_PAT_NOW = NOW;
+    try {
+      const app = Testing.app();
+      outdirs.push(app.outdir);
+      const stack = new TerraformStack(app, 'prod');
+      AgilityTokenReconciler.configure(stack, { namespace: 'test-project', api: AgilityApi.url('https://mgmt.aglty.io'), credentialEnv });
+      new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', expiresAt: '2027-06-30T00:00:00Z', sinks: [sink] });
+      Testing.synth(stack);
+    } finally {
+      if (before === undefined) delete process.env.AGILITY_PAT_NOW;
+      else process.env.AGILITY_PAT_NOW = before;
+    }
+  }
+
+  it.each([
+    ['AGILITY_ACCESS_TOKEN', undefined],
+    ['AGILITY_REFRESH_TOKEN', undefined],
+    ['AGILITY_ACCESS_TOKEN', 'MY_AGILITY_OAUTH'],
+    ['MY_AGILITY_OAUTH', 'MY_AGILITY_OAUTH'],
+  ])('refuses env naming %s (credentialEnv %s)', (name, credentialEnv) => {
+    expect(() => declare(SecretSink.command(['gh', 'secret', 'set', 'X'], { env: ['GH_TOKEN', name] }), credentialEnv)).toThrow(
+      new RegExp(`^prod/ci: sinks\\[0\\]\\.env names ${name}, which holds an Agility credential`),
+    );
+  });
+
+  it('accepts other names, and refuses something that is not a variable name', () => {
+    expect(() => declare(SecretSink.command(['gh', 'secret', 'set', 'X'], { env: ['GH_TOKEN'] }))).not.toThrow();
+    expect(() => declare(SecretSink.command(['gh'], { env: ['GH TOKEN=x'] }))).toThrow(
+      /env must be an array of environment variable NAMES/,
+    );
+  });
+});

@@ -193,16 +193,18 @@ describe('order and rollback across sinks', () => {
     ]);
   });
 
-  it('keeps the GitHub and Vault credentials from command sinks', async () => {
+  it('keeps the GitHub and Vault credentials from command sinks, and copies of them', async () => {
     const out = join(tmp(), 'env.json');
     const script = `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(process.env)))`;
-    await deliverSecret(SECRET, [gh({ tokenEnv: 'GH_DEPLOY' }), kv(), { kind: 'command', argv: [process.execPath, '-e', script] }], CTX, {
-      env: env({ GH_DEPLOY: GITHUB_TOKEN, GITHUB_TOKEN: undefined, KEPT: 'yes' }),
-    });
+    await deliverSecret(
+      SECRET,
+      [gh({ tokenEnv: 'GH_DEPLOY' }), kv(), { kind: 'command', argv: [process.execPath, '-e', script], env: ['KEPT'] }],
+      CTX,
+      { env: env({ GH_DEPLOY: GITHUB_TOKEN, GITHUB_TOKEN: 'ghs_other', VAULT_COPY: VAULT_TOKEN, KEPT: 'yes' }) },
+    );
     const names = JSON.parse(await readFile(out, 'utf8')) as string[];
     expect(names).toContain('KEPT');
-    expect(names).not.toContain('GH_DEPLOY');
-    expect(names).not.toContain('VAULT_TOKEN');
+    for (const name of ['GH_DEPLOY', 'GITHUB_TOKEN', 'VAULT_TOKEN', 'VAULT_COPY']) expect(names).not.toContain(name);
     expect(github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(SECRET);
   });
 });
