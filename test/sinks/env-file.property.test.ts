@@ -67,8 +67,6 @@ const secret = fc
   .filter((s) => s.trim() === s && s !== '' && formatEnvValue(s) !== undefined);
 
 const parse = (t: string): Record<string, string> => dotenv.parse(Buffer.from(t, 'utf8'));
-const without = (o: Record<string, string>, k: string): Record<string, string> =>
-  Object.fromEntries(Object.entries(o).filter(([x]) => x !== k));
 
 describe('the env-file writer against dotenv as the oracle', () => {
   it('reads every generated file exactly as dotenv does', () => {
