@@ -1,6 +1,7 @@
 import { AgilityClient, DEFAULT_BASE_URL, resolveBaseUrl } from '../api';
 import type { CliContext } from './context';
 import { readCredential, timeoutFromEnv } from './env-inputs';
+import { printable } from '../core/printable';
 import type { OptionTable } from './usage';
 
 /** Where operator commands without a flag find the API: as the construct does at synth (`AgilityApi.fromEnvironment()`). */
@@ -62,5 +63,6 @@ export function clientFromFlags(
     accessToken: readCredential(ctx.env, values['credential-env'] ?? defaults.credentialEnv),
     clock: ctx.clock,
     timeoutMs: timeoutFromEnv(ctx.env),
+    onWarning: (message) => ctx.err(`agility-pat: warning: ${printable(message)}`),
   });
 }

@@ -21,6 +21,7 @@ export function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: st
     accessToken: readCredential(ctx.env, credentialEnv),
     clock: ctx.clock,
     timeoutMs: timeoutFromEnv(ctx.env),
+    onWarning: (message) => ctx.err(`agility-pat: warning: ${printable(message)}`),
   });
   // Command sinks inherit the hook's environment, but not the OAuth credential: they are given one secret, not the
   // power to create and revoke the user's tokens.

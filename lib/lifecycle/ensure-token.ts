@@ -1,6 +1,7 @@
 import type { PersonalAccessTokenCreationResponse, PersonalAccessTokenResponse } from '../api/models';
 import { BadResponseError, hasErrorCode, isAgilityPatError } from '../core/errors';
 import { pendingNameOf } from '../core/managed-name';
+import { createdExpiryProblem } from '../core/token-state';
 import { listManagedName, revokeAll } from './find-tokens';
 import type { LifecycleDeps, TokenTarget } from './types';
 
@@ -96,6 +97,24 @@ async function createOnce(
       path: '/api/v1/tokens/create',
     });
   }
+  const expiryProblem = createdExpiryProblem(token.expiryDate, target.expiryDate, deps.clock());
+  if (expiryProblem !== undefined) {
+    // Delivering it would hand out a token that does not live as declared (or is dead already).
+    await revokeAll(deps, [token], `Agility returned ${expiryProblem}`);
+    throw new BadResponseError(
+      `Agility created "${pendingName}" (${token.tokenID}) with ${expiryProblem}; it was revoked and nothing was delivered. ` +
+        'Check the clock of the machine running the deploy and the expiry declared, then deploy again.',
+      // `revoked`: the create's outcome is known (not ambiguous), so it is not tried again: another would do the same.
+      {
+        method: 'POST',
+        path: '/api/v1/tokens/create',
+        tokenId: token.tokenID,
+        expiryDate: token.expiryDate,
+        asked: target.expiryDate,
+        revoked: true,
+      },
+    );
+  }
   return { token, secret: token.token };
 }
 
@@ -126,7 +145,7 @@ async function recordDelivery(deps: LifecycleDeps, token: PersonalAccessTokenRes
 
 /** True when a create (or rename) may have happened server-side although we got no usable answer. */
 export function isAmbiguous(e: unknown): boolean {
-  if (!isAgilityPatError(e)) return false;
+  if (!isAgilityPatError(e) || e.details.revoked === true) return false;
   if (e.code === 'NETWORK' || e.code === 'TIMEOUT' || e.code === 'BAD_RESPONSE') return true;
   const status = e.details.status;
   return hasErrorCode(e, 'API_ERROR') && typeof status === 'number' && (status >= 500 || status === 408);

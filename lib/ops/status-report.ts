@@ -167,7 +167,7 @@ export function buildStatusReport(
   const infos = [...infoOf.values()];
   const active = infos.filter((t) => !t.expired);
   const isUnused = (t: ListedTokenInfo): boolean => {
-    const since = Date.parse(t.lastUsedDate ?? t.createdDate);
+    const since = Date.parse(t.lastUsedDate ?? t.createdDate ?? '');
     return nowMs - since > unusedDays * DAY_MS;
   };
 
@@ -224,7 +224,7 @@ export function buildStatusReport(
     limits: {
       activeTokens: { used: active.length, limit: MAX_ACTIVE_TOKENS_PER_USER },
       creationsLastHour: {
-        used: infos.filter((t) => nowMs - Date.parse(t.createdDate) < HOUR_MS && Date.parse(t.createdDate) <= nowMs).length,
+        used: infos.filter((t) => nowMs - Date.parse(t.createdDate ?? '') < HOUR_MS && Date.parse(t.createdDate ?? '') <= nowMs).length,
         limit: MAX_CREATIONS_PER_HOUR,
         lowerBound: true,
       },

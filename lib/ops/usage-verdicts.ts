@@ -42,7 +42,7 @@ export function usageVerdicts(f: UsageFacts): { verdict: UsageVerdict; note: str
 
   if (f.current && f.previous && currentUse !== null && previousUse !== null) {
     const quietMs = f.retireEarlyQuietMs ?? DEFAULT_RETIRE_QUIET.toMilliseconds();
-    if (previousUse - Date.parse(f.current.createdDate) > quietMs) {
+    if (previousUse - Date.parse(f.current.createdDate ?? '') > quietMs) {
       out.push({
         verdict: 'stale-consumer',
         note:
@@ -55,7 +55,7 @@ export function usageVerdicts(f: UsageFacts): { verdict: UsageVerdict; note: str
   }
 
   const neverUsed = [f.current, f.previous].filter(
-    (t): t is ListedTokenInfo => t !== null && consumerLastUseMs(t) === null && f.nowMs - Date.parse(t.createdDate) > unusedMs,
+    (t): t is ListedTokenInfo => t !== null && consumerLastUseMs(t) === null && f.nowMs - Date.parse(t.createdDate ?? '') > unusedMs,
   );
   if (neverUsed.length > 0) {
     out.push({
