@@ -48,6 +48,8 @@ export interface AgilityClientOptions {
    * `expiryDate`, a field of the wrong type), with what is wrong, never a value. @default - nothing is told
    */
   onWarning?: (message: string) => void;
+  /** Aborts the request in flight when it fires (a SIGTERM); the call throws the signal's reason. @default - none */
+  signal?: AbortSignal;
 }
 
 /** Default `User-Agent`. */
@@ -112,6 +114,7 @@ export class AgilityClient {
       retry: options.retry,
       sleep: options.sleep,
       random: options.random,
+      signal: options.signal,
     });
     this.#userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
     this.#onWarning = options.onWarning ?? (() => undefined);

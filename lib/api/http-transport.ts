@@ -47,6 +47,11 @@ export interface HttpTransportOptions {
   /** Jitter source in [0, 1). @default Math.random */
   random?: () => number;
   /**
+   * Aborts the request in flight, and every later one, when it fires; its reason (an AgilityPatError, such as the
+   * InterruptedError of a SIGTERM) is what the call then throws, never retried. @default - none
+   */
+  signal?: AbortSignal;
+  /**
    * Largest answer body read, in bytes; a longer one is a {@link BadResponseError} (`details.maxBytes`), not retried.
    * @default - no limit
    */
@@ -96,6 +101,7 @@ export class HttpTransport {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #maxBodyBytes: number;
+  readonly #signal: AbortSignal | undefined;
 
   /** @throws InvalidInputError for a bad timeout or retry option. */
   constructor(options: HttpTransportOptions) {
@@ -112,6 +118,7 @@ export class HttpTransport {
     this.#sleep = options.sleep ?? ((ms) => sleepFor(ms).then(() => undefined));
     this.#random = options.random ?? Math.random;
     this.#maxBodyBytes = options.maxBodyBytes ?? Infinity;
+    this.#signal = options.signal;
   }
 
   /** The URL path of a call, without host or query: what messages and details name. */
@@ -136,7 +143,7 @@ export class HttpTransport {
       try {
         answer = await this.#attempt(call, deadline);
       } catch (e) {
-        if (!isAgilityPatError(e) || e.code === 'BAD_RESPONSE') throw e;
+        if (!isAgilityPatError(e) || e.code === 'BAD_RESPONSE' || e.code === 'INTERRUPTED') throw e;
         failure = e; // NetworkError or TimeoutError: worth another try
       }
       if (answer !== undefined) {
@@ -166,6 +173,10 @@ export class HttpTransport {
     const remaining = Math.max(1, Math.ceil(deadline - performance.now()));
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DeadlineReached()), remaining);
+    const stop = this.#signal;
+    const onStop = (): void => controller.abort(stop?.reason);
+    if (stop?.aborted) onStop();
+    stop?.addEventListener('abort', onStop);
     try {
       const res = await request(this.baseUrl + call.route, {
         method: call.method,
@@ -184,6 +195,7 @@ export class HttpTransport {
       throw this.#transportError(call, e, controller.signal);
     } finally {
       clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
     }
   }
 
@@ -192,6 +204,7 @@ export class HttpTransport {
    * an answer over `maxBodyBytes` to BadResponseError.
    */
   #transportError(call: HttpCall, e: unknown, signal: AbortSignal): AgilityPatError {
+    if (signal.aborted && isAgilityPatError(signal.reason)) return signal.reason;
     if (e instanceof BodyTooLarge) {
       return new BadResponseError(
         `${call.method} ${this.path(call)} answered with more than ${this.#maxBodyBytes} bytes; the rest was not read. ` +

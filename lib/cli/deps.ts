@@ -22,6 +22,8 @@ export function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: st
     clock: ctx.clock,
     timeoutMs: timeoutFromEnv(ctx.env),
     onWarning: (message) => ctx.err(`agility-pat: warning: ${printable(message)}`),
+    // A SIGINT or SIGTERM outside the critical section cuts the request in flight (docs/design.md, "Hooks").
+    signal: ctx.stops.abortSignal,
   });
   // Command sinks inherit the hook's environment, but not the OAuth credential: they are given one secret, not the
   // power to create and revoke the user's tokens.

@@ -1,6 +1,6 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { type Clock, systemClock } from '../core/clock';
-import { type AgilityPatError, VerifyFailedError, isAgilityPatError } from '../core/errors';
+import { type AgilityPatError, VerifyFailedError, hasErrorCode, isAgilityPatError } from '../core/errors';
 
 /** What {@link verifyNewToken} needs: two `users/me` calls and time. */
 export interface VerifyDeps {
@@ -71,7 +71,7 @@ export async function verifyNewToken(deps: VerifyDeps, secret: string, options: 
         { ...details, attempts: attempt, expectedUserID: expected, userID: seen },
       );
     } catch (e) {
-      if (e instanceof VerifyFailedError) throw e;
+      if (e instanceof VerifyFailedError || hasErrorCode(e, 'INTERRUPTED')) throw e;
       if (!isAgilityPatError(e) || !NOT_ACTIVE_YET.has(e.code)) {
         const cause = isAgilityPatError(e) ? `${e.code}: ${e.message}` : 'an unexpected error';
         throw new VerifyFailedError(

@@ -1,3 +1,4 @@
+import { StopRequests } from '../../lib/cli/stop-requests';
 import { inspect } from 'node:util';
 import { MockAgent } from 'undici';
 import {
@@ -907,5 +908,31 @@ describe('redaction', () => {
     expect(err.code).toBe('NETWORK');
     expect(err.message).toContain('[redacted]');
     expect(inspect(err, { depth: Infinity })).not.toContain(ACCESS);
+  });
+});
+
+describe('stopping', () => {
+  test('a stop request aborts the request in flight at once and throws its InterruptedError, not retried', async () => {
+    const stops = new StopRequests();
+    pool().intercept({ path: '/api/v1/tokens/list', method: 'GET' }).reply(200, { tokens: [] }, { headers: JSON_HEADERS }).delay(5_000);
+    const started = Date.now();
+    const listing = client({ signal: stops.abortSignal }).listTokens();
+    setTimeout(() => stops.request('SIGTERM'), 50);
+    const err = await failure(listing);
+    expect(err.code).toBe('INTERRUPTED');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(delays).toEqual([]);
+  });
+
+  test('a stop inside a critical section aborts nothing until the section ends', async () => {
+    const stops = new StopRequests();
+    pool().intercept({ path: '/api/v1/tokens/list', method: 'GET' }).reply(200, { tokens: [] }, { headers: JSON_HEADERS }).delay(200);
+    const inside = stops.critical(async () => {
+      const listing = client({ signal: stops.abortSignal }).listTokens();
+      stops.request('SIGTERM');
+      return listing;
+    });
+    await expect(inside).resolves.toEqual({ tokens: [], totalCount: 0 });
+    expect(stops.abortSignal.aborted).toBe(true);
   });
 });
