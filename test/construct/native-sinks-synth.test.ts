@@ -15,14 +15,14 @@ interface Provisioner {
   'local-exec': { when?: string; environment: Record<string, string> };
 }
 
-function createEnvironment(props: { verify?: boolean; sinks: SecretSink[] }): Record<string, string> {
+function createEnvironment(props: { verify?: boolean; sinks: SecretSink[] }, credentialEnv?: string): Record<string, string> {
   const before = process.env.AGILITY_PAT_NOW;
   process.env.AGILITY_PAT_NOW = NOW;
   try {
     const app = Testing.app();
     outdirs.push(app.outdir);
     const stack = new TerraformStack(app, 'prod');
-    AgilityTokenReconciler.configure(stack, { namespace: 'test-project', api: AgilityApi.url('https://mgmt.aglty.io') });
+    AgilityTokenReconciler.configure(stack, { namespace: 'test-project', api: AgilityApi.url('https://mgmt.aglty.io'), credentialEnv });
     new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', expiresAt: '2027-06-30T00:00:00Z', ...props });
     const json = JSON.parse(Testing.synth(stack)) as { resource: Record<string, Record<string, { provisioner?: Provisioner[] }>> };
     const slot = Object.values(json.resource.terraform_data).find((r) =>
@@ -73,21 +73,7 @@ describe('native sinks and verify at synth', () => {
 });
 
 describe("a command sink's env at synth", () => {
-  function declare(sink: SecretSink, credentialEnv?: string): void {
-    const before = process.env.AGILITY_PAT_NOW;
-    process.env.AGILITY_PAT_NOW = NOW;
-    try {
-      const app = Testing.app();
-      outdirs.push(app.outdir);
-      const stack = new TerraformStack(app, 'prod');
-      AgilityTokenReconciler.configure(stack, { namespace: 'test-project', api: AgilityApi.url('https://mgmt.aglty.io'), credentialEnv });
-      new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', expiresAt: '2027-06-30T00:00:00Z', sinks: [sink] });
-      Testing.synth(stack);
-    } finally {
-      if (before === undefined) delete process.env.AGILITY_PAT_NOW;
-      else process.env.AGILITY_PAT_NOW = before;
-    }
-  }
+  const declare = (sink: SecretSink, credentialEnv?: string): unknown => createEnvironment({ sinks: [sink] }, credentialEnv);
 
   it.each([
     ['AGILITY_ACCESS_TOKEN', undefined],
