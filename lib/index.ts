@@ -2,4 +2,4 @@
 export * from './construct';
 export { Duration } from './core/duration';
 export * from './core/errors';
-export { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, MANIFEST_FILE } from './core/hook-contract';
+export { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, MANIFEST_FILE, SYNTH_NOW_CONTEXT } from './core/hook-contract';

@@ -109,7 +109,7 @@ export class HttpTransport {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
       throw new InvalidInputError(`timeoutMs must be a positive whole number of milliseconds, got ${String(timeoutMs)}.`, {
-        what: 'timeoutMs',
+        prop: 'timeoutMs',
       });
     }
     this.timeoutMs = timeoutMs;

@@ -2,9 +2,8 @@ import { InterruptedError } from '../core/errors';
 
 /**
  * SIGINT and SIGTERM, as the hooks honour them: stop at once, never inside a delivery and its record, and exit non-zero
- * (docs/design.md, "Hardening: what a sink sees, private env files, optional fields, stopping"). Sections that must not
- * be cut run through {@link StopRequests.critical}; everything else may be abandoned when a stop arrives, and the
- * request in flight is aborted through {@link StopRequests.abortSignal}.
+ * (docs/design.md, "Hardening"). Sections that must not be cut run through {@link StopRequests.critical}; everything
+ * else may be abandoned when a stop arrives, and the request in flight is aborted through {@link StopRequests.abortSignal}.
  */
 export class StopRequests {
   #signal: NodeJS.Signals | null = null;

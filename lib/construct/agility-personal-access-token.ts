@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import type { Duration } from '../core/duration';
 import { HOOK_ENV } from '../core/hook-contract';
 import { canonicalJson } from '../core/manifest';
-import { commandEnvProblems, type SinkSpec, type SinkTarget } from '../core/sink-spec';
+import { commandEnvProblems, sinkDestination, type SinkSpec, type SinkTarget } from '../core/sink-spec';
 import { InvalidInputError, withConstructPath } from '../core/errors';
 import { resolveTokenSpec, type ResolvedTokenSpec, type SlotPlan } from '../core/token-spec';
 import { AgilityTokenReconciler } from './agility-token-reconciler';
@@ -229,11 +229,12 @@ function createSlot(
   });
 }
 
-/** The files the token's sinks write, made absolute, for the app-wide check that no two tokens share one. */
+/** Where the token's sinks write (file paths made absolute), for the app-wide check that no two tokens share one. */
 function sinkTargets(sinks: readonly SecretSink[], constructPath: string, projectDir: string): SinkTarget[] {
-  return sinks.flatMap(({ spec }) =>
-    spec.kind === 'file' || spec.kind === 'env-file' ? [{ constructPath, sink: spec, absolutePath: resolve(projectDir, spec.path) }] : [],
-  );
+  return sinks.flatMap(({ spec }) => {
+    const destination = sinkDestination(spec, (path) => resolve(projectDir, path));
+    return destination ? [{ constructPath, sink: spec, destination }] : [];
+  });
 }
 
 /** CI services (GitHub Actions, GitLab, CircleCI and others) set CI=true on their runners. */

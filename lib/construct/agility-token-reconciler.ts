@@ -6,8 +6,8 @@ import { Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } 
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct, type IConstruct } from 'constructs';
 import { Duration } from '../core/duration';
-import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, MANIFEST_FILE } from '../core/hook-contract';
-import { InvalidInputError } from '../core/errors';
+import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, MANIFEST_FILE, SYNTH_NOW_CONTEXT } from '../core/hook-contract';
+import { ConfigError, InvalidInputError } from '../core/errors';
 import { ENV_VAR_NAME } from '../core/validation';
 import { sharedSinkTargets, type SinkTarget } from '../core/sink-spec';
 import { stackTag } from '../core/managed-name';
@@ -21,8 +21,11 @@ import { hookCommand, hookProgramAsset } from './hook-program';
 import { findProjectDir, projectIdNamespace } from './project-namespace';
 import { createHookResource, type SlotResourceType } from './slot-resource';
 import { escapeTerraformLiterals } from './terraform-string';
+import { brand, brandOf, checkStackCdk, isThisCopy, twoCopiesMessage } from './copy-brand';
 
 const RECONCILER_ID = 'AgilityTokenReconciler';
+/** The brand of a reconciler of any copy of this package (docs/design.md, "CDK Terrain"). */
+const RECONCILER_BRAND = Symbol.for('agility-pat-cdktf/AgilityTokenReconciler');
 
 /** Settings shared by every token of one stack. */
 export interface AgilityTokenStackSettings {
@@ -88,8 +91,15 @@ export class AgilityTokenReconciler extends Construct {
   /** The stack's reconciler, created with default settings on first use. */
   static of(scope: IConstruct): AgilityTokenReconciler {
     const stack = TerraformStack.of(scope);
-    return (
-      (stack.node.tryFindChild(RECONCILER_ID) as AgilityTokenReconciler | undefined) ?? new AgilityTokenReconciler(stack, RECONCILER_ID, {})
+    const found = stack.node.tryFindChild(RECONCILER_ID);
+    if (found === undefined) return new AgilityTokenReconciler(stack, RECONCILER_ID, {});
+    if (isThisCopy(found, RECONCILER_BRAND)) return found as AgilityTokenReconciler;
+    const other = brandOf(found, RECONCILER_BRAND);
+    throw new ConfigError(
+      other
+        ? twoCopiesMessage(`${found.node.path}, the stack's reconciler,`, other)
+        : `${found.node.path} is not an AgilityTokenReconciler: the id ${RECONCILER_ID} is this package's, give that construct another id.`,
+      { prop: 'scope', constructPath: scope.node.path },
     );
   }
 
@@ -109,7 +119,9 @@ export class AgilityTokenReconciler extends Construct {
   private readonly resource: TerraformResource;
 
   private constructor(stack: TerraformStack, id: string, settings: AgilityTokenStackSettings) {
+    checkStackCdk(stack);
     super(stack, id);
+    brand(this, RECONCILER_BRAND);
     this.projectDir = findProjectDir() ?? process.cwd();
     this.stackTag = stackTag(stack.node.id, settings.namespace ?? projectIdNamespace(this.projectDir));
     this.apiUrl = (settings.api ?? AgilityApi.fromEnvironment()).baseUrl;
@@ -183,9 +195,14 @@ export class AgilityTokenReconciler extends Construct {
   /** App-wide checks, once all constructs exist: Agility's 10 active tokens per user, and Terraform's version. */
   private validateApp(): string[] {
     const errors: string[] = [];
-    const reconcilers = this.node.root.node.findAll().filter((c): c is AgilityTokenReconciler => c instanceof AgilityTokenReconciler);
+    const branded = this.node.root.node.findAll().filter((c) => brandOf(c, RECONCILER_BRAND) !== undefined);
+    const reconcilers = branded.filter((c): c is AgilityTokenReconciler => isThisCopy(c, RECONCILER_BRAND));
     // Only the first reconciler of the app reports app-wide problems, so each is reported once.
     if (reconcilers[0] !== this) return errors;
+    // Another copy's reconcilers hold tokens this copy cannot count: the budget check would be wrong, so refuse.
+    for (const c of branded.filter((c) => !isThisCopy(c, RECONCILER_BRAND))) {
+      errors.push(twoCopiesMessage(`${c.node.path}, another stack's reconciler,`, brandOf(c, RECONCILER_BRAND)!));
+    }
     const byCredential = new Map<string, ResolvedTokenSpec[]>();
     for (const r of reconcilers) {
       const key = `${r.credentialEnv}`;
@@ -212,9 +229,6 @@ function validateCredentialEnv(name: string): string {
   }
   return name;
 }
-
-/** The context key that sets the synth instant (`cdktf synth --context agility-pat:now=…`, or `app.node.setContext`). */
-export const SYNTH_NOW_CONTEXT = 'agility-pat:now';
 
 function synthInstant(scope: IConstruct): number {
   const fromContext: unknown = scope.node.tryGetContext(SYNTH_NOW_CONTEXT);

@@ -359,7 +359,7 @@ export function validateCredentialBudget(
     const total = counted.reduce((a, c) => a + c.n, 0);
     if (total > MAX_ACTIVE_TOKENS_PER_USER) {
       throw new InvalidInputError(
-        `The credential in ${credentialEnv} would hold ${total} live tokens at once, but Agility allows ${MAX_ACTIVE_TOKENS_PER_USER} active tokens per user ` +
+        `the credential in ${credentialEnv} would hold ${total} live tokens at once, but Agility allows ${MAX_ACTIVE_TOKENS_PER_USER} active tokens per user ` +
           `(a rotating token with overlap keeps 2 alive). Tokens: ${counted.map((c) => `${c.path} (${c.n})`).join(', ')}. ` +
           `Give some tokens a credential of another Agility user, set rotation.overlap to false, or declare fewer tokens.`,
         { credentialEnv, count: total, limit: MAX_ACTIVE_TOKENS_PER_USER },

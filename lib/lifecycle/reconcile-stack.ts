@@ -1,6 +1,7 @@
-import type { ManifestLiveToken, ManifestToken, StackManifest } from '../core/manifest';
+import type { StackManifest } from '../core/manifest';
 import { classifyStackTokens, isHealthy, managedNameState, type ManagedNameState } from '../core/token-state';
 import type { PersonalAccessTokenResponse } from '../api/models';
+import { targetOf, tokenDeps } from './declared-token';
 import { ensureToken } from './ensure-token';
 import { revokeAll } from './find-tokens';
 import { replaceHandMadeTokens } from './replace-hand-made';
@@ -69,22 +70,6 @@ export async function reconcileStack(deps: LifecycleDeps, manifest: StackManifes
       `${manifest.tokens.length} declared`,
   );
   return { revokedOrphans: orphans.map((t) => t.name as string), recreated, cleaned, retiredEarly, replacedHandMade };
-}
-
-/** The stack's deps as one token needs them: without the proof of a new token when the token says `verify: false`. */
-export function tokenDeps(deps: LifecycleDeps, token: ManifestToken): LifecycleDeps {
-  return token.verify ? deps : { ...deps, verify: undefined };
-}
-
-/** The create target of one live slot of a declared token, from the manifest. */
-export function targetOf(token: ManifestToken, live: ManifestLiveToken) {
-  return {
-    declaredName: token.declaredName,
-    managedName: live.managedName,
-    generation: live.generation,
-    expiryDate: live.expiryDate,
-    sinks: token.sinks,
-  };
 }
 
 function whyUnhealthy(state: ManagedNameState<PersonalAccessTokenResponse>): string {

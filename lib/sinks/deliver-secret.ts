@@ -53,7 +53,7 @@ export async function deliverSecret(
     });
   }
   if (!Array.isArray(sinks)) {
-    throw new InvalidInputError(`sinks must be an array of sink specs, got ${typeof sinks}.`, { what: 'sinks' });
+    throw new InvalidInputError(`sinks must be an array of sink specs, got ${typeof sinks}.`, { prop: 'sinks' });
   }
   sinks.forEach((spec, i) => validateSinkSpec(spec, `sinks[${i}]`));
   const cwd = options.cwd ?? process.cwd();

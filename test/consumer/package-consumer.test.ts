@@ -35,7 +35,8 @@ const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund'];
 const JWT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
 const STACK = 'agility-tokens';
 /** What the tarball may hold: the compiled library and types, the hook bundle, the node10 subpath stub, the docs. */
-const SHIPPED = /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|testing\/package\.json|dist\/agility-pat\.js|dist\/lib\/.+\.(js|d\.ts))$/;
+const SHIPPED =
+  /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|(testing|cdktn)\/package\.json|dist\/agility-pat\.js|dist\/lib\/.+\.(js|d\.ts))$/;
 
 /** The README's user steps: the fenced blocks of its "Use it in your infra repo" section. */
 function readmeSteps(): { install: string[][]; mainTs: string; cdktfJson: Record<string, unknown>; tsconfigJson: string } {
@@ -315,7 +316,7 @@ app.synth();`,
     await npmInstall(app, [`git+file://${ROOT}`, 'cdktf@0.21.0', 'constructs@^10.4.2']);
     const installed = join(app, 'node_modules', 'agility-pat-cdktf');
     expect(existsSync(join(installed, 'dist', 'agility-pat.js'))).toBe(true);
-    expect(readdirSync(installed).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'dist', 'package.json', 'testing']);
+    expect(readdirSync(installed).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'cdktn', 'dist', 'package.json', 'testing']);
     const versionRun = await run(join(app, 'node_modules', '.bin', 'agility-pat'), ['--version'], { cwd: app, env: terraformEnv() });
     expect(versionRun.output.trim()).toBe(version);
     const synth = await run(process.execPath, ['main.js'], { cwd: app, env: terraformEnv() });

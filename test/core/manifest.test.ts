@@ -158,7 +158,7 @@ describe('parseManifest', () => {
   it('refuses text that is not JSON with a ConfigError', () => {
     const e = errorOf(() => parseManifest('{"version": 1,'));
     expect(hasErrorCode(e, 'CONFIG')).toBe(true);
-    expect(e.message).toMatch(/^The stack manifest is not valid JSON \(.*\)\. It is written by synth: run cdktf synth again\.$/);
+    expect(e.message).toMatch(/^the stack manifest is not valid JSON \(.*\)\. It is written by synth: run cdktf synth again\.$/);
   });
 
   type Json = any;
@@ -205,7 +205,7 @@ describe('parseManifest', () => {
   ])('refuses %s with a ConfigError naming the field', (_label, mutate, message) => {
     const e = errorOf(() => parseManifest(JSON.stringify(mutate(good()))));
     expect(hasErrorCode(e, 'CONFIG')).toBe(true);
-    expect(e.message).toBe(`The stack manifest is not valid: ${message}. It is written by synth: run cdktf synth again.`);
+    expect(e.message).toBe(`the stack manifest is not valid: ${message}. It is written by synth: run cdktf synth again.`);
   });
 
   it('refuses a bad sink with a ConfigError naming it', () => {

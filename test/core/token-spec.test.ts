@@ -285,7 +285,7 @@ describe('validateCredentialBudget', () => {
     const e = errorOf(() => validateCredentialBudget(new Map([['AGILITY_ACCESS_TOKEN', specs]])));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
     expect(e.message).toMatch(
-      /^The credential in AGILITY_ACCESS_TOKEN would hold 11 live tokens at once, but Agility allows 10 active tokens per user/,
+      /^the credential in AGILITY_ACCESS_TOKEN would hold 11 live tokens at once, but Agility allows 10 active tokens per user/,
     );
     expect(e.message).toContain('prod/T1 (2), prod/T2 (2)');
     expect(e.message).toContain('prod/P1 (1)');

@@ -56,6 +56,8 @@ export class StandInServer {
   private server: Server | undefined;
   private readonly bodySchemas = new Map<string, ValidateFunction>();
   url = '';
+  /** Milliseconds between answering a request and sending the answer: a slow network, so that writers overlap. */
+  latencyMs = 0;
 
   constructor(
     readonly fixture: Fixture,
@@ -89,13 +91,17 @@ export class StandInServer {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const reply = this.dispatch(req, Buffer.concat(chunks).toString('utf8'));
-        res.statusCode = reply.status;
-        if (reply.body === undefined || reply.status === 204) {
-          res.end();
-        } else {
-          res.setHeader('content-type', 'application/json; charset=utf-8');
-          res.end(JSON.stringify(reply.body));
-        }
+        const send = (): void => {
+          res.statusCode = reply.status;
+          if (reply.body === undefined || reply.status === 204) {
+            res.end();
+          } else {
+            res.setHeader('content-type', 'application/json; charset=utf-8');
+            res.end(JSON.stringify(reply.body));
+          }
+        };
+        if (this.latencyMs > 0) setTimeout(send, this.latencyMs);
+        else send();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

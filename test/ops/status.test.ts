@@ -238,6 +238,8 @@ describe('status output', () => {
     const { stackDir } = await deployed(['default']);
     const cap = captureContext({}, T0_MS, dir);
     expect(await main(['status', '--stack', stackDir], cap.ctx)).toBe(3);
-    expect(cap.stderr()).toMatch(new RegExp(`\\[CONFIG\\] the environment variable ${CREDENTIAL_ENV} is empty or not set`));
+    expect(cap.stderr()).toMatch(
+      new RegExp(`\\[CONFIG\\] no Agility credential for .*: the environment variable ${CREDENTIAL_ENV} is empty or not set.*auth login`),
+    );
   });
 });

@@ -3,7 +3,9 @@
  * facts-only fixtures of GitHub's and Vault's APIs (test/fixtures). The GitHub stand-in opens what it received with
  * its private key, so the tests compare the plaintext with the issued secret.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasErrorCode, type AgilityPatError } from '../../lib/core/errors';
 import type { GitHubActionsSinkSpec, SinkSpec, VaultSinkSpec } from '../../lib/core/sink-spec';
@@ -11,6 +13,8 @@ import { deliverSecret } from '../../lib/sinks';
 import { deliveryOrder } from '../../lib/sinks/deliver-secret';
 import { GitHubStandIn } from '../helpers/github-stand-in';
 import { VaultStandIn } from '../helpers/vault-stand-in';
+import { waitFor } from '../helpers/wait-for';
+import { VAULT_CAS_ATTEMPTS } from '../../lib/sinks/vault-sink';
 import { CTX, SECRET, useTempDir } from './fixtures';
 
 const GITHUB_TOKEN = 'ghp_standInToken0123456789abcdefABCDEF';
@@ -52,6 +56,30 @@ async function sinkFailure(promise: Promise<void>): Promise<AgilityPatError> {
   if (!hasErrorCode(error, 'SINK_FAILED')) throw new Error(`expected a SinkError, got ${String(error)}`);
   for (const s of [SECRET, GITHUB_TOKEN, VAULT_TOKEN, OLD_SECRET]) expect(JSON.stringify([error.message, error.details])).not.toContain(s);
   return error;
+}
+
+/**
+ * Delivers with the compiled sinks (dist/lib, built by `npm run build`) in a child process whose TMPDIR is its own: a
+ * machine of its own, sharing only the Vault stand-in. The secret goes on stdin, never in argv.
+ */
+async function deliverOnAnotherMachine(secret: string, spec: VaultSinkSpec): Promise<void> {
+  const machineTmp = await mkdtemp(join(tmp(), 'machine-'));
+  const sinks = join(__dirname, '..', '..', 'dist', 'lib', 'sinks');
+  const script =
+    `let s='';process.stdin.on('data',(c)=>s+=c).on('end',()=>require(${JSON.stringify(sinks)})` +
+    `.deliverSecret(s,[${JSON.stringify(spec)}],${JSON.stringify(CTX)},{env:process.env}).catch((e)=>{console.error(e.message);process.exit(1)}))`;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', script], { env: env({ TMPDIR: machineTmp }), stdio: ['pipe', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`delivery failed (${String(code)}): ${stderr}`))));
+      child.stdin.end(secret);
+    });
+  } finally {
+    await rm(machineTmp, { recursive: true, force: true });
+  }
 }
 
 /** A file sink that cannot be written: its parent is a file. */
@@ -142,16 +170,65 @@ describe('vault sink', () => {
     expect(calls(vault)).toEqual(['GET /v1/secret/data/ci/agility 404', 'POST /v1/secret/data/ci/agility 200']);
   });
 
-  it('fails when another writer got in between (check-and-set), naming what Vault said', async () => {
+  it('after another writer got in between (check-and-set), writes again on a fresh read, keeping what the other wrote', async () => {
+    vault.seed('secret', 'ci/agility', { other: 'kept' });
     vault.server.fail({
       method: 'POST',
       pathPrefix: '/v1/secret/data/',
       status: 400,
       body: { errors: ['check-and-set parameter did not match the current version'] },
     });
+    await deliverSecret(SECRET, [kv()], CTX, { env: env() });
+    expect(vault.read('secret', 'ci/agility')).toEqual({ other: 'kept', token: SECRET });
+    expect(calls(vault)).toEqual([
+      'GET /v1/secret/data/ci/agility 200',
+      'POST /v1/secret/data/ci/agility 400',
+      'GET /v1/secret/data/ci/agility 200',
+      'POST /v1/secret/data/ci/agility 200',
+    ]);
+  });
+
+  it(`fails naming what Vault said when the check-and-set conflicts ${VAULT_CAS_ATTEMPTS} times in a row`, async () => {
+    vault.server.fail({
+      method: 'POST',
+      pathPrefix: '/v1/secret/data/',
+      status: 400,
+      body: { errors: ['check-and-set parameter did not match the current version'] },
+      times: VAULT_CAS_ATTEMPTS,
+    });
     const error = await sinkFailure(deliverSecret(SECRET, [kv()], CTX, { env: env() }));
     expect(error.message).toContain('Vault answered POST /v1/secret/data/ci/agility with HTTP 400 ("check-and-set parameter did not match');
+    expect(calls(vault).filter((c) => c.startsWith('POST'))).toHaveLength(VAULT_CAS_ATTEMPTS);
     expect(vault.read('secret', 'ci/agility')).toBeUndefined();
+  });
+
+  it('fails at once, without a second write, on a 400 that is not a check-and-set conflict', async () => {
+    vault.server.fail({ method: 'POST', pathPrefix: '/v1/secret/data/', status: 400, body: { errors: ['invalid request'] } });
+    const error = await sinkFailure(deliverSecret(SECRET, [kv()], CTX, { env: env() }));
+    expect(error.message).toContain('Vault answered POST /v1/secret/data/ci/agility with HTTP 400 ("invalid request")');
+    expect(calls(vault)).toEqual(['GET /v1/secret/data/ci/agility 404', 'POST /v1/secret/data/ci/agility 400']);
+  });
+
+  it.each([
+    ['in one process (they take turns under the lock of the secret)', false],
+    ['from separate machines (own lock folders: check-and-set retries on a fresh read)', true],
+  ])('tokens delivering to different fields of one secret at once all land, round after round, %s', async (_label, machines) => {
+    const fields = machines ? ['a', 'b', 'c', 'd'] : ['a', 'b', 'c', 'd', 'e', 'f'];
+    vault.server.latencyMs = 15;
+    vault.seed('secret', 'ci/agility', { other: 'kept' });
+    for (let round = 0; round < (machines ? 2 : 3); round++) {
+      const secrets = fields.map((f) => `${SECRET}.${f}${round}`);
+      const deliveries = fields.map((field, i) =>
+        machines ? deliverOnAnotherMachine(secrets[i], kv({ field })) : deliverSecret(secrets[i], [kv({ field })], CTX, { env: env() }),
+      );
+      const outcomes = await Promise.allSettled(deliveries);
+      expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+      expect(vault.read('secret', 'ci/agility')).toEqual({ other: 'kept', ...Object.fromEntries(fields.map((f, i) => [f, secrets[i]])) });
+    }
+    const conflicts = calls(vault).filter((c) => c === 'POST /v1/secret/data/ci/agility 400').length;
+    // Separate machines overlapped for real (they conflicted and retried); one machine's writers took turns (none did).
+    if (machines) expect(conflicts).toBeGreaterThan(0);
+    else expect(conflicts).toBe(0);
   });
 });
 
@@ -181,7 +258,7 @@ describe('order and rollback across sinks', () => {
     expect(github.server.log).toEqual([]);
   });
 
-  it('undoes a first Vault write by deleting the version it wrote', async () => {
+  it('undoes a first Vault write by deleting the version it wrote, on a fresh read', async () => {
     await sinkFailure(
       deliverSecret(SECRET, [kv(), { kind: 'command', argv: [process.execPath, '-e', 'process.exit(3)'] }], CTX, { env: env() }),
     );
@@ -189,8 +266,24 @@ describe('order and rollback across sinks', () => {
     expect(calls(vault)).toEqual([
       'GET /v1/secret/data/ci/agility 404',
       'POST /v1/secret/data/ci/agility 200',
+      'GET /v1/secret/data/ci/agility 200',
       'POST /v1/secret/delete/ci/agility 204',
     ]);
+  });
+
+  it('an undo takes back only its own field: a field another token wrote meanwhile stays', async () => {
+    const started = join(tmp(), 'started');
+    const go = join(tmp(), 'go');
+    const sink = `const fs=require('fs');process.stdin.resume();fs.writeFileSync(${JSON.stringify(started)},'');setInterval(()=>{if(fs.existsSync(${JSON.stringify(go)}))process.exit(3)},20);`;
+    const delivering = sinkFailure(
+      deliverSecret(SECRET, [kv(), { kind: 'command', argv: [process.execPath, '-e', sink] }], CTX, { env: env() }),
+    );
+    await waitFor(() => existsSync(started), 10_000, 'the command sink');
+    // Another token's delivery adds its field next to this one's, as a read-merge-write does.
+    vault.seed('secret', 'ci/agility', { token: SECRET, other: OLD_SECRET });
+    await writeFile(go, '');
+    await delivering;
+    expect(vault.read('secret', 'ci/agility')).toEqual({ other: OLD_SECRET });
   });
 
   it('keeps the GitHub and Vault credentials from command sinks, and copies of them', async () => {
