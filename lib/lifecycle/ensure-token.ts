@@ -123,7 +123,7 @@ async function createOnce(
     // Delivering it would hand out a token that does not live as declared (or is dead already).
     await revokeAll(deps, [token], `Agility returned ${expiryProblem}`);
     throw new BadResponseError(
-      `Agility created "${pendingName}" (${token.tokenID}) with ${expiryProblem}; it was revoked and nothing was delivered. ` +
+      `the Agility API created "${pendingName}" (${token.tokenID}) with ${expiryProblem}; it was revoked and nothing was delivered. ` +
         'Check the clock of the machine running the deploy and the expiry declared, then deploy again.',
       // `revoked`: the create's outcome is known (not ambiguous), so it is not tried again: another would do the same.
       {
