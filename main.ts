@@ -36,8 +36,11 @@ function backend(stack: TerraformStack, setting: string | undefined): void {
 /** Where a secret goes: a GitHub Actions secret of AGILITY_PAT_GITHUB_REPO when it is set, else `file`. */
 function destination(secretName: string, file: SecretSink): SecretSink {
   const repo = process.env.AGILITY_PAT_GITHUB_REPO;
-  // gh reads the value from stdin and authenticates with GH_TOKEN from the deploy's environment.
-  return repo ? SecretSink.command(['gh', 'secret', 'set', secretName, '--repo', repo], { timeout: Duration.minutes(2) }) : file;
+  // gh reads the value from stdin and authenticates with GH_TOKEN, the one variable of the deploy's environment this
+  // sink lists (a command sink inherits only a fixed base and the variables its `env` names: docs/sinks.md).
+  return repo
+    ? SecretSink.command(['gh', 'secret', 'set', secretName, '--repo', repo], { timeout: Duration.minutes(2), env: ['GH_TOKEN'] })
+    : file;
 }
 
 const app = new App();

@@ -17,8 +17,13 @@ const API_ID = 'https://agility-pat-cdktf/schemas/api-responses.schema.json';
 
 /**
  * What the client relies on in each response, as far as it checks it: the properties (with overrides of the API
- * document's schema) and which are required. Other properties are passed through unchecked, so that a field
- * Agility adds or retypes does not break a deploy that does not read it.
+ * document's schema) and which are required. Agility's document marks no response field as required, so only what
+ * the program cannot do without is: a token's `tokenID` and `expiryDate` (its `name` may be missing or null: such a
+ * token is never managed; `enabled` defaults to true; `createdDate`, `isExpired`, `daysUntilExpiration` are optional
+ * or derived: lib/api/response-shapes.ts), the list's `tokens` (`totalCount` is derived when missing; each entry is
+ * checked on its own, and one the program cannot use is skipped with a warning), the user's `userID`, the OAuth
+ * `access_token`. A property present is checked against its type. Other properties are passed through unchecked, so
+ * that a field Agility adds or retypes does not break a deploy that does not read it.
  */
 const API_PICKS = {
   PersonalAccessTokenResponse: {
@@ -32,14 +37,14 @@ const API_PICKS = {
       isExpired: {},
       daysUntilExpiration: {},
     },
-    required: ['tokenID', 'name', 'createdDate', 'expiryDate', 'enabled', 'isExpired', 'daysUntilExpiration'],
+    required: ['tokenID', 'expiryDate'],
   },
   PersonalAccessTokenCreationResponse: {
     base: 'PersonalAccessTokenResponse',
     properties: { token: { nullable: false, minLength: 1 }, notice: {} },
     required: ['token'],
   },
-  PersonalAccessTokenListResponse: { properties: { tokens: {}, totalCount: {} }, required: ['tokens', 'totalCount'] },
+  PersonalAccessTokenListResponse: { properties: { tokens: { items: undefined }, totalCount: {} }, required: ['tokens'] },
   ServerUser: { properties: { userID: {}, websiteAccess: { items: undefined } }, required: ['userID'] },
   TokenResponseData: {
     properties: { access_token: { nullable: false, minLength: 1 }, expires_in: {}, refresh_token: {}, token_type: {} },

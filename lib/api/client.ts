@@ -43,6 +43,13 @@ export interface AgilityClientOptions {
   random?: () => number;
   /** `User-Agent` header. @default "agility-pat-cdktf" */
   userAgent?: string;
+  /**
+   * Told each entry of a token list that is left out because the program cannot use it (no `tokenID` or
+   * `expiryDate`, a field of the wrong type), with what is wrong, never a value. @default - nothing is told
+   */
+  onWarning?: (message: string) => void;
+  /** Aborts the request in flight when it fires (a SIGTERM); the call throws the signal's reason. @default - none */
+  signal?: AbortSignal;
 }
 
 /** Default `User-Agent`. */
@@ -86,6 +93,7 @@ export class AgilityClient {
   readonly #accessToken: string | undefined;
   readonly #clock: Clock;
   readonly #transport: HttpTransport;
+  readonly #onWarning: (message: string) => void;
   readonly #userAgent: string;
 
   /** @throws InvalidInputError for a bad base URL, access token, timeout or retry option. */
@@ -106,8 +114,10 @@ export class AgilityClient {
       retry: options.retry,
       sleep: options.sleep,
       random: options.random,
+      signal: options.signal,
     });
     this.#userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    this.#onWarning = options.onWarning ?? (() => undefined);
   }
 
   /**
@@ -129,7 +139,11 @@ export class AgilityClient {
   /** `GET /api/v1/tokens/list`: the caller's tokens (never their secrets); `tokens: null` is returned as `[]`. */
   async listTokens(): Promise<{ tokens: PersonalAccessTokenResponse[]; totalCount: number }> {
     const call: Call = { method: 'GET', route: '/api/v1/tokens/list', auth: true };
-    return this.#shape(call, await this.#send(call), asListResponse);
+    const { tokens, totalCount, skipped } = this.#shape(call, await this.#send(call), asListResponse);
+    for (const problem of skipped) {
+      this.#onWarning(`GET /api/v1/tokens/list: left out a token agility-pat cannot use (${problem}); it is neither managed nor shown.`);
+    }
+    return { tokens, totalCount };
   }
 
   /** `GET /api/v1/tokens/{tokenId}`. @throws NotFoundError for an unknown, foreign or revoked token. */
@@ -263,8 +277,8 @@ export class AgilityClient {
     } catch (e) {
       if (!(e instanceof ShapeMismatch)) throw e;
       throw new BadResponseError(
-        `${what} answered ${answer.status} with JSON that does not match Agility's API document: ${e.problem}. ` +
-          `Check that baseUrl (${this.baseUrl}) points at the Agility Management API; if it does, the API has changed.`,
+        `${what} answered ${answer.status} with JSON that lacks what agility-pat needs: ${e.problem}. ` +
+          `Check that baseUrl (${this.baseUrl}) points at the Agility Management API.`,
         { ...this.#details(call, answer.status), problem: e.problem },
       );
     }

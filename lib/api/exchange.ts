@@ -15,7 +15,12 @@ export interface ExchangeRequest {
   readonly signal: AbortSignal;
   /** The time left, ms: a bound on idle waits for transports that have their own (undici's header and body timeouts). */
   readonly remainingMs: number;
+  /** The most answer bytes read: past that the exchange stops reading and rejects with {@link BodyTooLarge}. */
+  readonly maxBodyBytes: number;
 }
+
+/** An answer body longer than the request's `maxBodyBytes`; the rest was not read. */
+export class BodyTooLarge extends Error {}
 
 /** What one exchange answers. */
 export interface ExchangeAnswer {
@@ -58,7 +63,12 @@ export const nodeExchange: Exchange = (url, request) =>
     req.on('error', fail);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let length = 0;
+      res.on('data', (chunk: Buffer) => {
+        length += chunk.length;
+        if (length > request.maxBodyBytes) fail(new BodyTooLarge());
+        else chunks.push(chunk);
+      });
       res.on('error', fail);
       // A close before 'end': the connection dropped mid-answer (settled already when the answer was complete).
       res.on('close', () => fail(Object.assign(new Error('the connection closed before the answer ended'), { code: 'ECONNRESET' })));

@@ -2,6 +2,7 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import {
   type AgilityPatError,
+  BadResponseError,
   type HttpErrorDetails,
   InvalidInputError,
   NetworkError,
@@ -19,7 +20,7 @@ import {
   parseRetryAfter,
   resolveRetryOptions,
 } from './retry';
-import { type Exchange, nodeExchange } from './exchange';
+import { BodyTooLarge, type Exchange, nodeExchange } from './exchange';
 
 /**
  * The HTTP layer under every API this package calls (Agility's Management API, GitHub, Vault): one exchange at a time
@@ -48,6 +49,16 @@ export interface HttpTransportOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1). @default Math.random */
   random?: () => number;
+  /**
+   * Aborts the request in flight, and every later one, when it fires; its reason (an AgilityPatError, such as the
+   * InterruptedError of a SIGTERM) is what the call then throws, never retried. @default - none
+   */
+  signal?: AbortSignal;
+  /**
+   * Largest answer body read, in bytes; a longer one is a {@link BadResponseError} (`details.maxBytes`), not retried.
+   * @default - no limit
+   */
+  maxBodyBytes?: number;
 }
 
 /** Default deadline of one call, retries included: 30 s. */
@@ -94,6 +105,8 @@ export class HttpTransport {
   readonly #retry: ResolvedRetryOptions;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
+  readonly #maxBodyBytes: number;
+  readonly #signal: AbortSignal | undefined;
 
   /** @throws InvalidInputError for a bad timeout or retry option. */
   constructor(options: HttpTransportOptions) {
@@ -109,6 +122,8 @@ export class HttpTransport {
     this.#retry = resolveRetryOptions(options.retry);
     this.#sleep = options.sleep ?? ((ms) => sleepFor(ms).then(() => undefined));
     this.#random = options.random ?? Math.random;
+    this.#maxBodyBytes = options.maxBodyBytes ?? Infinity;
+    this.#signal = options.signal;
   }
 
   /** The URL path of a call, without host or query: what messages and details name. */
@@ -133,7 +148,7 @@ export class HttpTransport {
       try {
         answer = await this.#attempt(call, deadline);
       } catch (e) {
-        if (!isAgilityPatError(e)) throw e;
+        if (!isAgilityPatError(e) || e.code === 'BAD_RESPONSE' || e.code === 'INTERRUPTED') throw e;
         failure = e; // NetworkError or TimeoutError: worth another try
       }
       if (answer !== undefined) {
@@ -163,6 +178,10 @@ export class HttpTransport {
     const remaining = Math.max(1, Math.ceil(deadline - monotonicMs()));
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DeadlineReached()), remaining);
+    const stop = this.#signal;
+    const onStop = (): void => controller.abort(stop?.reason);
+    if (stop?.aborted) onStop();
+    stop?.addEventListener('abort', onStop);
     try {
       const res = await this.#exchange(this.baseUrl + call.route, {
         method: call.method,
@@ -170,6 +189,7 @@ export class HttpTransport {
         body: call.body,
         signal: controller.signal,
         remainingMs: remaining,
+        maxBodyBytes: this.#maxBodyBytes,
       });
       const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
       const { json, isJson } = parseJsonBody(res.bodyText, /[/+]json\b/.test(contentType));
@@ -178,11 +198,23 @@ export class HttpTransport {
       throw this.#transportError(call, e, controller.signal);
     } finally {
       clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
     }
   }
 
-  /** Maps a failure to connect, send or read to NetworkError or TimeoutError, keeping only a redacted code and message. */
+  /**
+   * Maps a failure to connect, send or read to NetworkError or TimeoutError, keeping only a redacted code and message;
+   * an answer over `maxBodyBytes` to BadResponseError.
+   */
   #transportError(call: HttpCall, e: unknown, signal: AbortSignal): AgilityPatError {
+    if (signal.aborted && isAgilityPatError(signal.reason)) return signal.reason;
+    if (e instanceof BodyTooLarge) {
+      return new BadResponseError(
+        `${call.method} ${this.path(call)} answered with more than ${this.#maxBodyBytes} bytes; the rest was not read. ` +
+          `Check that ${this.baseUrl} is the service it should be.`,
+        { ...this.details(call), maxBytes: this.#maxBodyBytes },
+      );
+    }
     const code = typeof (e as { code?: unknown })?.code === 'string' ? (e as { code: string }).code : undefined;
     const what = `${call.method} ${this.path(call)}`;
     if (

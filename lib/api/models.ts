@@ -22,12 +22,12 @@ export interface PersonalAccessTokenUpdateRequest {
 export interface PersonalAccessTokenResponse {
   tokenID: string;
   name: string | null;
-  createdDate: string;
+  createdDate: string | null;
   expiryDate: string;
   lastUsedDate: string | null;
   enabled: boolean;
   isExpired: boolean;
-  daysUntilExpiration: number;
+  daysUntilExpiration: number | null;
 }
 
 /** `PersonalAccessTokenCreationResponse`: the only response that carries the secret (`token`, a JWT). */

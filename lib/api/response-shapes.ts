@@ -1,6 +1,7 @@
 /**
- * Checks that 2xx bodies have the fields and types the Management API's OpenAPI document promises, and returns them
- * typed. The schema (lib/schemas/api-responses.schema.json) is derived from the OpenAPI document at build time and
+ * Checks that 2xx bodies have the fields the program needs, of the types the Management API's OpenAPI document gives
+ * them, and returns them typed, with documented defaults for the optional ones (the document marks no response field
+ * as required). The schema (lib/schemas/api-responses.schema.json) is derived from the OpenAPI document at build time and
  * compiled into plain functions (lib/generated/api-responses.ts), so the hook needs no ajv.
  *
  * Problems name the field and the JSON type received, never the value: a create response carries the PAT secret.
@@ -17,7 +18,7 @@ import { asUtcDateTime } from '../schemas/formats';
 import { schemaProblem, type SchemaValidator } from '../schemas/schema-problem';
 import type { PersonalAccessTokenCreationResponse, PersonalAccessTokenResponse, ServerUser, TokenResponseData } from './models';
 
-/** A 2xx body that does not match the API document; `problem` says which field and why, without values. */
+/** A 2xx body without a field the program needs, or with one of the wrong type; `problem` says which and why, without values. */
 export class ShapeMismatch extends Error {
   constructor(readonly problem: string) {
     super(problem);
@@ -52,20 +53,28 @@ function utc<T extends string | null | undefined>(v: T): T | string {
   return typeof v === 'string' ? asUtcDateTime(v) : v;
 }
 
+/** Whether a token is enabled when the API does not say: it is listed (not revoked), so it is taken as enabled. */
+export const DEFAULT_TOKEN_ENABLED = true;
+
+/**
+ * A token with the defaults of what the API may leave out: `name` null (such a token is never managed), `enabled`
+ * {@link DEFAULT_TOKEN_ENABLED}, `createdDate` and `lastUsedDate` null, `isExpired` false (the program also compares
+ * `expiryDate` with the clock), `daysUntilExpiration` null.
+ */
 function token(o: Record<string, unknown>): PersonalAccessTokenResponse {
   return {
     tokenID: o.tokenID as string,
-    name: o.name as string | null,
-    createdDate: utc(o.createdDate as string),
+    name: (o.name as string | null | undefined) ?? null,
+    createdDate: utc((o.createdDate as string | null | undefined) ?? null),
     expiryDate: utc(o.expiryDate as string),
     lastUsedDate: utc((o.lastUsedDate as string | null | undefined) ?? null),
-    enabled: o.enabled as boolean,
-    isExpired: o.isExpired as boolean,
-    daysUntilExpiration: o.daysUntilExpiration as number,
+    enabled: (o.enabled as boolean | undefined) ?? DEFAULT_TOKEN_ENABLED,
+    isExpired: (o.isExpired as boolean | undefined) ?? false,
+    daysUntilExpiration: (o.daysUntilExpiration as number | null | undefined) ?? null,
   };
 }
 
-/** `PersonalAccessTokenResponse`; a missing `lastUsedDate` is read as null (never used). */
+/** `PersonalAccessTokenResponse`, with the defaults of {@link token}. */
 export function asTokenResponse(v: unknown, at = 'body'): PersonalAccessTokenResponse {
   return token(check(validateTokenResponse, 'PersonalAccessTokenResponse', v, at));
 }
@@ -76,10 +85,34 @@ export function asCreationResponse(v: unknown, at = 'body'): PersonalAccessToken
   return { ...token(o), token: o.token as string, notice: (o.notice as string | null | undefined) ?? null };
 }
 
-/** `PersonalAccessTokenListResponse`, with `tokens: null` read as an empty list. */
-export function asListResponse(v: unknown, at = 'body'): { tokens: PersonalAccessTokenResponse[]; totalCount: number } {
+/** A token list as the program reads it: the usable entries, and why each of the others was skipped. */
+export interface TokenList {
+  readonly tokens: PersonalAccessTokenResponse[];
+  /** As sent, else the number of usable enabled entries not yet expired by their flag. */
+  readonly totalCount: number;
+  /** One problem per entry left out (`body.tokens[3].tokenID is required …`), without values. */
+  readonly skipped: string[];
+}
+
+/**
+ * `PersonalAccessTokenListResponse`, with `tokens: null` read as an empty list. Each entry is checked on its own: one
+ * the program cannot use (no `tokenID` or `expiryDate`, a field of the wrong type) is left out and named in
+ * `skipped`, so one odd token made by another tool does not stop every command.
+ */
+export function asListResponse(v: unknown, at = 'body'): TokenList {
   const o = check(validateListResponse, 'PersonalAccessTokenListResponse', v, at);
-  return { tokens: ((o.tokens as Record<string, unknown>[] | null) ?? []).map(token), totalCount: o.totalCount as number };
+  const tokens: PersonalAccessTokenResponse[] = [];
+  const skipped: string[] = [];
+  ((o.tokens as unknown[] | null) ?? []).forEach((entry, i) => {
+    try {
+      tokens.push(asTokenResponse(entry, `${at}.tokens[${i}]`));
+    } catch (e) {
+      if (!(e instanceof ShapeMismatch)) throw e;
+      skipped.push(e.problem);
+    }
+  });
+  const totalCount = typeof o.totalCount === 'number' ? o.totalCount : tokens.filter((t) => t.enabled && !t.isExpired).length;
+  return { tokens, totalCount, skipped };
 }
 
 /** `TokenResponseData` (snake_case): `access_token` must be a non-empty string; the other fields may be null. */

@@ -7,7 +7,7 @@
  * speaks through `nodeExchange` (`./exchange`), and scripts/bundle.js packs this module so the hook never parses it.
  */
 import type { Dispatcher } from 'undici';
-import type { Exchange } from './exchange';
+import { BodyTooLarge, type Exchange } from './exchange';
 
 type RequestFn = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -27,7 +27,7 @@ export function request(url: string, options: RequestOptions): Promise<Dispatche
 
 /** The {@link Exchange} of undici's `request` on `dispatcher`; its own header and body timeouts are the time left. */
 export function undiciExchange(dispatcher: Dispatcher): Exchange {
-  return async (url, { method, headers, body, signal, remainingMs }) => {
+  return async (url, { method, headers, body, signal, remainingMs, maxBodyBytes }) => {
     const res = await request(url, {
       method: method as Dispatcher.HttpMethod,
       headers,
@@ -37,6 +37,16 @@ export function undiciExchange(dispatcher: Dispatcher): Exchange {
       headersTimeout: remainingMs,
       bodyTimeout: remainingMs,
     });
-    return { statusCode: res.statusCode, headers: res.headers, bodyText: await res.body.text() };
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length > maxBodyBytes) {
+        res.body.destroy();
+        throw new BodyTooLarge();
+      }
+      chunks.push(chunk);
+    }
+    return { statusCode: res.statusCode, headers: res.headers, bodyText: Buffer.concat(chunks).toString('utf8') };
   };
 }

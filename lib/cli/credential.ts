@@ -1,4 +1,5 @@
-import { AgilityClient } from '../api';
+import { AgilityClient, type AgilityClientOptions } from '../api';
+import { printable } from '../core/printable';
 import { type ResolvedCredential, resolveCredential } from '../credentials';
 import type { CliContext } from './context';
 import { timeoutFromEnv } from './env-inputs';
@@ -19,8 +20,23 @@ export function credentialFor(ctx: CliContext, baseUrl: string, credentialEnv: s
   });
 }
 
-/** An API client for `baseUrl` signed in through {@link credentialFor}. */
-export async function signedInClient(ctx: CliContext, baseUrl: string, credentialEnv: string): Promise<AgilityClient> {
+/**
+ * An API client for `baseUrl` signed in through {@link credentialFor}. A token list entry it leaves out is a warning
+ * on stderr; `options.signal` aborts its request in flight (the hooks pass their stop requests' signal).
+ */
+export async function signedInClient(
+  ctx: CliContext,
+  baseUrl: string,
+  credentialEnv: string,
+  options: Pick<AgilityClientOptions, 'signal'> = {},
+): Promise<AgilityClient> {
   const { accessToken } = await credentialFor(ctx, baseUrl, credentialEnv);
-  return new AgilityClient({ baseUrl, accessToken, clock: ctx.clock, timeoutMs: timeoutFromEnv(ctx.env) });
+  return new AgilityClient({
+    baseUrl,
+    accessToken,
+    clock: ctx.clock,
+    timeoutMs: timeoutFromEnv(ctx.env),
+    onWarning: (message) => ctx.err(`agility-pat: warning: ${printable(message)}`),
+    ...options,
+  });
 }

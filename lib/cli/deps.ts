@@ -16,9 +16,12 @@ export const NAME_LOCK_WAIT_MS = LOCK_WAIT_MS.name;
  */
 export async function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: string): Promise<LifecycleDeps> {
   const baseUrl = resolveBaseUrl({ baseUrl: apiUrl });
-  const api = await signedInClient(ctx, baseUrl, credentialEnv);
-  // Command sinks inherit the hook's environment, but not the OAuth credential: they are given one secret, not the
-  // power to create and revoke the user's tokens. A stored login is never in the environment to begin with.
+  const api = await signedInClient(ctx, baseUrl, credentialEnv, {
+    // A SIGINT or SIGTERM before the first sink cuts the request in flight (docs/design.md, "Hardening").
+    signal: ctx.stops.abortSignal,
+  });
+  // Command sinks pick their allow-list from the hook's environment, never the OAuth credential: they are given one
+  // secret, not the power to create and revoke the user's tokens. A stored login is never in the environment at all.
   const sinkEnv = withoutCredentials(ctx.env, credentialEnv);
   return {
     api,

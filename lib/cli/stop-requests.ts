@@ -1,14 +1,23 @@
 import { InterruptedError } from '../core/errors';
 
 /**
- * SIGINT and SIGTERM, as the hooks honour them: stop at the next safe point, never between a create and the delivery
- * (or revocation) of its token, and exit non-zero at once (docs/design.md, "Hooks"). Sections that must not be cut
- * run through {@link StopRequests.critical}; everything else may be abandoned when a stop arrives.
+ * SIGINT and SIGTERM, as the hooks honour them: stop at once, never inside a delivery and its record, and exit non-zero
+ * (docs/design.md, "Hardening"). Sections that must not be cut run through {@link StopRequests.critical}; everything
+ * else may be abandoned when a stop arrives, and the request in flight is aborted through {@link StopRequests.abortSignal}.
  */
 export class StopRequests {
   #signal: NodeJS.Signals | null = null;
   #depth = 0;
   readonly #listeners: Array<() => void> = [];
+  readonly #abort = new AbortController();
+
+  /**
+   * Aborted when a stop is requested outside a critical section, or when the critical section running at the request
+   * ends: give it to the API client, so the request in flight is cut at once (its reason is the InterruptedError).
+   */
+  get abortSignal(): AbortSignal {
+    return this.#abort.signal;
+  }
 
   /** The signal that asked the program to stop, or null. */
   get signal(): NodeJS.Signals | null {
@@ -19,6 +28,7 @@ export class StopRequests {
   request(signal: NodeJS.Signals): void {
     if (this.#signal !== null) return;
     this.#signal = signal;
+    if (this.#depth === 0) this.#abort.abort(this.#interrupted());
     for (const listener of this.#listeners.splice(0)) listener();
   }
 
@@ -35,7 +45,10 @@ export class StopRequests {
       return await fn();
     } finally {
       this.#depth--;
-      if (this.#depth === 0 && this.#signal !== null) for (const listener of this.#listeners.splice(0)) listener();
+      if (this.#depth === 0 && this.#signal !== null) {
+        this.#abort.abort(this.#interrupted());
+        for (const listener of this.#listeners.splice(0)) listener();
+      }
     }
   }
 

@@ -5,7 +5,8 @@ import { Construct } from 'constructs';
 import type { Duration } from '../core/duration';
 import { HOOK_ENV } from '../core/hook-contract';
 import { canonicalJson } from '../core/manifest';
-import { sinkDestination, type SinkSpec, type SinkTarget } from '../core/sink-spec';
+import { commandEnvProblems, sinkDestination, type SinkSpec, type SinkTarget } from '../core/sink-spec';
+import { InvalidInputError, withConstructPath } from '../core/errors';
 import { resolveTokenSpec, type ResolvedTokenSpec, type SlotPlan } from '../core/token-spec';
 import { AgilityTokenReconciler } from './agility-token-reconciler';
 import { validatingAt } from './construct-errors';
@@ -158,6 +159,10 @@ export class AgilityPersonalAccessToken extends Construct {
       ),
     );
     for (const w of warnings) Annotations.of(this).addWarning(w.message);
+    const envProblems = commandEnvProblems(spec.sinks, reconciler.credentialEnv);
+    if (envProblems.length > 0) {
+      throw withConstructPath(new InvalidInputError(envProblems.join(' '), { prop: 'sinks' }), this.node.path);
+    }
 
     const hook = hookProgramAsset(this);
     // Every token of a stack uses the stack's API and credential (AgilityTokenReconciler.configure): one reconciler

@@ -10,6 +10,14 @@ export interface CommandSinkOptions {
    * @default Duration.seconds(30)
    */
   readonly timeout?: Duration;
+  /**
+   * Names of the deploy's environment variables the program also inherits, e.g. `['GH_TOKEN']` for `gh`. Without
+   * them it gets only the fixed base (`PATH`, `HOME`, `USER`, `LANG`, `LC_*`, `TZ`, `TMPDIR`, `TERM`, `SHELL`; on
+   * Windows also `SystemRoot`, `PATHEXT`) and the `AGILITY_PAT_*` delivery variables. Synth refuses a name holding an
+   * Agility credential (the stack's `credentialEnv`, `AGILITY_ACCESS_TOKEN`, `AGILITY_REFRESH_TOKEN`).
+   * @default - none
+   */
+  readonly env?: readonly string[];
 }
 
 /**
@@ -47,13 +55,19 @@ export class SecretSink {
   /**
    * A program run without a shell, with the secret on its standard input and the token's name, expiry, generation and
    * id in `AGILITY_PAT_NAME`, `AGILITY_PAT_MANAGED_NAME`, `AGILITY_PAT_EXPIRY`, `AGILITY_PAT_GENERATION`,
-   * `AGILITY_PAT_TOKEN_ID`. Its environment is the deploy's without any Agility credential (the `credentialEnv`
-   * variable, `AGILITY_ACCESS_TOKEN`, `AGILITY_REFRESH_TOKEN`, and any variable holding one of their values). On
+   * `AGILITY_PAT_TOKEN_ID`. Its environment is an allow-list: those variables, a fixed base and the names listed in
+   * `options.env`, nothing else of the deploy's environment (docs/sinks.md, "What a command sink receives"). On
    * timeout its whole process group is killed. Use it to push the secret to a secret manager. A command cannot be
    * rolled back if a later sink fails.
    */
   static command(argv: readonly string[], options: CommandSinkOptions = {}): SecretSink {
-    return new SecretSink({ kind: 'command', argv: [...argv], timeoutMs: options.timeout?.toMilliseconds() });
+    const spec = withoutUndefined({
+      kind: 'command' as const,
+      argv: [...argv],
+      timeoutMs: options.timeout?.toMilliseconds(),
+      env: options.env ? [...options.env] : undefined,
+    });
+    return new SecretSink(spec);
   }
 
   /**

@@ -53,11 +53,31 @@ export const COMMAND_SINK_ENV = {
   tokenId: 'AGILITY_PAT_TOKEN_ID',
 } as const;
 
+/**
+ * The variables of the deploy's environment a command sink's program inherits, whatever its sink says: the fixed base
+ * of its environment (docs/sinks.md, "What a command sink receives", lists them from here). Every other variable
+ * reaches it only when its sink names it (`SecretSink.command(argv, { env: [...] })`).
+ */
+export const COMMAND_SINK_BASE_ENV = {
+  /** Inherited on every platform, when set. */
+  names: ['PATH', 'HOME', 'USER', 'LANG', 'TZ', 'TMPDIR', 'TERM', 'SHELL'],
+  /** Inherited on every platform: every variable whose name starts with one of these. */
+  prefixes: ['LC_'],
+  /** Inherited on Windows only (names compared without case there). */
+  windows: ['SystemRoot', 'PATHEXT'],
+} as const;
+
 /** The credential variable used when none is named. */
 export const DEFAULT_CREDENTIAL_ENV = 'AGILITY_ACCESS_TOKEN';
 
 /** The variable `agility-pat auth refresh` reads the OAuth refresh token from when no source is named. */
 export const DEFAULT_REFRESH_TOKEN_ENV = 'AGILITY_REFRESH_TOKEN';
+
+/**
+ * The variables holding a credential the hooks use whatever the stack's `credentialEnv` is. A command sink may not
+ * name them (nor the stack's `credentialEnv`) in its `env`: synth refuses it, and the hooks never pass them.
+ */
+export const HOOK_CREDENTIAL_ENVS = [DEFAULT_CREDENTIAL_ENV, DEFAULT_REFRESH_TOKEN_ENV] as const;
 
 /** The file, in the stack's Terraform folder, that tells the reconciler (and `status`) what the stack declares. */
 export const MANIFEST_FILE = 'agility-pat-manifest.json';

@@ -55,11 +55,14 @@ export interface ReplacementTiming {
  */
 export function replacementDue(
   token: ManifestToken,
-  listed: readonly (ListedTokenFacts & { readonly createdDate: string })[],
+  listed: readonly (ListedTokenFacts & { readonly createdDate: string | null })[],
   nowMs: number,
 ): ReplacementTiming {
   const afterMs = token.replaces?.afterMs ?? 0;
-  const created = token.live.flatMap((l) => managedNameState(listed, l.managedName, nowMs).delivered.map((t) => Date.parse(t.createdDate)));
+  const created = token.live
+    .flatMap((l) => managedNameState(listed, l.managedName, nowMs).delivered.map((t) => Date.parse(t.createdDate ?? '')))
+    // A token listed without its creation date cannot start the clock.
+    .filter(Number.isFinite);
   const firstDeliveredMs = created.length === 0 ? null : Math.min(...created);
   const revokeAtMs = firstDeliveredMs === null ? null : firstDeliveredMs + afterMs;
   const healthy = isHealthy(managedNameState(listed, token.currentManagedName, nowMs));

@@ -1,5 +1,5 @@
 import { InvalidInputError } from './errors';
-import { SINK_CREDENTIAL_ENV } from './hook-contract';
+import { HOOK_CREDENTIAL_ENVS } from './hook-contract';
 import { ENV_VAR_NAME } from './validation';
 
 /**
@@ -31,6 +31,12 @@ export interface CommandSinkSpec {
   readonly argv: readonly string[];
   /** Milliseconds before the program is killed and the delivery fails. @default 30000 */
   readonly timeoutMs?: number;
+  /**
+   * Names of the deploy's environment variables the program inherits besides the fixed base (docs/sinks.md, "What a
+   * command sink receives"), e.g. `['GH_TOKEN']` for `gh`. Never an Agility credential: synth refuses those.
+   * @default - none: only the base and the `AGILITY_PAT_*` delivery variables
+   */
+  readonly env?: readonly string[];
 }
 
 /** Who may read an organization secret (GitHub's `visibility`). */
@@ -92,16 +98,24 @@ export function isRestorableSink(spec: SinkSpec): boolean {
   return spec.kind === 'file' || spec.kind === 'env-file' || spec.kind === 'vault';
 }
 
-/** The names of the variables holding the credentials a delivery to these sinks reads (never given to command sinks). */
-export function sinkCredentialEnvs(sinks: readonly SinkSpec[]): string[] {
-  const names = sinks.flatMap((s) =>
-    s.kind === 'github-actions'
-      ? [s.tokenEnv ?? SINK_CREDENTIAL_ENV.githubActions]
-      : s.kind === 'vault'
-        ? [s.tokenEnv ?? SINK_CREDENTIAL_ENV.vault]
-        : [],
+/**
+ * Problems with the `env` of the command sinks: a name of a variable holding a credential the hooks use (the stack's
+ * `credentialEnv`, `AGILITY_ACCESS_TOKEN`, `AGILITY_REFRESH_TOKEN`): a sink is given one token's secret, never the
+ * power to create and revoke the user's tokens. One message per offending name; empty when there is none.
+ */
+export function commandEnvProblems(sinks: readonly SinkSpec[], credentialEnv: string): string[] {
+  const credentials = new Set([credentialEnv, ...HOOK_CREDENTIAL_ENVS]);
+  return sinks.flatMap((s, i) =>
+    s.kind === 'command'
+      ? (s.env ?? [])
+          .filter((name) => credentials.has(name))
+          .map(
+            (name) =>
+              `sinks[${i}].env names ${name}, which holds an Agility credential the hooks use; a command sink never receives it. ` +
+              `Remove ${name} from the sink's env.`,
+          )
+      : [],
   );
-  return [...new Set(names)];
 }
 
 declare const VALID_SINK_SPEC: unique symbol;
@@ -146,6 +160,9 @@ function checkSinkSpec(spec: SinkSpec, label: string): SinkSpec {
           `${label}.argv must be a non-empty array of strings (program first), got ${JSON.stringify(spec.argv)}.`,
           { prop: label },
         );
+      }
+      if (spec.env !== undefined && !(Array.isArray(spec.env) && spec.env.every((n) => typeof n === 'string' && ENV_VAR_NAME.test(n)))) {
+        throw invalid(label, 'env', 'an array of environment variable NAMES (letters, digits, underscores), never values', '…');
       }
       if (spec.timeoutMs !== undefined && !(Number.isInteger(spec.timeoutMs) && spec.timeoutMs > 0)) {
         throw new InvalidInputError(`${label}.timeoutMs must be a positive whole number of milliseconds, got ${String(spec.timeoutMs)}.`, {

@@ -106,7 +106,8 @@ export function classifyStackTokens<T extends ListedTokenFacts>(
 
 /** The fields of a listed token that tell when it was used. */
 export interface TokenUsageFacts {
-  readonly createdDate: string;
+  /** Null when the API leaves it out: then no use counts as the deploy's own. */
+  readonly createdDate: string | null;
   readonly lastUsedDate: string | null;
 }
 
@@ -124,5 +125,21 @@ export const OWN_USE_WINDOW_MS = 5 * 60_000;
 export function consumerLastUseMs(t: TokenUsageFacts): number | null {
   if (t.lastUsedDate === null) return null;
   const last = Date.parse(t.lastUsedDate);
-  return last - Date.parse(t.createdDate) <= OWN_USE_WINDOW_MS ? null : last;
+  return last - Date.parse(t.createdDate ?? '') <= OWN_USE_WINDOW_MS ? null : last;
+}
+
+/** How far a created token's expiry may be from the one asked for: Agility may round it to its day. */
+export const CREATED_EXPIRY_TOLERANCE_MS = 86_400_000;
+
+/**
+ * What is wrong with the expiry Agility returned for a token just created, or undefined when nothing is: it must be
+ * in the future, and within a day of the expiry asked for (when one was; none asks for Agility's 2-year default).
+ */
+export function createdExpiryProblem(returned: string, asked: string | null, nowMs: number): string | undefined {
+  const returnedMs = Date.parse(returned);
+  if (!(returnedMs > nowMs)) return `an expiry already past (${returned})`;
+  if (asked !== null && Math.abs(returnedMs - Date.parse(asked)) > CREATED_EXPIRY_TOLERANCE_MS) {
+    return `the expiry ${returned}, more than a day from the ${asked} asked for`;
+  }
+  return undefined;
 }

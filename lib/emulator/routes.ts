@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isJsonMediaType, parseForm, parseJson, pickCaseInsensitive } from './http-body';
+import { INSTANCE_USER_ROUTES } from './instance-users';
 import { json, problem, type Reply } from './problem';
 import { DEFAULT_USER_EMAIL, PAT_NOT_ALLOWED_DETAIL, RuleViolation, type Caller, type EmulatorState } from './state';
 
@@ -10,7 +11,8 @@ import { DEFAULT_USER_EMAIL, PAT_NOT_ALLOWED_DETAIL, RuleViolation, type Caller,
  *
  * Served are the routes the API client calls (OAuth sign-in and refresh, the CLI sign-in, `users/me`, the token routes), plus
  * the public `GET /api/v1/types`, which needs no credential and changes nothing: what a test or a probe calls
- * to see that the emulator answers, or to aim a fault at.
+ * to see that the emulator answers, or to aim a fault at; and the instance user routes (lib/emulator/instance-users.ts),
+ * for the rule that a PAT may not create or update users.
  */
 
 /** One API or OAuth request, body already read. */
@@ -27,15 +29,15 @@ export interface ApiRequest {
   user?: string;
 }
 
-type Access = 'public' | 'any' | 'oauth';
-type Handler = (
+export type Access = 'public' | 'any' | 'oauth';
+export type Handler = (
   state: EmulatorState,
   req: ApiRequest,
   params: Record<string, string>,
   caller: Caller | undefined,
 ) => Reply | Promise<Reply>;
 
-interface Route {
+export interface Route {
   method: string;
   /** Path template with `{param}` segments. */
   template: string;
@@ -66,6 +68,7 @@ const ROUTES: Route[] = [
       return { status: 204 };
     },
   },
+  ...INSTANCE_USER_ROUTES,
 ];
 
 /** A minimal `AllTypesResponse` for `GET /api/v1/types`. */

@@ -1,6 +1,7 @@
 import type { PersonalAccessTokenCreationResponse, PersonalAccessTokenResponse } from '../api/models';
 import { BadResponseError, hasErrorCode, isAgilityPatError } from '../core/errors';
 import { pendingNameOf } from '../core/managed-name';
+import { createdExpiryProblem } from '../core/token-state';
 import { listManagedName, revokeAll } from './find-tokens';
 import type { LifecycleDeps, TokenTarget } from './types';
 
@@ -47,11 +48,16 @@ export async function ensureToken(deps: LifecycleDeps, target: TokenTarget): Pro
     }
     await revokeAll(deps, state.delivered, 'several tokens bear this name and the sinks can hold only one: a fresh one replaces them');
     deps.checkpoint();
-    return deps.critical(() => createAndDeliver(deps, target, pendingName));
+    return createAndDeliver(deps, target, pendingName);
   });
 }
 
-/** Steps 3 of {@link ensureToken}: create (pending), deliver, record the delivery by renaming. */
+/**
+ * Step 3 of {@link ensureToken}: create (pending), verify, then deliver and record the delivery by renaming. Until the
+ * first sink is written a stop may cut it anywhere (the in-flight request is aborted): a token that lands anyway is
+ * under the pending name, which marks it undelivered, so the next run revokes it. Delivering and recording run as one
+ * critical section, to their end (each sink and each request has its own timeout, so it is bounded).
+ */
 async function createAndDeliver(deps: LifecycleDeps, target: TokenTarget, pendingName: string): Promise<EnsureOutcome> {
   const created = await createOnce(deps, target, pendingName).catch(async (e: unknown) => {
     if (!isAmbiguous(e)) throw e;
@@ -64,6 +70,22 @@ async function createAndDeliver(deps: LifecycleDeps, target: TokenTarget, pendin
   try {
     // Proven before any sink sees it: a token that does not authenticate as its creator is revoked, never delivered.
     await deps.verify?.(created.secret, { managedName: target.managedName, tokenId: created.token.tokenID });
+  } catch (e) {
+    if (hasErrorCode(e, 'INTERRUPTED')) throw e; // stopped: the pending name marks it undelivered
+    deps.log(`verifying or delivering "${target.managedName}" failed; revoking the new token so no undelivered token stays live`);
+    await revokeAll(deps, [created.token], 'it was not verified and delivered');
+    throw e;
+  }
+  return deps.critical(() => deliverAndRecord(deps, target, created));
+}
+
+/** Delivers a verified new token to every sink and renames it to its managed name (the critical section of step 3). */
+async function deliverAndRecord(
+  deps: LifecycleDeps,
+  target: TokenTarget,
+  created: { token: PersonalAccessTokenCreationResponse; secret: string },
+): Promise<EnsureOutcome> {
+  try {
     await deps.deliver(created.secret, target.sinks, {
       declaredName: target.declaredName,
       managedName: target.managedName,
@@ -96,6 +118,24 @@ async function createOnce(
       path: '/api/v1/tokens/create',
     });
   }
+  const expiryProblem = createdExpiryProblem(token.expiryDate, target.expiryDate, deps.clock());
+  if (expiryProblem !== undefined) {
+    // Delivering it would hand out a token that does not live as declared (or is dead already).
+    await revokeAll(deps, [token], `Agility returned ${expiryProblem}`);
+    throw new BadResponseError(
+      `the Agility API created "${pendingName}" (${token.tokenID}) with ${expiryProblem}; it was revoked and nothing was delivered. ` +
+        'Check the clock of the machine running the deploy and the expiry declared, then deploy again.',
+      // `revoked`: the create's outcome is known (not ambiguous), so it is not tried again: another would do the same.
+      {
+        method: 'POST',
+        path: '/api/v1/tokens/create',
+        tokenId: token.tokenID,
+        expiryDate: token.expiryDate,
+        asked: target.expiryDate,
+        revoked: true,
+      },
+    );
+  }
   return { token, secret: token.token };
 }
 
@@ -126,7 +166,7 @@ async function recordDelivery(deps: LifecycleDeps, token: PersonalAccessTokenRes
 
 /** True when a create (or rename) may have happened server-side although we got no usable answer. */
 export function isAmbiguous(e: unknown): boolean {
-  if (!isAgilityPatError(e)) return false;
+  if (!isAgilityPatError(e) || e.details.revoked === true) return false;
   if (e.code === 'NETWORK' || e.code === 'TIMEOUT' || e.code === 'BAD_RESPONSE') return true;
   const status = e.details.status;
   return hasErrorCode(e, 'API_ERROR') && typeof status === 'number' && (status >= 500 || status === 408);

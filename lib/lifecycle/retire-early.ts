@@ -48,8 +48,9 @@ export function retireEarlyDue(input: {
     return { due: false, reason: 'the current generation is not healthy (missing, pending, disabled or duplicated)' };
   const currentUse = consumerLastUseMs(current.delivered[0]!);
   if (currentUse === null) return { due: false, reason: 'no consumer has used the current generation yet' };
-  const previousQuietSince = Math.max(...previous.delivered.map((t) => consumerLastUseMs(t) ?? Date.parse(t.createdDate)));
+  const previousQuietSince = Math.max(...previous.delivered.map((t) => consumerLastUseMs(t) ?? Date.parse(t.createdDate ?? '')));
   const quietForMs = nowMs - previousQuietSince;
+  if (Number.isNaN(quietForMs)) return { due: false, reason: 'the API did not say when the previous generation was created' };
   if (quietForMs < quietMs) {
     return {
       due: false,

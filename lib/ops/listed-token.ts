@@ -7,7 +7,7 @@ const DAY_MS = 86_400_000;
 export interface ListedTokenInfo {
   readonly tokenID: string;
   readonly name: string;
-  readonly createdDate: string;
+  readonly createdDate: string | null;
   readonly expiryDate: string;
   /** Whole days until expiry, rounded down; negative once expired. */
   readonly daysLeft: number;

@@ -189,7 +189,7 @@ function otherTokenRows(
   unusedDays: number,
 ): OtherTokenRow[] {
   const replacedBy = new Map(tokens.flatMap((r) => (r.replaces?.tokenID ? [[r.replaces.tokenID, r.declaredName] as const] : [])));
-  const isUnused = (t: ListedTokenInfo): boolean => nowMs - Date.parse(t.lastUsedDate ?? t.createdDate) > unusedDays * DAY_MS;
+  const isUnused = (t: ListedTokenInfo): boolean => nowMs - Date.parse(t.lastUsedDate ?? t.createdDate ?? '') > unusedDays * DAY_MS;
   return infos.flatMap((t) => {
     if (t.expired) return [];
     const parts = parseManagedName(t.name);
@@ -201,7 +201,7 @@ function otherTokenRows(
 /** The user's place against Agility's limits, from the listed tokens. */
 function limitsOf(infos: readonly ListedTokenInfo[], nowMs: number): StatusReport['limits'] {
   const createdLastHour = (t: ListedTokenInfo): boolean => {
-    const created = Date.parse(t.createdDate);
+    const created = Date.parse(t.createdDate ?? '');
     return nowMs - created < HOUR_MS && created <= nowMs;
   };
   return {

@@ -33,7 +33,8 @@ export function staleConsumerNote(f: UsageFacts): string | undefined {
   const previousUse = consumerLastUseMs(f.previous);
   if (currentUse === null || previousUse === null) return undefined;
   const quietMs = f.retireEarlyQuietMs ?? DEFAULT_RETIRE_QUIET.toMilliseconds();
-  if (previousUse - Date.parse(f.current.createdDate) <= quietMs) return undefined;
+  // A creation date the API left out (NaN) never makes the verdict.
+  if (!(previousUse - Date.parse(f.current.createdDate ?? '') > quietMs)) return undefined;
   return (
     `the previous secret ("${f.previous.name}") was still used on ${f.previous.lastUsedDate}, more than ${Duration.millis(quietMs)} ` +
     `after the current one was created (${f.current.createdDate}) and while the current one is in use: some consumer never picked up ` +
@@ -49,7 +50,7 @@ export function staleConsumerNote(f: UsageFacts): string | undefined {
 export function neverUsedNote(f: UsageFacts): string | undefined {
   const unusedMs = f.unusedDays * DAY_MS;
   const neverUsed = [f.current, f.previous].filter(
-    (t): t is ListedTokenInfo => t !== null && consumerLastUseMs(t) === null && f.nowMs - Date.parse(t.createdDate) > unusedMs,
+    (t): t is ListedTokenInfo => t !== null && consumerLastUseMs(t) === null && f.nowMs - Date.parse(t.createdDate ?? '') > unusedMs,
   );
   if (neverUsed.length === 0) return undefined;
   return (

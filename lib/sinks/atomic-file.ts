@@ -27,8 +27,8 @@ export const SECRET_DIR_MODE = 0o700;
 export interface TargetSnapshot {
   /** Absolute path of the target file. */
   readonly path: string;
-  /** Content (bytes) and permission bits the file had, when it existed. */
-  readonly previous?: { readonly content: Buffer; readonly mode: number };
+  /** Content (bytes), permission bits and owner the file had, when it existed. */
+  readonly previous?: { readonly content: Buffer; readonly mode: number; readonly uid: number };
   /** Directories created for the target, outermost first; removed again on roll back when empty. */
   readonly createdDirs: readonly string[];
 }
@@ -84,7 +84,7 @@ export async function prepareTarget(path: string, base: string): Promise<TargetS
     } catch (e) {
       throw fsFailure(e, 'read', path);
     }
-    return { path, previous: { content, mode: stat.mode & 0o7777 }, createdDirs };
+    return { path, previous: { content, mode: stat.mode & 0o7777, uid: stat.uid }, createdDirs };
   } catch (e) {
     await removeCreatedDirs(createdDirs);
     throw e;

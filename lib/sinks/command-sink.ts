@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { COMMAND_SINK_ENV, DEFAULT_CREDENTIAL_ENV, DEFAULT_REFRESH_TOKEN_ENV } from '../core/hook-contract';
+import { COMMAND_SINK_BASE_ENV, COMMAND_SINK_ENV, HOOK_CREDENTIAL_ENVS } from '../core/hook-contract';
 import type { CommandSinkSpec } from '../core/sink-spec';
 import type { DeliveryContext } from './delivery-context';
 import { DeliveryFailure } from './delivery-failure';
@@ -47,19 +47,44 @@ export function withholdVariables(env: NodeJS.ProcessEnv, withheld: Withheld): N
  * the power to create and revoke the user's tokens.
  */
 export function withoutCredentials(env: NodeJS.ProcessEnv, credentialEnv: string): NodeJS.ProcessEnv {
-  const names = [...new Set([credentialEnv, DEFAULT_CREDENTIAL_ENV, DEFAULT_REFRESH_TOKEN_ENV])];
+  const names = [...new Set([credentialEnv, ...HOOK_CREDENTIAL_ENVS])];
   const values = names.map((n) => env[n]?.trim() ?? '');
   return withholdVariables(env, { names, values });
 }
 
 /**
- * The environment of a command sink: `base` plus `AGILITY_PAT_NAME`, `AGILITY_PAT_MANAGED_NAME`,
- * `AGILITY_PAT_EXPIRY`, `AGILITY_PAT_GENERATION` and `AGILITY_PAT_TOKEN_ID`. A `base` variable whose value
- * contains the secret is left out, so the secret never reaches the program through its environment. The hook
- * passes a `base` already without the credentials ({@link withoutCredentials}).
+ * The names a command sink's program may inherit from `env`: those of {@link COMMAND_SINK_BASE_ENV} (the Windows ones
+ * on Windows only, where names are compared without case) and those its sink lists in `allowed`.
  */
-export function commandEnvironment(base: NodeJS.ProcessEnv, ctx: DeliveryContext, secret: string): NodeJS.ProcessEnv {
-  const env = withholdVariables(base, { values: [secret] });
+function inheritable(name: string, allowed: readonly string[], platform: NodeJS.Platform): boolean {
+  const base = COMMAND_SINK_BASE_ENV;
+  if (platform === 'win32') {
+    const upper = name.toUpperCase();
+    const fold = (list: readonly string[]): boolean => list.some((n) => n.toUpperCase() === upper);
+    return fold(base.names) || fold(base.windows) || base.prefixes.some((p) => upper.startsWith(p)) || fold(allowed);
+  }
+  return (base.names as readonly string[]).includes(name) || base.prefixes.some((p) => name.startsWith(p)) || allowed.includes(name);
+}
+
+/**
+ * The environment of a command sink, an allow-list: from `source`, only the variables of {@link COMMAND_SINK_BASE_ENV}
+ * and those the sink names in `spec.env`; then `AGILITY_PAT_NAME`, `AGILITY_PAT_MANAGED_NAME`, `AGILITY_PAT_EXPIRY`,
+ * `AGILITY_PAT_GENERATION` and `AGILITY_PAT_TOKEN_ID`. Nothing else: not the native sinks' credentials, not another
+ * token's, nothing the rest of the deploy's environment holds. An inherited variable whose value contains the secret
+ * is left out too, so the secret never reaches the program through its environment. The hook passes a `source`
+ * already without the Agility credentials ({@link withoutCredentials}), so a sink naming one gets nothing (synth
+ * refuses it anyway).
+ */
+export function commandEnvironment(
+  source: NodeJS.ProcessEnv,
+  spec: Pick<CommandSinkSpec, 'env'>,
+  ctx: DeliveryContext,
+  secret: string,
+  platform: NodeJS.Platform = process.platform,
+): NodeJS.ProcessEnv {
+  const allowed = spec.env ?? [];
+  const picked = Object.fromEntries(Object.entries(source).filter(([name]) => inheritable(name, allowed, platform)));
+  const env = withholdVariables(picked, { values: [secret] });
   env[COMMAND_SINK_ENV.declaredName] = ctx.declaredName;
   env[COMMAND_SINK_ENV.managedName] = ctx.managedName;
   env[COMMAND_SINK_ENV.expiry] = ctx.expiryDate;
@@ -70,7 +95,7 @@ export function commandEnvironment(base: NodeJS.ProcessEnv, ctx: DeliveryContext
 
 /**
  * Runs `spec.argv[0]` with the rest of `argv` as its arguments, without a shell (so `$(…)`, `;` and backticks
- * in arguments are plain text), in `cwd`, with {@link commandEnvironment}; writes exactly the secret to its
+ * in arguments are plain text), in `cwd`, with {@link commandEnvironment} (an allow-list); writes exactly the secret to its
  * stdin and closes it. Resolves when the program exits with status 0.
  *
  * The program leads a process group of its own, so that a timeout ends what it started too: the whole group is
@@ -91,7 +116,7 @@ export async function deliverToCommand(
   const timeoutMs = spec.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   let child: ChildProcess;
   try {
-    child = spawnInOwnGroup(spec.argv, options.cwd, commandEnvironment(options.env, ctx, secret));
+    child = spawnInOwnGroup(spec.argv, options.cwd, commandEnvironment(options.env, spec, ctx, secret));
   } catch (e) {
     throw startFailure(e, program, options.cwd);
   }

@@ -1,6 +1,6 @@
 import { InvalidInputError, SinkError } from '../core/errors';
-import { describeSink, isRestorableSink, sinkCredentialEnvs, type SinkSpec, type ValidSinkSpec } from '../core/sink-spec';
-import { deliverToCommand, withholdVariables } from './command-sink';
+import { describeSink, isRestorableSink, type SinkSpec, type ValidSinkSpec } from '../core/sink-spec';
+import { deliverToCommand } from './command-sink';
 import type { Delivered } from './delivered';
 import type { DeliverOptions, DeliveryContext } from './delivery-context';
 import { DeliveryFailure } from './delivery-failure';
@@ -14,8 +14,8 @@ import { deliverToVault } from './vault-sink';
  *
  * - `file`: exactly the secret, no newline, written atomically with mode 0600; missing parents created 0700.
  * - `env-file`: one `KEY=secret` entry inserted or replaced in a dotenv file, every other byte kept; 0600.
- * - `command`: the program run without a shell, the secret on its stdin, `AGILITY_PAT_*` in its
- *   environment; it must exit 0 within its timeout.
+ * - `command`: the program run without a shell, the secret on its stdin, an allow-listed environment with
+ *   `AGILITY_PAT_*`; it must exit 0 within its timeout.
  *
  * - `vault`: one field of a Vault KV v2 secret, other fields kept, written with check-and-set.
  * - `github-actions`: a GitHub Actions secret, sealed with the scope's public key.
@@ -27,8 +27,8 @@ import { deliverToVault } from './vault-sink';
  * previous value back (or loses the key), each under its file's lock and only while it still holds what this
  * delivery wrote (keys other tokens wrote meanwhile are never touched); a Vault secret gets its previous version's
  * data back with check-and-set (or the version written is deleted). A command or GitHub secret that already took the
- * secret keeps it: they only ever run after every restorable sink succeeded. The credentials of the vault and
- * github-actions sinks (their `tokenEnv` variables) are not passed to commands.
+ * secret keeps it: they only ever run after every restorable sink succeeded. A command's environment is an allow-list
+ * (`commandEnvironment`): a fixed base, the `AGILITY_PAT_*` delivery variables and the names its sink lists.
  *
  * Nothing is logged. Symbolic links at a file target or its parent directory are refused.
  *
@@ -57,8 +57,6 @@ export async function deliverSecret(
   }
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
-  // Native sinks read their credentials from these variables; command sinks never see them.
-  const commandEnv = withholdVariables(env, { names: sinkCredentialEnvs(sinks) });
 
   const done: Done[] = [];
   for (const { index, spec } of deliveryOrder(sinks)) {
@@ -71,7 +69,7 @@ export async function deliverSecret(
           done.push({ spec, ...(await deliverToEnvFile(secret, spec, cwd)) });
           break;
         case 'command':
-          await deliverToCommand(secret, spec, ctx, { cwd, env: commandEnv });
+          await deliverToCommand(secret, spec, ctx, { cwd, env });
           done.push({ spec });
           break;
         case 'vault':

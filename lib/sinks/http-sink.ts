@@ -12,6 +12,9 @@ import { DeliveryFailure } from './delivery-failure';
 /** Longest excerpt of a vendor's error body quoted in a message. */
 const MAX_VENDOR_DETAIL = 200;
 
+/** Largest answer read from a vendor (GitHub, Vault): 1 MiB. A longer one fails the delivery, naming the sink. */
+export const MAX_VENDOR_ANSWER_BYTES = 1024 * 1024;
+
 /** Options every HTTP sink takes. */
 export interface HttpSinkOptions {
   /** Where the sink's credential variable is read. */
@@ -46,7 +49,7 @@ export class SinkHttp {
     } catch (e) {
       throw new DeliveryFailure((e as Error).message, `fix the sink's ${service} URL`, {});
     }
-    this.#transport = new HttpTransport({ baseUrl: url, timeoutMs: options.timeoutMs });
+    this.#transport = new HttpTransport({ baseUrl: url, timeoutMs: options.timeoutMs, maxBodyBytes: MAX_VENDOR_ANSWER_BYTES });
     this.#headers = { 'user-agent': 'agility-pat-cdktf', ...headers };
     this.#secrets = secretForms(secrets);
   }
@@ -96,7 +99,8 @@ export class SinkHttp {
 
   #failure(e: AgilityPatError): DeliveryFailure {
     const status = typeof e.details.status === 'number' ? e.details.status : undefined;
-    return new DeliveryFailure(e.message, this.#fix(status), status === undefined ? { code: e.code } : { status }, { cause: e });
+    const fix = e.code === 'BAD_RESPONSE' ? `check that the sink's URL is ${this.service}'s API, then deploy again` : this.#fix(status);
+    return new DeliveryFailure(e.message, fix, status === undefined ? { code: e.code } : { status }, { cause: e });
   }
 
   #describe(call: HttpCall, answer: HttpAnswer): string {

@@ -1,3 +1,4 @@
+import { StopRequests } from '../../lib/cli/stop-requests';
 import { inspect } from 'node:util';
 import { MockAgent } from 'undici';
 import {
@@ -466,7 +467,7 @@ describe('date-times without an offset', () => {
       '2026-03-02T08:30Z',
     ]);
     expect(Date.parse(token.expiryDate)).toBe(Date.UTC(2027, 0, 1));
-    expect(Date.parse(token.createdDate)).toBe(Date.UTC(2026, 2, 1, 12, 0, 0, 123));
+    expect(Date.parse(token.createdDate!)).toBe(Date.UTC(2026, 2, 1, 12, 0, 0, 123));
   });
 
   test('dates that carry an offset are returned exactly as sent', async () => {
@@ -528,15 +529,6 @@ describe('malformed 2xx bodies are BadResponseErrors', () => {
       /body\.expiryDate must be an ISO-8601 date-time/,
     ],
     [
-      'a list entry with a numeric name',
-      (c) => c.listTokens(),
-      '/api/v1/tokens/list',
-      200,
-      { tokens: [tokenBody({ name: 5 })], totalCount: 1 },
-      JSON_HEADERS,
-      /body\.tokens\[0\]\.name must be a string or null, got number/,
-    ],
-    [
       'a JSON array where an object belongs',
       (c) => c.getToken(TOKEN_ID),
       `/api/v1/tokens/${TOKEN_ID}`,
@@ -557,6 +549,15 @@ describe('malformed 2xx bodies are BadResponseErrors', () => {
     expect(calls()).toHaveLength(1);
   });
 
+  test('says what the program lacks, and does not blame the API document', async () => {
+    pool()
+      .intercept({ path: `/api/v1/tokens/${TOKEN_ID}`, method: 'GET' })
+      .reply(200, tokenBody({ expiryDate: undefined }), { headers: JSON_HEADERS });
+    const err = await failure(client().getToken(TOKEN_ID));
+    expect(err.message).toMatch(/with JSON that lacks what agility-pat needs: body\.expiryDate/);
+    expect(err.message).not.toMatch(/document/);
+  });
+
   test('a create answer without the secret is a BadResponseError', async () => {
     pool()
       .intercept({ path: '/api/v1/tokens/create', method: 'POST' })
@@ -571,6 +572,50 @@ describe('malformed 2xx bodies are BadResponseErrors', () => {
     const err = await failure(client().exchangeCode('code-1'));
     expect(err.code).toBe('BAD_RESPONSE');
     expect(err.message).toMatch(/access_token/);
+  });
+});
+
+describe('optional fields stay optional', () => {
+  test('a list missing every optional field, with a null-name entry and one unusable entry, is read with defaults', async () => {
+    const bare = { tokenID: TOKEN_ID, expiryDate: '2027-03-01T12:00:00Z' };
+    const nullName = { tokenID: 'a3f2504e-4f89-41d3-9a0c-0305e82c3301', name: null, expiryDate: '2027-01-01T00:00:00Z' };
+    const unusable = { name: 'no id', expiryDate: '2027-01-01T00:00:00Z' };
+    const wrongType = { tokenID: 'b3f2504e-4f89-41d3-9a0c-0305e82c3301', name: 5, expiryDate: '2027-01-01T00:00:00Z' };
+    pool()
+      .intercept({ path: '/api/v1/tokens/list', method: 'GET' })
+      .reply(200, { tokens: [bare, nullName, unusable, wrongType] }, { headers: JSON_HEADERS });
+    const warnings: string[] = [];
+    const list = await client({ onWarning: (m) => warnings.push(m) }).listTokens();
+    expect(list).toEqual({
+      totalCount: 2,
+      tokens: [
+        {
+          ...bare,
+          name: null,
+          createdDate: null,
+          lastUsedDate: null,
+          enabled: true,
+          isExpired: false,
+          daysUntilExpiration: null,
+        },
+        { ...nullName, createdDate: null, lastUsedDate: null, enabled: true, isExpired: false, daysUntilExpiration: null },
+      ],
+    });
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /left out a token agility-pat cannot use \(body\.tokens\[2\]\.tokenID must be a non-empty string, got undefined\)/,
+      ),
+      expect.stringMatching(/\(body\.tokens\[3\]\.name must be a string or null, got number\)/),
+    ]);
+  });
+
+  test('a token and a user with only what the program needs', async () => {
+    pool()
+      .intercept({ path: `/api/v1/tokens/${TOKEN_ID}`, method: 'GET' })
+      .reply(200, { tokenID: TOKEN_ID, expiryDate: '2027-03-01T12:00:00Z' }, { headers: JSON_HEADERS });
+    pool().intercept({ path: '/api/v1/users/me', method: 'GET' }).reply(200, { userID: 7 }, { headers: JSON_HEADERS });
+    await expect(client().getToken(TOKEN_ID)).resolves.toMatchObject({ tokenID: TOKEN_ID, name: null, enabled: true });
+    await expect(client().me()).resolves.toMatchObject({ userID: 7 });
   });
 });
 
@@ -863,5 +908,31 @@ describe('redaction', () => {
     expect(err.code).toBe('NETWORK');
     expect(err.message).toContain('[redacted]');
     expect(inspect(err, { depth: Infinity })).not.toContain(ACCESS);
+  });
+});
+
+describe('stopping', () => {
+  test('a stop request aborts the request in flight at once and throws its InterruptedError, not retried', async () => {
+    const stops = new StopRequests();
+    pool().intercept({ path: '/api/v1/tokens/list', method: 'GET' }).reply(200, { tokens: [] }, { headers: JSON_HEADERS }).delay(5_000);
+    const started = Date.now();
+    const listing = client({ signal: stops.abortSignal }).listTokens();
+    setTimeout(() => stops.request('SIGTERM'), 50);
+    const err = await failure(listing);
+    expect(err.code).toBe('INTERRUPTED');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(delays).toEqual([]);
+  });
+
+  test('a stop inside a critical section aborts nothing until the section ends', async () => {
+    const stops = new StopRequests();
+    pool().intercept({ path: '/api/v1/tokens/list', method: 'GET' }).reply(200, { tokens: [] }, { headers: JSON_HEADERS }).delay(200);
+    const inside = stops.critical(async () => {
+      const listing = client({ signal: stops.abortSignal }).listTokens();
+      stops.request('SIGTERM');
+      return listing;
+    });
+    await expect(inside).resolves.toEqual({ tokens: [], totalCount: 0 });
+    expect(stops.abortSignal.aborted).toBe(true);
   });
 });

@@ -15,11 +15,11 @@ interface Provisioner {
   'local-exec': { when?: string; environment: Record<string, string> };
 }
 
-function createEnvironment(props: { verify?: boolean; sinks: SecretSink[] }): Record<string, string> {
+function createEnvironment(props: { verify?: boolean; sinks: SecretSink[] }, credentialEnv?: string): Record<string, string> {
   const app = Testing.app({ context: { [SYNTH_NOW_CONTEXT]: NOW } });
   outdirs.push(app.outdir);
   const stack = new TerraformStack(app, 'prod');
-  AgilityTokenReconciler.configure(stack, { namespace: 'test-project', api: AgilityApi.url('https://mgmt.aglty.io') });
+  AgilityTokenReconciler.configure(stack, { namespace: 'test-project', api: AgilityApi.url('https://mgmt.aglty.io'), credentialEnv });
   new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', expiresAt: '2027-06-30T00:00:00Z', ...props });
   const json = JSON.parse(Testing.synth(stack)) as { resource: Record<string, Record<string, { provisioner?: Provisioner[] }>> };
   const slot = Object.values(json.resource.terraform_data).find((r) =>
@@ -62,5 +62,27 @@ describe('native sinks and verify at synth', () => {
     [() => SecretSink.vault({ address: 'https://vault.example.com', path: 'a/../b' }), 'path must be a Vault secret path'],
   ])('refuses %#', (make, message) => {
     expect(make).toThrow(message);
+  });
+});
+
+describe("a command sink's env at synth", () => {
+  const declare = (sink: SecretSink, credentialEnv?: string): unknown => createEnvironment({ sinks: [sink] }, credentialEnv);
+
+  it.each([
+    ['AGILITY_ACCESS_TOKEN', undefined],
+    ['AGILITY_REFRESH_TOKEN', undefined],
+    ['AGILITY_ACCESS_TOKEN', 'MY_AGILITY_OAUTH'],
+    ['MY_AGILITY_OAUTH', 'MY_AGILITY_OAUTH'],
+  ])('refuses env naming %s (credentialEnv %s)', (name, credentialEnv) => {
+    expect(() => declare(SecretSink.command(['gh', 'secret', 'set', 'X'], { env: ['GH_TOKEN', name] }), credentialEnv)).toThrow(
+      new RegExp(`^prod/ci: sinks\\[0\\]\\.env names ${name}, which holds an Agility credential`),
+    );
+  });
+
+  it('accepts other names, and refuses something that is not a variable name', () => {
+    expect(() => declare(SecretSink.command(['gh', 'secret', 'set', 'X'], { env: ['GH_TOKEN'] }))).not.toThrow();
+    expect(() => declare(SecretSink.command(['gh'], { env: ['GH TOKEN=x'] }))).toThrow(
+      /env must be an array of environment variable NAMES/,
+    );
   });
 });

@@ -121,12 +121,6 @@ describe('routing', () => {
     );
   });
 
-  it('does not serve the instance user routes, which the product never calls', async () => {
-    const token = await oauth();
-    expect((await call(emulator(), 'GET', '/api/v1/instance/1234abcd-u/user/list', { token })).status).toBe(404);
-    expect((await call(emulator(), 'DELETE', '/api/v1/instance/1234abcd-u/user/delete/7', { token })).status).toBe(404);
-  });
-
   it('answers 404 JSON for an unknown route', async () => {
     const r = await call(emulator(), 'GET', '/nowhere');
     expect(r.status).toBe(404);

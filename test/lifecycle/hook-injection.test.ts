@@ -76,7 +76,7 @@ describe('the environment of a command sink', () => {
 });
 
 describe('a command sink gets no credential at all', () => {
-  it('not AGILITY_ACCESS_TOKEN or AGILITY_REFRESH_TOKEN when credentialEnv names another variable, and no copy of any of them', async () => {
+  it('not AGILITY_ACCESS_TOKEN or AGILITY_REFRESH_TOKEN when credentialEnv names another variable, and no copy of any of them, even when a hand-written sink spec lists them', async () => {
     const oauth = (await emulator().signIn('sink-creds@example.com')).access_token!;
     const other = (await emulator().signIn('sink-creds-other@example.com')).access_token!;
     const refresh = 'refresh-token-for-the-sink-test-0123456789';
@@ -87,7 +87,14 @@ describe('a command sink gets no credential at all', () => {
       managedName: managed('ci'),
       declaredName: 'ci',
       generation: 5,
-      sinks: [{ kind: 'command' as const, argv: [process.execPath, '-e', record, seen] }],
+      // Synth refuses credentials in env; a sink spec written by hand (plain HCL) still gets none of them.
+      sinks: [
+        {
+          kind: 'command' as const,
+          argv: [process.execPath, '-e', record, seen],
+          env: ['KEEP_ME', 'AGILITY_ACCESS_TOKEN', 'AGILITY_REFRESH_TOKEN', CREDENTIAL_ENV, 'COPY_OF_CREDENTIAL', 'TF_VAR_agility_token'],
+        },
+      ],
     };
     const env = {
       ...hookEnv(emulator(), inputs),

@@ -135,6 +135,32 @@ describe('SIGTERM and SIGINT', () => {
     expect(await tokenCalls(emulator(), email)).not.toContain('POST /api/v1/tokens/create 201');
   });
 
+  it('during a slow create, before any sink: aborts the request and exits 130 within 2 s; the token that lands is pending', async () => {
+    const email = 'sigterm-create@example.com';
+    const oauth = await signIn(email);
+    const file = join(tmp(), 'never.pat');
+    await injectFault(emulator(), { method: 'POST', path: '/api/v1/tokens/create', latencyMs: 9_000 });
+    const inFlight = async () =>
+      (await requestLog(emulator())).some((r) => r.user === email && r.path === '/api/v1/tokens/create' && r.status === 0);
+    let killedAt = 0;
+    const run = await runHook(emulator(), 'create', ciInputs(oauth, { sinks: [{ kind: 'file', path: file }] }), tmp(), {
+      onSpawn: (child) => {
+        void waitFor(inFlight, 10_000, 'the create request to be in flight').then(() => {
+          killedAt = Date.now();
+          child.kill('SIGTERM');
+        });
+      },
+    });
+    const stoppedWithinMs = Date.now() - killedAt;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/\[INTERRUPTED\] stopped by SIGTERM/);
+    expect(stoppedWithinMs).toBeLessThan(2_000);
+    expect(existsSync(file)).toBe(false);
+    // The create lands after the hook is gone: under the pending name, which marks it undelivered.
+    await waitFor(async () => (await liveTokens(emulator(), oauth)).length > 0, 20_000, 'the slow create to land');
+    expect((await liveTokens(emulator(), oauth)).map((t) => t.name)).toEqual([`${managed('ci').slice(0, -1)}/pending]`]);
+  });
+
   it('inside create-and-deliver: the hook finishes delivering and recording the token, then exits 130', async () => {
     const email = 'sigterm-deliver@example.com';
     const oauth = await signIn(email);

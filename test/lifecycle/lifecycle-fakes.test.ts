@@ -186,6 +186,36 @@ describe('ensureToken', () => {
     expect(h.api.live()).toEqual([]);
   });
 
+  it.each<[string, string | null, string]>([
+    ['an expiry already past', null, '2026-12-31T00:00:00Z'],
+    ['an expiry already past, though 2027-06-01 was asked for', '2027-06-01T00:00:00Z', '2026-06-01T00:00:00Z'],
+    ['an expiry more than a day from the one asked for', '2027-06-01T00:00:00Z', '2027-06-02T00:00:01Z'],
+  ])('a created token with %s is revoked and reported, never delivered', async (_what, asked, returned) => {
+    const h = harness();
+    const create = h.deps.api.createToken;
+    const api = {
+      ...h.deps.api,
+      createToken: async (req: Parameters<typeof create>[0]) => ({ ...(await create(req)), expiryDate: returned }),
+    };
+    const e = await ensureToken({ ...h.deps, api }, { ...target(), expiryDate: asked }).catch((x: unknown) => x);
+    expect(hasErrorCode(e, 'BAD_RESPONSE')).toBe(true);
+    expect((e as Error).message).toContain(`with ${returned === '2027-06-02T00:00:01Z' ? 'the expiry' : 'an expiry already past'}`);
+    expect((e as Error).message).toContain('it was revoked and nothing was delivered');
+    expect(h.calls).toEqual(['list', 'create', 'revoke']);
+    expect(h.delivered.size).toBe(0);
+    expect(h.api.live()).toEqual([]);
+  });
+
+  it('accepts a created expiry within a day of the one asked for', async () => {
+    const h = harness();
+    const create = h.deps.api.createToken;
+    const api = {
+      ...h.deps.api,
+      createToken: async (req: Parameters<typeof create>[0]) => ({ ...(await create(req)), expiryDate: '2027-06-01T23:00:00Z' }),
+    };
+    expect(await ensureToken({ ...h.deps, api }, { ...target(), expiryDate: '2027-06-01T00:00:00Z' })).toMatchObject({ action: 'created' });
+  });
+
   it('a rename that timed out after it was done is confirmed from the list', async () => {
     const h = harness([{ at: 2, kind: 'timeout-after' }]); // list, create, update
     await ensureToken(h.deps, target());

@@ -4,7 +4,14 @@
  * wait moves a fake clock (and the emulator's), so nothing sleeps for real.
  */
 import { AgilityClient } from '../../lib/api';
-import { AuthFailedError, BadResponseError, hasErrorCode, type AgilityPatError } from '../../lib/core/errors';
+import {
+  AuthFailedError,
+  BadResponseError,
+  InvalidInputError,
+  NetworkError,
+  hasErrorCode,
+  type AgilityPatError,
+} from '../../lib/core/errors';
 import { HOOK_ENV } from '../../lib/core/hook-contract';
 import { tokenVerifier } from '../../lib/cli/verify-deps';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator';
@@ -58,15 +65,58 @@ describe('verifyNewToken with fakes', () => {
     expect(time.waits).toEqual([500, 1000, 2000]);
   });
 
-  it('gives up within the bound, naming the token, the attempts and the last reason', async () => {
+  it('keeps trying until the deadline, the last wait shortened to end there, then names the token, the attempts and the last reason', async () => {
     const time = fakeTime();
     const deps: VerifyDeps = { ...time, expectedUser: async () => ({ userID: 7 }), whoAmI: async () => Promise.reject(refused()) };
     const e = await failure(verifyNewToken(deps, SECRET, { ...TOKEN, withinMs: 10_000 }));
-    // 0.5 + 1 + 2 + 4 = 7.5 s waited; the next wait (8 s) would pass 10 s.
-    expect(time.waits).toEqual([500, 1000, 2000, 4000]);
-    expect(e.details).toMatchObject({ tokenId: TOKEN.tokenId, attempts: 5, waitedMs: 7500, lastReason: 'AUTH_FAILED, HTTP 401' });
-    expect(e.message).toContain(`"${TOKEN.managedName}" (${TOKEN.tokenId}) was not accepted by GET /api/v1/users/me after 5 attempt(s)`);
+    // 0.5 + 1 + 2 + 4 = 7.5 s; the next wait (4 s) is cut to the 2.5 s left, and a last attempt is made at 10 s.
+    expect(time.waits).toEqual([500, 1000, 2000, 4000, 2500]);
+    expect(e.details).toMatchObject({ tokenId: TOKEN.tokenId, attempts: 6, waitedMs: 10_000, lastReason: 'AUTH_FAILED, HTTP 401' });
+    expect(e.message).toContain(`"${TOKEN.managedName}" (${TOKEN.tokenId}) was not accepted by GET /api/v1/users/me after 6 attempt(s)`);
     expect(e.message).toContain('it was revoked and nothing was delivered');
+  });
+
+  it.each([9_000, 12_000, 14_000, 15_000])('delivers a token that starts working at %i ms, within the 15 s window', async (activeAt) => {
+    const time = fakeTime();
+    const deps: VerifyDeps = {
+      ...time,
+      expectedUser: async () => ({ userID: 7 }),
+      whoAmI: async () => (time.clock() >= activeAt ? { userID: 7 } : Promise.reject(refused())),
+    };
+    await verifyNewToken(deps, SECRET, TOKEN);
+    expect(time.clock()).toBeGreaterThanOrEqual(activeAt);
+    expect(time.clock()).toBeLessThanOrEqual(15_000);
+  });
+
+  it('gives up at 15 s by default, having tried at the deadline', async () => {
+    const time = fakeTime();
+    const deps: VerifyDeps = { ...time, expectedUser: async () => ({ userID: 7 }), whoAmI: async () => Promise.reject(refused()) };
+    const e = await failure(verifyNewToken(deps, SECRET, TOKEN));
+    expect(time.clock()).toBe(15_000);
+    expect(e.details).toMatchObject({ waitedMs: 15_000 });
+  });
+
+  it.each([
+    [
+      'a secret the client refuses to send',
+      new InvalidInputError('the token to check must be a non-empty string without spaces', {}),
+      'INVALID_INPUT',
+    ],
+    [
+      'a network error',
+      new NetworkError('GET /api/v1/users/me could not reach the API: ECONNREFUSED', { method: 'GET', path: '/' }),
+      'NETWORK',
+    ],
+    ['an answer without a user', new BadResponseError('userID is missing', { method: 'GET', path: '/' }), 'BAD_RESPONSE'],
+  ])('fails at once, with its own cause, on %s', async (_what, error, code) => {
+    const time = fakeTime();
+    const deps: VerifyDeps = { ...time, expectedUser: async () => ({ userID: 7 }), whoAmI: async () => Promise.reject(error) };
+    const e = await failure(verifyNewToken(deps, SECRET, TOKEN));
+    expect(time.waits).toEqual([]);
+    expect(e.details).toMatchObject({ attempts: 1, reason: code });
+    expect(e.message).toContain(code);
+    expect(e.message).toContain(error.message);
+    expect(e.message).not.toContain('slow to activate');
   });
 
   it('fails at once when the token authenticates as another user', async () => {

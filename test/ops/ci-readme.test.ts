@@ -53,7 +53,9 @@ describe('docs/ci.md, "Deploying from CI"', () => {
 
   test('its command-sink recipe is the one main.ts uses with AGILITY_PAT_GITHUB_REPO', () => {
     const [recipe] = fencedLines(text, 'ts');
-    expect(recipe).toMatch(/^SecretSink\.command\(\['gh', 'secret', 'set', '[A-Z_]+', '--repo', 'owner\/repo'\]\);$/);
+    expect(recipe).toMatch(
+      /^SecretSink\.command\(\['gh', 'secret', 'set', '[A-Z_]+', '--repo', 'owner\/repo'\](, \{ env: \['GH_TOKEN'\] \})?\);$/,
+    );
     expect(readFileSync(join(ROOT, 'main.ts'), 'utf8')).toContain("SecretSink.command(['gh', 'secret', 'set', secretName, '--repo', repo]");
   });
 });

@@ -1,22 +1,24 @@
 /**
- * The command-sink recipes of docs/recipes.md (gh, aws, vercel, netlify, kubectl), read from that page itself and run through
- * deliverSecret against stand-in programs on PATH. Each stand-in checks its arguments as the real tool expects them
- * and the secret it receives (by its SHA-256, which is all it is told), and records what it saw.
+ * The command-sink recipes (gh, aws, vercel, netlify, kubectl), read from docs/sinks.md itself and run through
+ * deliverSecret against stand-in programs on PATH. Each stand-in checks its arguments as the real tool expects them,
+ * the secret it receives (by its SHA-256, which is all it is told) and the variable it authenticates with, and
+ * records what it saw, with the names of its environment.
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SecretSink } from '../../lib/construct/secret-sink';
 import { hasErrorCode } from '../../lib/core/errors';
+import type { CommandSinkSpec } from '../../lib/core/sink-spec';
 import { deliverSecret } from '../helpers/deliver';
 import { CTX, SECRET, useTempDir } from './fixtures';
 
-const RECIPES = readFileSync(resolve(__dirname, '..', '..', 'docs', 'recipes.md'), 'utf8');
+const DOC = readFileSync(resolve(__dirname, '..', '..', 'docs', 'sinks.md'), 'utf8');
 
-/** `// recipe: NAME …` followed by one `SecretSink.command([...]);` statement. */
+/** `// recipe: NAME …` followed by one `SecretSink.command(...);` statement. */
 function recipes(): Map<string, SecretSink> {
   const found = new Map<string, SecretSink>();
-  for (const m of RECIPES.matchAll(/\/\/ recipe: (\w+)[^\n]*\n(SecretSink\.command\(\[[\s\S]*?\]\));/g)) {
+  for (const m of DOC.matchAll(/\/\/ recipe: (\w+)[^\n]*\n(SecretSink\.command\([\s\S]*?\));\n/g)) {
     found.set(m[1], new Function('SecretSink', `return ${m[2]};`)(SecretSink) as SecretSink);
   }
   return found;
@@ -34,6 +36,9 @@ const record = (entry) => fs.appendFileSync(process.env.RECORD, JSON.stringify({
 const fail = (why) => { record({ ok: false, why }); process.stderr.write(program + ': ' + why + '\n'); process.exit(1); };
 const checkSecret = (value) => { if (sha(value) !== process.env.EXPECT_SHA256) fail('the secret received is not the one expected'); };
 const stdin = () => fs.readFileSync(0, 'utf8');
+const credential = { gh: 'GH_TOKEN', aws: 'AWS_ACCESS_KEY_ID', vercel: 'VERCEL_TOKEN', netlify: 'NETLIFY_AUTH_TOKEN', kubectl: 'KUBECONFIG' }[program];
+if (credential && !process.env[credential]) fail(credential + ' is not set');
+record({ envNames: Object.keys(process.env) });
 const same = (want) => JSON.stringify(args.slice(0, want.length)) === JSON.stringify(want);
 switch (program) {
   case 'gh':
@@ -90,9 +95,27 @@ interface Seen {
   why?: string;
   key?: string;
   name?: string;
+  envNames?: string[];
 }
 
-describe('docs/recipes.md command-sink recipes against stand-in programs', () => {
+/** What every tool's credential variable holds in the tests, and variables no recipe lists. */
+const VENDOR_ENV = {
+  GH_TOKEN: 'gh-token',
+  AWS_ACCESS_KEY_ID: 'aws-key',
+  AWS_SECRET_ACCESS_KEY: 'aws-secret',
+  VERCEL_TOKEN: 'vercel-token',
+  NETLIFY_AUTH_TOKEN: 'netlify-token',
+  KUBECONFIG: '/dev/null',
+};
+const UNLISTED = { GITHUB_TOKEN: 'ghs-unlisted', VAULT_TOKEN: 'hvs-unlisted', OTHER_TOKEN: 'other-token', PG_CONN_STR: 'postgres://x' };
+
+/** A recipe's sink, also passing the stand-ins' own test variables (where to record, the expected hash). */
+function withHarnessEnv(sink: SecretSink): CommandSinkSpec {
+  const spec = sink.spec as CommandSinkSpec;
+  return { ...spec, env: [...(spec.env ?? []), 'RECORD', 'EXPECT_SHA256'] };
+}
+
+describe('README command-sink recipes against stand-in programs', () => {
   const tmp = useTempDir();
 
   function setUp(expectedSecret: string): { env: NodeJS.ProcessEnv; seen: () => Seen[] } {
@@ -105,6 +128,8 @@ describe('docs/recipes.md command-sink recipes against stand-in programs', () =>
     const record = join(tmp(), 'record.jsonl');
     const env = {
       PATH: `${bin}:${process.env.PATH}`,
+      ...VENDOR_ENV,
+      ...UNLISTED,
       RECORD: record,
       EXPECT_SHA256: createHash('sha256').update(expectedSecret).digest('hex'),
     };
@@ -118,17 +143,21 @@ describe('docs/recipes.md command-sink recipes against stand-in programs', () =>
     return { env, seen };
   }
 
-  it('finds the five recipes in docs/recipes.md', () => {
+  it('finds the five recipes in docs/sinks.md', () => {
     expect([...recipes().keys()].sort()).toEqual(['aws', 'gh', 'kubectl', 'netlify', 'vercel']);
   });
 
   const expected: Record<string, (seen: Seen[]) => void> = {
-    gh: (seen) => expect(seen.map((s) => s.program)).toEqual(['gh']),
-    aws: (seen) => expect(seen.map((s) => s.program)).toEqual(['aws']),
-    vercel: (seen) => expect(seen.map((s) => s.program)).toEqual(['vercel']),
-    netlify: (seen) => expect(seen).toEqual([expect.objectContaining({ key: 'AGILITY_TOKEN' }), expect.objectContaining({ ok: true })]),
+    gh: (seen) => expect(seen.map((s) => s.program)).toEqual(['gh', 'gh']),
+    aws: (seen) => expect(seen.map((s) => s.program)).toEqual(['aws', 'aws']),
+    vercel: (seen) => expect(seen.map((s) => s.program)).toEqual(['vercel', 'vercel']),
+    netlify: (seen) =>
+      expect(seen.filter((s) => !s.envNames)).toEqual([
+        expect.objectContaining({ key: 'AGILITY_TOKEN' }),
+        expect.objectContaining({ ok: true }),
+      ]),
     kubectl: (seen) =>
-      expect(seen).toEqual([
+      expect(seen.filter((s) => !s.envNames)).toEqual([
         expect.objectContaining({ program: 'kubectl', args: expect.arrayContaining(['create']), ok: true }),
         expect.objectContaining({ program: 'kubectl', name: 'agility-token' }),
         expect.objectContaining({ program: 'kubectl', args: ['apply', '-f', '-'], ok: true }),
@@ -138,21 +167,36 @@ describe('docs/recipes.md command-sink recipes against stand-in programs', () =>
   it.each(['gh', 'aws', 'vercel', 'netlify', 'kubectl'])('%s: the secret arrives on stdin and never in argv', async (name) => {
     const sink = recipes().get(name)!;
     const { env, seen } = setUp(SECRET);
-    await deliverSecret(SECRET, [sink.spec], CTX, { cwd: tmp(), env });
+    await deliverSecret(SECRET, [withHarnessEnv(sink)], CTX, { cwd: tmp(), env });
     const all = seen();
     expect(all.filter((s) => s.ok === false)).toEqual([]);
     expected[name](all);
+    // The tool got the variables its recipe lists, and none that no recipe lists.
+    const envNames = all.flatMap((s) => s.envNames ?? []);
+    expect(envNames.length).toBeGreaterThan(0);
+    for (const unlisted of Object.keys(UNLISTED)) expect(envNames).not.toContain(unlisted);
     for (const s of all) expect(JSON.stringify(s.args)).not.toContain(SECRET);
     if (sink.spec.kind === 'command') expect(JSON.stringify(sink.spec.argv)).not.toContain(SECRET);
   });
 
   it.each(['gh', 'aws', 'vercel', 'netlify', 'kubectl'])('%s: the stand-in refuses a secret it was not told about', async (name) => {
     const { env, seen } = setUp('some-other-secret-value');
-    const error = await deliverSecret(SECRET, [recipes().get(name)!.spec], CTX, { cwd: tmp(), env }).then(
+    const error = await deliverSecret(SECRET, [withHarnessEnv(recipes().get(name)!)], CTX, { cwd: tmp(), env }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(hasErrorCode(error, 'SINK_FAILED')).toBe(true);
     expect(seen().some((s) => s.why === 'the secret received is not the one expected')).toBe(true);
+  });
+
+  it.each(['gh', 'aws', 'vercel', 'netlify', 'kubectl'])('%s: fails without the variables its recipe lists', async (name) => {
+    const { env, seen } = setUp(SECRET);
+    const spec = { ...withHarnessEnv(recipes().get(name)!), env: ['RECORD', 'EXPECT_SHA256'] };
+    const error = await deliverSecret(SECRET, [spec], CTX, { cwd: tmp(), env }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(hasErrorCode(error, 'SINK_FAILED')).toBe(true);
+    expect(seen().some((s) => s.why?.endsWith('is not set'))).toBe(true);
   });
 });

@@ -1,8 +1,11 @@
 import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { hasErrorCode, type AgilityPatError } from '../../lib/core/errors';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { COMMAND_SINK_BASE_ENV, COMMAND_SINK_ENV, DEFAULT_CREDENTIAL_ENV, DEFAULT_REFRESH_TOKEN_ENV } from '../../lib/core/hook-contract';
 import type { CommandSinkSpec } from '../../lib/core/sink-spec';
 import { withoutCredentials } from '../../lib/sinks';
+import { commandEnvironment } from '../../lib/sinks/command-sink';
 import { deliverSecret } from '../helpers/deliver';
 import { waitFor } from '../lifecycle/hook-harness';
 import { CTX, SECRET, useTempDir } from './fixtures';
@@ -75,8 +78,81 @@ describe('withoutCredentials: the environment command sinks start from', () => {
   });
 });
 
+describe('commandEnvironment: an allow-list', () => {
+  const source: NodeJS.ProcessEnv = {
+    PATH: '/usr/bin',
+    HOME: '/home/ci',
+    USER: 'ci',
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C',
+    LC_TIME: 'C',
+    TZ: 'UTC',
+    TMPDIR: '/tmp',
+    TERM: 'dumb',
+    SHELL: '/bin/sh',
+    SystemRoot: 'C:\\Windows',
+    PATHEXT: '.EXE',
+    GITHUB_TOKEN: 'ghs_0123456789abcdef',
+    VAULT_TOKEN: 'hvs.0123456789abcdef',
+    VAULT_COPY: 'hvs.0123456789abcdef',
+    OTHER_TOKEN_ENV: 'another-tokens-credential',
+    GH_TOKEN: 'gh-token-value',
+    UNRELATED: 'x',
+  };
+  const delivery = Object.values(COMMAND_SINK_ENV).sort();
+
+  it('passes only the base, the listed names and the delivery variables', () => {
+    const env = commandEnvironment(source, { env: ['GH_TOKEN'] }, CTX, SECRET, 'linux');
+    expect(Object.keys(env).sort()).toEqual([...COMMAND_SINK_BASE_ENV.names, 'LC_ALL', 'LC_TIME', 'GH_TOKEN', ...delivery].sort());
+  });
+
+  it('adds SystemRoot and PATHEXT on Windows, comparing names without case', () => {
+    const env = commandEnvironment({ ...source, Path: 'C:\\bin', gh_token: 'v' }, { env: ['GH_TOKEN'] }, CTX, SECRET, 'win32');
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(['SystemRoot', 'PATHEXT', 'Path', 'gh_token']));
+    expect(Object.keys(env)).not.toEqual(expect.arrayContaining(['GITHUB_TOKEN']));
+    expect(Object.keys(commandEnvironment(source, {}, CTX, SECRET, 'linux'))).not.toContain('SystemRoot');
+  });
+
+  it('drops a listed variable whose value contains the secret', () => {
+    const env = commandEnvironment({ ...source, LEAK: `x${SECRET}` }, { env: ['LEAK'] }, CTX, SECRET, 'linux');
+    expect(env.LEAK).toBeUndefined();
+  });
+
+  it('docs/sinks.md lists exactly the code\'s allow-list in "What a command sink receives"', () => {
+    const doc = readFileSync(resolve(__dirname, '..', '..', 'docs', 'sinks.md'), 'utf8');
+    const section = /## What a command sink receives\n([\s\S]*?)\n## /.exec(doc)![1]!;
+    const listed = (label: string): string[] => {
+      const line = section.split('\n').find((l) => l.startsWith(`- **${label}:**`));
+      return [...(line ?? '').matchAll(/`([A-Za-z_]+)`/g)].map((m) => m[1]!).sort();
+    };
+    expect(listed('Base')).toEqual([...COMMAND_SINK_BASE_ENV.names].sort());
+    expect(listed('Prefixes')).toEqual([...COMMAND_SINK_BASE_ENV.prefixes].sort());
+    expect(listed('Windows only')).toEqual([...COMMAND_SINK_BASE_ENV.windows].sort());
+    expect(listed('Delivery')).toEqual(delivery);
+    expect(section).toContain(`\`${DEFAULT_CREDENTIAL_ENV}\``);
+    expect(section).toContain(`\`${DEFAULT_REFRESH_TOKEN_ENV}\``);
+  });
+});
+
 describe('command sink', () => {
   const tmp = useTempDir();
+
+  it("a token with only a command sink sees no native sink's credential, no copy of one, no other token's variable", async () => {
+    const out = join(tmp(), 'env.json');
+    const script = `require('fs').writeFileSync(process.argv[1], JSON.stringify(process.env))`;
+    await deliverSecret(SECRET, [{ ...nodeSink(script, [out]), env: ['GH_TOKEN'] }], CTX, {
+      env: {
+        PATH: process.env.PATH,
+        GITHUB_TOKEN: 'ghs_a',
+        VAULT_TOKEN: 'hvs.b',
+        VAULT_COPY: 'hvs.b',
+        OTHER_TOKEN_ENV: 'c',
+        GH_TOKEN: 'd',
+      },
+    });
+    const seen = JSON.parse(await readFile(out, 'utf8')) as Record<string, string>;
+    expect(Object.keys(seen).sort()).toEqual(['GH_TOKEN', 'PATH', ...Object.values(COMMAND_SINK_ENV)].sort());
+  });
 
   it('writes exactly the secret to the program stdin', async () => {
     const out = join(tmp(), 'stdin.txt');
@@ -98,7 +174,7 @@ describe('command sink', () => {
   it('gives the program the AGILITY_PAT_* variables and never the secret in its environment or argv', async () => {
     const out = join(tmp(), 'seen.json');
     const script = `require('fs').writeFileSync(process.argv[1], JSON.stringify({ argv: process.argv, execArgv: process.execArgv, env: process.env }))`;
-    await deliverSecret(SECRET, [nodeSink(script, [out])], CTX, {
+    await deliverSecret(SECRET, [{ ...nodeSink(script, [out]), env: ['KEEP', 'LEAKY'] }], CTX, {
       env: { PATH: process.env.PATH, KEEP: 'kept', LEAKY: `prefix-${SECRET}` },
     });
 

@@ -1,16 +1,25 @@
-import { formatEnvValue, upsertEnvLine } from '../../lib/sinks/env-file-format';
+import * as dotenv from 'dotenv';
+import { formatEnvValue, readEnvValueText, removeEnvLine, upsertEnvLine } from '../../lib/sinks/env-file-format';
 
 describe('formatEnvValue', () => {
   it.each([
     ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig-_x', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig-_x'],
     ['abc+/=~', 'abc+/=~'],
-    ['has space', '"has space"'],
-    ['quote"and\\backslash', '"quote\\"and\\\\backslash"'],
-    ['dollar$HOME#hash', '"dollar$HOME#hash"'],
+    ['has space', "'has space'"],
+    ['quote"and\\backslash', `'quote"and\\backslash'`],
+    ['dollar$HOME#hash', "'dollar$HOME#hash'"],
     ['two\nlines\r', '"two\\nlines\\r"'],
-    ['', '""'],
-  ])('writes %j as %j', (value, expected) => {
+    ["it's", '"it\'s"'],
+    ['it\'s "x"', '`it\'s "x"`'],
+    ['', "''"],
+  ])('writes %j as %j, which dotenv reads back', (value, expected) => {
     expect(formatEnvValue(value)).toBe(expected);
+    expect(dotenv.parse(`K=${expected}\n`).K).toBe(value);
+  });
+
+  it('has no form for a value dotenv could not read back', () => {
+    expect(formatEnvValue('a\'b"c`d')).toBeUndefined();
+    expect(formatEnvValue('a\'b"c\nd')).toBeUndefined();
   });
 });
 
@@ -33,7 +42,28 @@ describe('upsertEnvLine', () => {
     ['treats an unclosed quote as a one-line value', "TOKEN='open\nB=2\n", 'TOKEN=new\nB=2\n'],
     ['replaces a key after a UTF-8 byte order mark on the first line', '\uFEFFTOKEN=old\n', '\uFEFFTOKEN=new\n'],
     ['replaces the colon form', 'TOKEN: old\n', 'TOKEN=new\n'],
+    [
+      'does not take a line inside a quoted value for an entry',
+      'BUNDLE="line one\nTOKEN=x\nline three"\n',
+      'BUNDLE="line one\nTOKEN=x\nline three"\nTOKEN=new\n',
+    ],
+    [
+      'replaces the real entry after a quoted value holding the key',
+      "PEM='-----BEGIN-----\r\nTOKEN=inside\r\n-----END-----'\r\nTOKEN=old # note\r\n",
+      "PEM='-----BEGIN-----\r\nTOKEN=inside\r\n-----END-----'\r\nTOKEN=new # note\r\n",
+    ],
+    ['keeps a comment after a bare value, with a blank', 'TOKEN=old#c\n', 'TOKEN=new #c\n'],
   ])('%s', (_name, content, expected) => {
     expect(upsertEnvLine(content, 'TOKEN', 'new')).toBe(expected);
+  });
+});
+
+describe('the issue scenario: a key inside a quoted multi-line value', () => {
+  it('delivers to the real entry, as dotenv reads the file, and leaves the quoted value as it was', () => {
+    const before = 'BUNDLE="line one\nCI_TOKEN=x\nline three"\n';
+    const after = upsertEnvLine(before, 'CI_TOKEN', 'secret');
+    expect(dotenv.parse(after)).toEqual({ BUNDLE: 'line one\nCI_TOKEN=x\nline three', CI_TOKEN: 'secret' });
+    expect(readEnvValueText(after, 'CI_TOKEN')).toBe('secret');
+    expect(removeEnvLine(after, 'CI_TOKEN')).toBe(before);
   });
 });

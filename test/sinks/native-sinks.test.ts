@@ -286,16 +286,37 @@ describe('order and rollback across sinks', () => {
     expect(vault.read('secret', 'ci/agility')).toEqual({ other: OLD_SECRET });
   });
 
-  it('keeps the GitHub and Vault credentials from command sinks', async () => {
+  it('keeps the GitHub and Vault credentials from command sinks, and copies of them', async () => {
     const out = join(tmp(), 'env.json');
     const script = `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(process.env)))`;
-    await deliverSecret(SECRET, [gh({ tokenEnv: 'GH_DEPLOY' }), kv(), { kind: 'command', argv: [process.execPath, '-e', script] }], CTX, {
-      env: env({ GH_DEPLOY: GITHUB_TOKEN, GITHUB_TOKEN: undefined, KEPT: 'yes' }),
-    });
+    await deliverSecret(
+      SECRET,
+      [gh({ tokenEnv: 'GH_DEPLOY' }), kv(), { kind: 'command', argv: [process.execPath, '-e', script], env: ['KEPT'] }],
+      CTX,
+      { env: env({ GH_DEPLOY: GITHUB_TOKEN, GITHUB_TOKEN: 'ghs_other', VAULT_COPY: VAULT_TOKEN, KEPT: 'yes' }) },
+    );
     const names = JSON.parse(await readFile(out, 'utf8')) as string[];
     expect(names).toContain('KEPT');
-    expect(names).not.toContain('GH_DEPLOY');
-    expect(names).not.toContain('VAULT_TOKEN');
+    for (const name of ['GH_DEPLOY', 'GITHUB_TOKEN', 'VAULT_TOKEN', 'VAULT_COPY']) expect(names).not.toContain(name);
     expect(github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(SECRET);
+  });
+});
+
+describe('vendor answers are capped', () => {
+  const huge = { data: { data: { token: 'x'.repeat(1024 * 1024 + 1) }, metadata: { version: 1 } } };
+
+  it('a Vault answer over 1 MiB fails the delivery naming the sink, and nothing is written', async () => {
+    vault.server.fail({ method: 'GET', status: 200, body: huge });
+    const error = await sinkFailure(deliverSecret(SECRET, [kv()], CTX, { env: env() }));
+    expect(error.details).toMatchObject({ sink: expect.stringContaining('vault'), code: 'BAD_RESPONSE' });
+    expect(error.message).toMatch(/answered with more than 1048576 bytes/);
+    expect(calls(vault)).toEqual(['GET /v1/secret/data/ci/agility 200']);
+  });
+
+  it('a GitHub answer over 1 MiB fails the delivery naming the sink, and the secret is not sent', async () => {
+    github.server.fail({ method: 'GET', status: 200, body: { key: 'x'.repeat(1024 * 1024 + 1), key_id: '1' } });
+    const error = await sinkFailure(deliverSecret(SECRET, [gh()], CTX, { env: env() }));
+    expect(error.details).toMatchObject({ sink: expect.stringContaining('github-actions'), code: 'BAD_RESPONSE' });
+    expect(calls(github).some((c) => c.startsWith('PUT'))).toBe(false);
   });
 });

@@ -126,7 +126,7 @@ export async function tokensCommand(args: string[], ctx: CliContext): Promise<nu
       ['NAME', 'CREATED', 'EXPIRES', 'DAYS LEFT', 'LAST USED', 'MANAGED BY'],
       rows.map((r) => [
         r.name,
-        r.createdDate.slice(0, 10),
+        (r.createdDate ?? '-').slice(0, 10),
         r.expiryDate.slice(0, 10),
         String(r.daysLeft),
         r.lastUsedDate?.slice(0, 10) ?? 'never',
