@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `prepare`: npm runs it after `npm ci` or `npm install` in a clone, when it installs this package from a git URL, and
 // again when `npx agility-pat` in a clone links the clone into npx's cache. It builds (`npm run build`) unless every
-// output of the build is newer than every input, so the README's "Try it" (`npm ci`, then `npx agility-pat`) builds
-// once, not twice. `npm run build` always builds.
+// output of the build is newer than every input, so the README's "Try it in two minutes" (`npm ci`, then
+// `npx agility-pat`) builds once, not twice. `npm run build` always builds.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const { existsSync, readdirSync, statSync } = require('node:fs');

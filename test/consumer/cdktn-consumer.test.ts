@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../lib/emulator';
 import { requireTerraform, run, terraformEnv, walk, type RunResult } from '../helpers/e2e';
 
@@ -189,10 +189,13 @@ describe('CDK Terrain', () => {
     const [node] = await Promise.all([
       node22(work),
       (async () => {
+        // The package is not on the registry yet: the doc's first install line names the tarball `npm pack` makes.
+        const packed = `./${basename(tarball)}`;
+        if (!steps.install[0]?.includes(packed)) throw new Error(`docs/cdk-terrain.md's first install line does not install ${packed}`);
         for (const args of steps.install)
           await npm(
             app,
-            args.map((a) => (a === 'agility-pat-cdktf' ? tarball : a)),
+            args.map((a) => (a === packed ? tarball : a)),
           );
       })(),
     ]);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as errors from '../../lib/core/errors';
 import { AgilityPatError, ERROR_CODES, type ErrorCode, hasErrorCode, isAgilityPatError } from '../../lib/core/errors';
 import { writtenErrorMessages } from '../helpers/error-messages';
@@ -82,6 +84,34 @@ describe('the error table', () => {
     expect(isAgilityPatError({ code: 'CONFIG', message: 'x' })).toBe(false);
     expect(isAgilityPatError(undefined)).toBe(false);
     expect(hasErrorCode(new errors.ConfigError('x'), 'INVALID_INPUT')).toBe(false);
+  });
+});
+
+/**
+ * The rows of the exit-codes table of docs/operations.md ("Exit codes"), as [code, exit] pairs; a row may hold
+ * several codes and exits, `A` / `B`, paired in order.
+ */
+function documentedExitCodes(): [string, number][] {
+  const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('\n## Exit codes\n'), doc.indexOf('\n## ', doc.indexOf('\n## Exit codes\n') + 1));
+  return section
+    .split('\n')
+    .filter((line) => /^\| `/.test(line))
+    .flatMap((line) => {
+      const [codes, exits] = line.split('|').slice(1, 3);
+      const names = [...codes.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]);
+      const numbers = exits.split('/').map((n) => Number(n.trim()));
+      if (names.length !== numbers.length) throw new Error(`docs/operations.md: ${names.length} codes, ${numbers.length} exits in ${line}`);
+      return names.map((name, i): [string, number] => [name, numbers[i]]);
+    });
+}
+
+describe('docs/operations.md, "Exit codes"', () => {
+  it('lists every error code once, with the exit code the program uses', () => {
+    const rows = documentedExitCodes();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Set(rows.map(([code]) => code)).size).toBe(rows.length);
+    expect(Object.fromEntries(rows)).toEqual(ERROR_CODES);
   });
 });
 
