@@ -5,7 +5,9 @@ import { classifyStackTokens, managedNameState, type ManagedNameState } from '..
 import type { PersonalAccessTokenResponse } from '../api/models';
 import { daysUntil, describeListedToken, type ListedTokenInfo } from './listed-token';
 import { replacementNeedsAction, replacementRow, type ReplacementRow } from './replacement-row';
+import { sinkDriftNote, type SinkChecks } from './sink-check';
 import { usageVerdicts, type UsageVerdict } from './usage-verdicts';
+import type { SinkProbe } from '../sinks/sink-probe';
 
 /**
  * The `agility-pat status` report: what one synthesized stack declares, set against the tokens the API
@@ -14,13 +16,24 @@ import { usageVerdicts, type UsageVerdict } from './usage-verdicts';
 
 /** What a row needs, most urgent first (the order of {@link VERDICT_ORDER}). */
 export type Verdict =
-  'missing' | 'undelivered' | 'duplicate' | 'orphaned' | 'rotation-due' | 'expiring' | UsageVerdict | 'being-replaced' | 'ok';
+  | 'missing'
+  | 'undelivered'
+  | 'duplicate'
+  | 'sink-drift'
+  | 'orphaned'
+  | 'rotation-due'
+  | 'expiring'
+  | UsageVerdict
+  | 'being-replaced'
+  | 'ok';
 
 /** Verdicts from most to least urgent: a row's `verdict` is the first of its `verdicts` in this order. */
 export const VERDICT_ORDER: readonly Verdict[] = [
   'missing',
   'undelivered',
   'duplicate',
+  // A destination holds something else than the live token's secret (lib/ops/sink-check.ts).
+  'sink-drift',
   'orphaned',
   // A consumer holds a secret that is one rotation old: it breaks when the old generation goes.
   'stale-consumer',
@@ -48,6 +61,8 @@ export interface StatusOptions {
   readonly warnDays?: number;
   /** `unused` when no consumer has used the token for this many days; `never-used` when none ever has and it was created that long ago. @default 30 */
   readonly unusedDays?: number;
+  /** What each declared token's sinks hold (`checkStackSinks`); a drift is `sink-drift`. @default - sinks not checked */
+  readonly sinkChecks?: SinkChecks;
 }
 
 /** One declared token of the stack: its current generation, and the verdicts. */
@@ -79,6 +94,8 @@ export interface DeclaredTokenRow {
   readonly rotationDueAt: string | null;
   /** The hand-made token this one replaces (`replaces`); null when it replaces none. */
   readonly replaces: ReplacementRow | null;
+  /** What each sink holds, when they were checked (`status` reads them; empty when not checked). */
+  readonly sinks: readonly SinkProbe[];
   /** Every verdict that applies; `['ok']` when none does. */
   readonly verdicts: readonly Verdict[];
   /** The most urgent of `verdicts`. */
@@ -142,6 +159,8 @@ export interface StatusReport {
  * - `undelivered`: a token of G is still under its pending name: created, and its delivery never recorded (a hook
  *   killed or failed before the rename, or a create that landed after the client gave up).
  * - `duplicate`: more than one live token bears the managed name of G; the sinks hold at most one of them.
+ * - `sink-drift`: `options.sinkChecks` found a sink holding something else than the live token's delivery
+ *   (lib/ops/sink-check.ts); the reconciler's next run delivers a fresh token.
  * - `rotation-due`: a deploy would move to a newer generation: the manifest's next rotation instant has passed,
  *   or a token of a newer generation of the same name is listed (another deploy rotated it; this synthesized
  *   stack is behind).
@@ -199,6 +218,7 @@ export function buildStatusReport(
       info: (t) => infoOf.get(t)!,
       newerGeneration: newerGenerations.get(m.declaredName),
       replacement: replacementRow(m, listed, nowMs),
+      sinks: options.sinkChecks?.get(m.declaredName),
     }),
   );
   const replacedBy = new Map(tokens.flatMap((r) => (r.replaces?.tokenID ? [[r.replaces.tokenID, r.declaredName] as const] : [])));
@@ -243,6 +263,7 @@ function declaredRow(
     info: (t: PersonalAccessTokenResponse) => ListedTokenInfo;
     newerGeneration: number | undefined;
     replacement: ReplacementRow | null;
+    sinks: readonly SinkProbe[] | undefined;
   },
 ): DeclaredTokenRow {
   const { nowMs } = ctx;
@@ -277,6 +298,12 @@ function declaredRow(
     notes.push(
       `${current.delivered.length} live tokens bear "${m.currentManagedName}" and the sinks hold at most one of them: the stack's reconciler replaces them with one fresh token (a deploy that changes the stack, or the daily drift check).`,
     );
+  }
+
+  const drift = token ? sinkDriftNote(m.currentManagedName, ctx.sinks) : null;
+  if (drift !== null) {
+    verdicts.push('sink-drift');
+    notes.push(drift);
   }
 
   const rotationDueAt = m.nextRotation;
@@ -336,6 +363,7 @@ function declaredRow(
       : null,
     rotationDueAt,
     replaces: replacement,
+    sinks: ctx.sinks ?? [],
     verdicts,
     verdict: verdicts[0],
     notes,

@@ -128,14 +128,16 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode: numbe
 
 /**
  * Holding the target's lock: {@link prepareTarget}, then replace the file atomically with what `contentOf` makes of
- * the snapshot (its previous content, for an edit). When the write fails, the directories created for it are removed
- * again and the target is unchanged.
+ * the snapshot (its previous content, for an edit), then run `afterWrite` (still holding the lock; when it fails the
+ * target is put back). When the write fails, the directories created for it are removed again and the target is
+ * unchanged.
  * @returns the snapshot, to undo the write later.
  */
 export function replaceTarget(
   path: string,
   base: string,
   contentOf: (snapshot: TargetSnapshot) => string | Buffer,
+  afterWrite?: (snapshot: TargetSnapshot) => Promise<void>,
 ): Promise<TargetSnapshot> {
   return withTargetLock(path, async () => {
     const snapshot = await prepareTarget(path, base);
@@ -144,6 +146,15 @@ export function replaceTarget(
     } catch (e) {
       await removeCreatedDirs(snapshot.createdDirs);
       throw e;
+    }
+    if (afterWrite) {
+      // Still under the lock: what goes with the write (its delivery record) is written with it, or the write is undone.
+      try {
+        await afterWrite(snapshot);
+      } catch (e) {
+        await restoreTarget(snapshot).catch(() => undefined);
+        throw e;
+      }
     }
     return snapshot;
   });

@@ -5,6 +5,7 @@ import { replaceTarget, restoreTarget, withTargetLock, writeFileAtomic, type Tar
 import { fsFailure } from './delivery-failure';
 import type { Delivered } from './delivered';
 import { formatEnvValue, readEnvValueText, removeEnvLine, upsertEnvLine } from './env-file-format';
+import { readRecordEntry, recordEntry, recordKey, writeRecordEntry, type DeliveryRecordEntry } from './delivery-record';
 
 /**
  * Sets `KEY=<secret>` in the dotenv file `spec.path` (resolved against `cwd`; created when missing) and leaves
@@ -15,18 +16,36 @@ import { formatEnvValue, readEnvValueText, removeEnvLine, upsertEnvLine } from '
  *   the value written here; other keys, written by other tokens meanwhile, are left alone.
  * @throws DeliveryFailure saying why; the file is then unchanged.
  */
-export async function deliverToEnvFile(secret: string, spec: EnvFileSinkSpec, cwd: string): Promise<Delivered> {
+export async function deliverToEnvFile(secret: string, spec: EnvFileSinkSpec, cwd: string, tokenId?: string): Promise<Delivered> {
   // latin1 maps each byte to one character and back, so bytes that are not valid UTF-8 survive the edit.
   const valueText = Buffer.from(formatEnvValue(secret), 'utf8').toString('latin1');
   const before = (snapshot: TargetSnapshot): string => snapshot.previous?.content.toString('latin1') ?? '';
-  const snapshot = await replaceTarget(resolve(cwd, spec.path), cwd, (s) =>
-    Buffer.from(upsertEnvLine(before(s), spec.key, valueText), 'latin1'),
+  const target = resolve(cwd, spec.path);
+  const entryKey = recordKey(spec.key);
+  let previousEntry: DeliveryRecordEntry | undefined | null = null;
+  const snapshot = await replaceTarget(
+    target,
+    cwd,
+    (s) => Buffer.from(upsertEnvLine(before(s), spec.key, valueText), 'latin1'),
+    tokenId === undefined
+      ? undefined
+      : async () => {
+          previousEntry = await readRecordEntry(target, entryKey);
+          await writeRecordEntry(target, entryKey, recordEntry(tokenId, Buffer.from(valueText, 'latin1')));
+        },
   );
   const previousValue = readEnvValueText(before(snapshot), spec.key);
-  return { undo: () => undoEnvKey(snapshot, spec.key, valueText, previousValue) };
+  return { undo: () => undoEnvKey(snapshot, spec.key, valueText, previousValue, previousEntry) };
 }
 
-async function undoEnvKey(snapshot: TargetSnapshot, key: string, written: string, previousValue: string | undefined): Promise<void> {
+/** `previousEntry` null: no record was written, none is restored. */
+async function undoEnvKey(
+  snapshot: TargetSnapshot,
+  key: string,
+  written: string,
+  previousValue: string | undefined,
+  previousEntry: DeliveryRecordEntry | undefined | null,
+): Promise<void> {
   await withTargetLock(snapshot.path, async () => {
     let now: string;
     try {
@@ -36,6 +55,8 @@ async function undoEnvKey(snapshot: TargetSnapshot, key: string, written: string
       throw fsFailure(e, 'read', snapshot.path);
     }
     if (readEnvValueText(now, key) !== written) return; // another delivery has set it since: not ours to undo
+    // The record first: restoring a file that did not exist also removes the folders created for it.
+    if (previousEntry !== null) await writeRecordEntry(snapshot.path, recordKey(key), previousEntry);
     const after = previousValue === undefined ? removeEnvLine(now, key) : upsertEnvLine(now, key, previousValue);
     if (after === '' && !snapshot.previous) {
       await restoreTarget(snapshot); // the file did not exist and holds nothing else: remove it, as it was

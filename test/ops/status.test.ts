@@ -38,8 +38,9 @@ async function deployed(decls: Decl[]) {
   const emu = emulator();
   const { access_token } = await emu.signIn();
   const manifest = manifestOf(emu.url, decls);
-  const secrets = await deploy(emu, access_token!, manifest);
-  return { manifest, secrets, stackDir: writeStack(dir, manifest) };
+  const stackDir = writeStack(dir, manifest);
+  const secrets = await deploy(emu, access_token!, manifest, stackDir);
+  return { manifest, secrets, stackDir };
 }
 
 /** Runs `status` in-process at `nowMs` with a fresh OAuth session (access tokens live an hour). */

@@ -7,7 +7,7 @@ import { CTX, SECRET, perms, useTempDir } from './fixtures';
 
 const FAILING: SinkSpec = { kind: 'command', argv: [process.execPath, '-e', 'process.exit(9)'] };
 
-const sinkFailure = async (promise: Promise<void>): Promise<AgilityPatError> => {
+const sinkFailure = async (promise: Promise<unknown>): Promise<AgilityPatError> => {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,

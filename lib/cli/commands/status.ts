@@ -1,7 +1,9 @@
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../core/errors';
 import { printable } from '../../core/printable';
 import { DEFAULT_UNUSED_DAYS, DEFAULT_WARN_DAYS, STATUS_NEEDS_ACTION_EXIT_CODE, buildStatusReport, type StatusReport } from '../../ops';
+import { checkStackSinks } from '../../ops/sink-check';
 import type { CliContext, Command } from '../context';
 import { formatTable } from '../table';
 import { apiUrlOptions, clientFromFlags, credentialOption } from '../api-flags';
@@ -40,6 +42,9 @@ declared token a verdict:
   undelivered     a token of the current generation is still under its pending name (its delivery was never
                   recorded): the next create hook or reconciler run revokes it
   duplicate       several live tokens bear the managed name: the next reconciler run replaces them with one
+  sink-drift      a destination holds something else than the live token's delivery (a file or env key changed
+                  or gone, a GitHub secret written by someone else, a Vault field gone): the next reconciler run
+                  (a changed stack or the drift check) delivers a fresh token; tokens rotate does it now
   stale-consumer  the previous secret is still used a quiet time (retireEarly.quietFor, else 1 day) after the
                   current one was created, and the current one is in use: a consumer never picked up the new secret
   rotation-due    the manifest's next rotation has passed, or a newer generation of the token is already live
@@ -72,11 +77,14 @@ export async function statusCommand(args: string[], ctx: CliContext): Promise<nu
   });
   const warnDays = dayCount(values['warn-days'], '--warn-days', DEFAULT_WARN_DAYS);
   const unusedDays = dayCount(values['unused-days'], '--unused-days', DEFAULT_UNUSED_DAYS);
-  const { manifest } = await manifestFromFlags(values, ctx, 'status');
+  const { manifest, path } = await manifestFromFlags(values, ctx, 'status');
 
   const client = clientFromFlags(ctx, values, { apiUrl: manifest.apiUrl, credentialEnv: manifest.credentialEnv });
   const { tokens } = await client.listTokens();
-  const report = buildStatusReport(manifest, tokens, ctx.clock(), { warnDays, unusedDays });
+  const nowMs = ctx.clock();
+  // The destinations, read where the hooks write them (relative paths from the stack folder); no secret is used.
+  const sinkChecks = await checkStackSinks(manifest, tokens, nowMs, { cwd: dirname(path), env: ctx.env });
+  const report = buildStatusReport(manifest, tokens, nowMs, { warnDays, unusedDays, sinkChecks });
 
   if (values.json) ctx.out(printable(JSON.stringify(report, null, 2), { multiline: true }));
   else printReport(report, ctx);
@@ -116,6 +124,11 @@ function printReport(r: StatusReport, ctx: CliContext): void {
       ),
     );
   for (const t of r.tokens) for (const n of t.notes) ctx.out(printable(`  ${t.declaredName}: ${n}`));
+  // A command cannot be asked: not worth a line. A native sink that could not be read is (its credential unset, say).
+  const unchecked = r.tokens.flatMap((t) =>
+    t.sinks.filter((p) => p.state === 'unchecked' && !p.sink.startsWith('command ')).map((p) => `${t.declaredName}: ${p.sink} (${p.why})`),
+  );
+  if (unchecked.length > 0) ctx.out(printable(`Sinks not checked: ${unchecked.join('; ')}.`));
 
   if (r.orphaned.length > 0) {
     ctx.out('');
