@@ -62,7 +62,7 @@ export class StandInServer {
    */
   latencyMs: (method: string, path: string, authorization: string | undefined) => number = () => 0;
   /** Called as each request arrives, before its latency (tests wait for a write to be on its way). */
-  onArrive: (method: string, path: string) => void = () => undefined;
+  onArrive: (method: string, path: string, authorization: string | undefined) => void = () => undefined;
 
   constructor(
     readonly fixture: Fixture,
@@ -96,7 +96,7 @@ export class StandInServer {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const path = new URL(req.url ?? '/', 'http://stand-in.invalid').pathname;
-        this.onArrive(req.method ?? 'GET', path);
+        this.onArrive(req.method ?? 'GET', path, req.headers.authorization);
         const latency = this.latencyMs(req.method ?? 'GET', path, req.headers.authorization);
         setTimeout(() => {
           const reply = this.dispatch(req, Buffer.concat(chunks).toString('utf8'));
