@@ -68,10 +68,10 @@ export async function deliverSecret(
     try {
       switch (spec.kind) {
         case 'file':
-          done.push({ spec, ...(await deliverToFile(secret, spec, cwd, ctx.tokenId)) });
+          done.push({ spec, ...(await deliverToFile(secret, spec, cwd, { tokenId: ctx.tokenId, lockScope: options.lockScope })) });
           break;
         case 'env-file':
-          done.push({ spec, ...(await deliverToEnvFile(secret, spec, cwd, ctx.tokenId)) });
+          done.push({ spec, ...(await deliverToEnvFile(secret, spec, cwd, { tokenId: ctx.tokenId, lockScope: options.lockScope })) });
           break;
         case 'command':
           await deliverToCommand(secret, spec, ctx, { cwd, env: commandEnv });

@@ -5,7 +5,7 @@ import { replaceTarget, restoreTarget, withTargetLock, writeFileAtomic, type Tar
 import { fsFailure } from './delivery-failure';
 import type { Delivered } from './delivered';
 import { formatEnvValue, readEnvValueText, removeEnvLine, upsertEnvLine } from './env-file-format';
-import { readRecordEntry, recordEntry, recordKey, writeRecordEntry, type DeliveryRecordEntry } from './delivery-record';
+import { readRecordEntry, recordEntry, recordKey, restoredEntry, writeRecordEntry, type DeliveryRecordEntry } from './delivery-record';
 
 /**
  * Sets `KEY=<secret>` in the dotenv file `spec.path` (resolved against `cwd`; created when missing) and leaves
@@ -16,7 +16,12 @@ import { readRecordEntry, recordEntry, recordKey, writeRecordEntry, type Deliver
  *   the value written here; other keys, written by other tokens meanwhile, are left alone.
  * @throws DeliveryFailure saying why; the file is then unchanged.
  */
-export async function deliverToEnvFile(secret: string, spec: EnvFileSinkSpec, cwd: string, tokenId?: string): Promise<Delivered> {
+export async function deliverToEnvFile(
+  secret: string,
+  spec: EnvFileSinkSpec,
+  cwd: string,
+  { tokenId, lockScope }: { tokenId?: string; lockScope?: string } = {},
+): Promise<Delivered> {
   // latin1 maps each byte to one character and back, so bytes that are not valid UTF-8 survive the edit.
   const valueText = Buffer.from(formatEnvValue(secret), 'utf8').toString('latin1');
   const before = (snapshot: TargetSnapshot): string => snapshot.previous?.content.toString('latin1') ?? '';
@@ -33,6 +38,7 @@ export async function deliverToEnvFile(secret: string, spec: EnvFileSinkSpec, cw
           previousEntry = await readRecordEntry(target, entryKey);
           await writeRecordEntry(target, entryKey, recordEntry(tokenId, Buffer.from(valueText, 'latin1')));
         },
+    lockScope,
   );
   const previousValue = readEnvValueText(before(snapshot), spec.key);
   return { undo: () => undoEnvKey(snapshot, spec.key, valueText, previousValue, previousEntry) };
@@ -46,22 +52,29 @@ async function undoEnvKey(
   previousValue: string | undefined,
   previousEntry: DeliveryRecordEntry | undefined | null,
 ): Promise<void> {
-  await withTargetLock(snapshot.path, async () => {
-    let now: string;
-    try {
-      now = (await fs.readFile(snapshot.path)).toString('latin1');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw fsFailure(e, 'read', snapshot.path);
-    }
-    if (readEnvValueText(now, key) !== written) return; // another delivery has set it since: not ours to undo
-    // The record first: restoring a file that did not exist also removes the folders created for it.
-    if (previousEntry !== null) await writeRecordEntry(snapshot.path, recordKey(key), previousEntry);
-    const after = previousValue === undefined ? removeEnvLine(now, key) : upsertEnvLine(now, key, previousValue);
-    if (after === '' && !snapshot.previous) {
-      await restoreTarget(snapshot); // the file did not exist and holds nothing else: remove it, as it was
-      return;
-    }
-    await writeFileAtomic(snapshot.path, Buffer.from(after, 'latin1'), snapshot.previous?.mode);
-  });
+  await withTargetLock(
+    snapshot.path,
+    async () => {
+      let now: string;
+      try {
+        now = (await fs.readFile(snapshot.path)).toString('latin1');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw fsFailure(e, 'read', snapshot.path);
+      }
+      if (readEnvValueText(now, key) !== written) return; // another delivery has set it since: not ours to undo
+      // The record first: restoring a file that did not exist also removes the folders created for it.
+      if (previousEntry !== null) {
+        const restored = previousValue === undefined ? undefined : Buffer.from(previousValue, 'latin1');
+        await writeRecordEntry(snapshot.path, recordKey(key), restoredEntry(previousEntry, restored));
+      }
+      const after = previousValue === undefined ? removeEnvLine(now, key) : upsertEnvLine(now, key, previousValue);
+      if (after === '' && !snapshot.previous) {
+        await restoreTarget(snapshot); // the file did not exist and holds nothing else: remove it, as it was
+        return;
+      }
+      await writeFileAtomic(snapshot.path, Buffer.from(after, 'latin1'), snapshot.previous?.mode);
+    },
+    snapshot.lockScope,
+  );
 }

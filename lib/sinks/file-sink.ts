@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { FileSinkSpec } from '../core/sink-spec';
 import { replaceTarget, restoreTarget, withTargetLock, type TargetSnapshot } from './atomic-file';
 import type { Delivered } from './delivered';
-import { readRecordEntry, recordEntry, recordKey, writeRecordEntry, type DeliveryRecordEntry } from './delivery-record';
+import { readRecordEntry, recordEntry, recordKey, restoredEntry, writeRecordEntry, type DeliveryRecordEntry } from './delivery-record';
 
 /**
  * Writes exactly the secret (no trailing newline) to `spec.path`, resolved against `cwd`, atomically with
@@ -13,7 +13,12 @@ import { readRecordEntry, recordEntry, recordKey, writeRecordEntry, type Deliver
  * @returns how to undo it: the previous content and mode back (or no file), when the file still holds this secret.
  * @throws DeliveryFailure saying why; the target is then unchanged.
  */
-export async function deliverToFile(secret: string, spec: FileSinkSpec, cwd: string, tokenId?: string): Promise<Delivered> {
+export async function deliverToFile(
+  secret: string,
+  spec: FileSinkSpec,
+  cwd: string,
+  { tokenId, lockScope }: { tokenId?: string; lockScope?: string } = {},
+): Promise<Delivered> {
   const target = resolve(cwd, spec.path);
   const key = recordKey();
   let previousEntry: DeliveryRecordEntry | undefined;
@@ -27,17 +32,24 @@ export async function deliverToFile(secret: string, spec: FileSinkSpec, cwd: str
           previousEntry = await readRecordEntry(target, key);
           await writeRecordEntry(target, key, recordEntry(tokenId, Buffer.from(secret, 'utf8')));
         },
+    lockScope,
   );
   return { undo: () => undoFile(snapshot, secret, tokenId === undefined ? null : previousEntry) };
 }
 
 /** `previousEntry` null: no record was written, none is restored. */
 async function undoFile(snapshot: TargetSnapshot, written: string, previousEntry: DeliveryRecordEntry | undefined | null): Promise<void> {
-  await withTargetLock(snapshot.path, async () => {
-    const now = await fs.readFile(snapshot.path, 'utf8').catch(() => undefined);
-    if (now !== written) return; // replaced since: not ours to undo
-    // The record first: restoring a file that did not exist also removes the folders created for it.
-    if (previousEntry !== null) await writeRecordEntry(snapshot.path, recordKey(), previousEntry);
-    await restoreTarget(snapshot);
-  });
+  await withTargetLock(
+    snapshot.path,
+    async () => {
+      const now = await fs.readFile(snapshot.path, 'utf8').catch(() => undefined);
+      if (now !== written) return; // replaced since: not ours to undo
+      // The record first: restoring a file that did not exist also removes the folders created for it.
+      if (previousEntry !== null) {
+        await writeRecordEntry(snapshot.path, recordKey(), restoredEntry(previousEntry, snapshot.previous?.content));
+      }
+      await restoreTarget(snapshot);
+    },
+    snapshot.lockScope,
+  );
 }

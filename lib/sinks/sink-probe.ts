@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import { SINK_CREDENTIAL_ENV } from '../core/hook-contract';
 import { DEFAULT_GITHUB_API_URL, describeSink, type SinkSpec } from '../core/sink-spec';
-import { entryMatches, readRecordEntry, recordKey } from './delivery-record';
+import { entryMatches, readRecordEntry, recordKey, UNKNOWN_TOKEN_ID } from './delivery-record';
 import { DeliveryFailure } from './delivery-failure';
 import { readEnvValueText } from './env-file-format';
 import { GITHUB_API_VERSION, gitHubSecretsRoute } from './github-actions-sink';
@@ -12,6 +12,7 @@ import { SinkHttp } from './http-sink';
  * Whether a destination still holds the secret of the token delivered to it (docs/design.md, "Many machines, one
  * writer"), read without ever using that secret (no `users/me` call, which would move the token's `lastUsedDate`):
  * - file, env-file: the bytes there against the delivery record beside the file (the token id and a keyed fingerprint);
+ *   without a record there is no proof, which is a drift (a deploy's drift check then delivers, and records, afresh);
  * - github-actions: the secret's `updated_at` (GitHub never gives a value back) against the token's creation: a secret
  *   that is gone, last written before the token existed, or written long after its delivery holds something else;
  * - vault: the field is there, and the secret's current version was not written before the token existed;
@@ -76,7 +77,11 @@ async function probeSink(spec: SinkSpec, token: ProbedToken, options: ProbeOptio
           bytes = Buffer.from(value, 'latin1');
         }
         const entry = await readRecordEntry(path, recordKey(spec.kind === 'env-file' ? spec.key : undefined));
-        if (entry === undefined) return result('unchecked', 'no delivery record beside it (delivered before records were kept)');
+        // No proof is no proof: a value without its record may be one that a writer on another machine (with its own
+        // lock folder) put back from a stale read, or one delivered before records were kept.
+        if (entry === undefined) return result('drift', 'no delivery record beside it, so it cannot be shown to hold the live token');
+        if (entry.tokenId === UNKNOWN_TOKEN_ID)
+          return result('drift', 'it holds what was put back when a delivery was taken back (no known token)');
         if (entry.tokenId !== token.tokenID) return result('drift', `its last recorded delivery is of another token (${entry.tokenId})`);
         if (!entryMatches(entry, bytes)) return result('drift', 'it no longer holds what was delivered (changed since)');
         return result('holds', 'matches its delivery record');

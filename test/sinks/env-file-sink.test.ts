@@ -72,8 +72,8 @@ describe('env-file sink', () => {
     await writeFile(path, 'A=1\n', { mode: 0o644 });
     await deliver(path);
     expect(perms((await stat(path)).mode)).toBe(0o600);
-    expect((await readdir(tmp())).sort()).toEqual(['..env.agility-pat.json', '.env']);
-    expect(await readFile(join(tmp(), '..env.agility-pat.json'), 'utf8')).not.toContain(SECRET);
+    expect((await readdir(tmp())).sort()).toEqual(['..env.AGILITY_PAT.agility-pat.json', '.env']);
+    expect(await readFile(join(tmp(), '..env.AGILITY_PAT.agility-pat.json'), 'utf8')).not.toContain(SECRET);
   });
 
   it('quotes a secret with characters outside the bare set', async () => {

@@ -25,7 +25,7 @@ describe('file sink', () => {
     const record = join(tmp(), 'a', 'b', '.pat.txt.agility-pat.json');
     expect(perms((await stat(record)).mode)).toBe(0o600);
     expect(await readFile(record, 'utf8')).not.toContain(SECRET);
-    expect(JSON.parse(await readFile(record, 'utf8')).entries.file.tokenId).toBe(CTX.tokenId);
+    expect(JSON.parse(await readFile(record, 'utf8')).tokenId).toBe(CTX.tokenId);
   });
 
   it('leaves the mode of an existing parent directory as it is', async () => {

@@ -80,10 +80,18 @@ describe('file and env-file probes', () => {
     expect(await probe([file])).toEqual([['drift', 'its last recorded delivery is of another token (tok-other)']]);
   });
 
-  it('unchecked: a file written without a record (by hand, or before records were kept) cannot be proven either way', async () => {
-    await deliverSecret(SECRET, [file], { ...CTX, tokenId: undefined as unknown as string }, { cwd: tmp() });
-    await rm(deliveryRecordPath(join(tmp(), 'out', 'ci.pat')), { force: true });
-    expect(await probe([file])).toEqual([['unchecked', 'no delivery record beside it (delivered before records were kept)']]);
+  it('drift: a file without a record (written by hand, or before records were kept) cannot be shown to hold the token', async () => {
+    await deliverSecret(SECRET, [file], CTX, { cwd: tmp() });
+    await rm(deliveryRecordPath(join(tmp(), 'out', 'ci.pat')));
+    expect(await probe([file])).toEqual([['drift', 'no delivery record beside it, so it cannot be shown to hold the live token']]);
+  });
+
+  it('drift: a value put back by an undo over no record belongs to no known token', async () => {
+    await writeFile(join(tmp(), '.env'), `CI_TOKEN=${OTHER}\n`);
+    const failing: SinkSpec = { kind: 'command', argv: [process.execPath, '-e', 'process.exit(3)'] };
+    await expect(deliverSecret(SECRET, [envFile, failing], CTX, { cwd: tmp() })).rejects.toThrow(/exited with code 3/);
+    expect(await readFile(join(tmp(), '.env'), 'utf8')).toBe(`CI_TOKEN=${OTHER}\n`);
+    expect(await probe([envFile])).toEqual([['drift', 'it holds what was put back when a delivery was taken back (no known token)']]);
   });
 
   it('an undo puts the record back with the file: after a later sink fails, the previous delivery is what the probe finds', async () => {
