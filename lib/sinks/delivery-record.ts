@@ -69,6 +69,28 @@ export function entryMatches(entry: DeliveryRecordEntry, bytes: Buffer): boolean
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
+/**
+ * How a sink records one delivery: `afterWrite` (run by `replaceTarget` under the target's lock, after the write)
+ * records `bytes` as token `tokenId`'s, and `previous` then gives the entry it replaced, for an undo. Without a token id
+ * nothing is recorded (`afterWrite` is absent) and `previous` gives null: an undo restores no record.
+ */
+export function deliveryRecorder(
+  target: string,
+  key: string,
+  tokenId: string | undefined,
+  bytes: Buffer,
+): { afterWrite?: () => Promise<void>; previous: () => DeliveryRecordEntry | undefined | null } {
+  if (tokenId === undefined) return { previous: () => null };
+  let previous: DeliveryRecordEntry | undefined;
+  return {
+    afterWrite: async () => {
+      previous = await readRecordEntry(target, key);
+      await writeRecordEntry(target, key, recordEntry(tokenId, bytes));
+    },
+    previous: () => previous,
+  };
+}
+
 /** The entry recorded for `key` of `target`; undefined when there is none or it cannot be read as one. */
 export async function readRecordEntry(target: string, key: string): Promise<DeliveryRecordEntry | undefined> {
   let text: string;

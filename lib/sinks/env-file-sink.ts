@@ -5,7 +5,7 @@ import { replaceTarget, restoreTarget, withTargetLock, writeFileAtomic, type Tar
 import { fsFailure } from './delivery-failure';
 import type { Delivered } from './delivered';
 import { formatEnvValue, readEnvValueText, removeEnvLine, upsertEnvLine } from './env-file-format';
-import { readRecordEntry, recordEntry, recordKey, restoredEntry, writeRecordEntry, type DeliveryRecordEntry } from './delivery-record';
+import { deliveryRecorder, recordKey, restoredEntry, writeRecordEntry, type DeliveryRecordEntry } from './delivery-record';
 
 /**
  * Sets `KEY=<secret>` in the dotenv file `spec.path` (resolved against `cwd`; created when missing) and leaves
@@ -26,22 +26,16 @@ export async function deliverToEnvFile(
   const valueText = Buffer.from(formatEnvValue(secret), 'utf8').toString('latin1');
   const before = (snapshot: TargetSnapshot): string => snapshot.previous?.content.toString('latin1') ?? '';
   const target = resolve(cwd, spec.path);
-  const entryKey = recordKey(spec.key);
-  let previousEntry: DeliveryRecordEntry | undefined | null = null;
+  const recorder = deliveryRecorder(target, recordKey(spec.key), tokenId, Buffer.from(valueText, 'latin1'));
   const snapshot = await replaceTarget(
     target,
     cwd,
     (s) => Buffer.from(upsertEnvLine(before(s), spec.key, valueText), 'latin1'),
-    tokenId === undefined
-      ? undefined
-      : async () => {
-          previousEntry = await readRecordEntry(target, entryKey);
-          await writeRecordEntry(target, entryKey, recordEntry(tokenId, Buffer.from(valueText, 'latin1')));
-        },
+    recorder.afterWrite,
     lockScope,
   );
   const previousValue = readEnvValueText(before(snapshot), spec.key);
-  return { undo: () => undoEnvKey(snapshot, spec.key, valueText, previousValue, previousEntry) };
+  return { undo: () => undoEnvKey(snapshot, spec.key, valueText, previousValue, recorder.previous()) };
 }
 
 /** `previousEntry` null: no record was written, none is restored. */

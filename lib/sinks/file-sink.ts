@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { FileSinkSpec } from '../core/sink-spec';
 import { replaceTarget, restoreTarget, withTargetLock, type TargetSnapshot } from './atomic-file';
 import type { Delivered } from './delivered';
-import { readRecordEntry, recordEntry, recordKey, restoredEntry, writeRecordEntry, type DeliveryRecordEntry } from './delivery-record';
+import { deliveryRecorder, recordKey, restoredEntry, writeRecordEntry, type DeliveryRecordEntry } from './delivery-record';
 
 /**
  * Writes exactly the secret (no trailing newline) to `spec.path`, resolved against `cwd`, atomically with
@@ -20,21 +20,9 @@ export async function deliverToFile(
   { tokenId, lockScope }: { tokenId?: string; lockScope?: string } = {},
 ): Promise<Delivered> {
   const target = resolve(cwd, spec.path);
-  const key = recordKey();
-  let previousEntry: DeliveryRecordEntry | undefined;
-  const snapshot = await replaceTarget(
-    target,
-    cwd,
-    () => secret,
-    tokenId === undefined
-      ? undefined
-      : async () => {
-          previousEntry = await readRecordEntry(target, key);
-          await writeRecordEntry(target, key, recordEntry(tokenId, Buffer.from(secret, 'utf8')));
-        },
-    lockScope,
-  );
-  return { undo: () => undoFile(snapshot, secret, tokenId === undefined ? null : previousEntry) };
+  const recorder = deliveryRecorder(target, recordKey(), tokenId, Buffer.from(secret, 'utf8'));
+  const snapshot = await replaceTarget(target, cwd, () => secret, recorder.afterWrite, lockScope);
+  return { undo: () => undoFile(snapshot, secret, recorder.previous()) };
 }
 
 /** `previousEntry` null: no record was written, none is restored. */

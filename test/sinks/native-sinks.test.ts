@@ -9,40 +9,27 @@ import { hasErrorCode, type AgilityPatError } from '../../lib/core/errors';
 import type { GitHubActionsSinkSpec, SinkSpec, VaultSinkSpec } from '../../lib/core/sink-spec';
 import { deliverSecret } from '../../lib/sinks';
 import { deliveryOrder } from '../../lib/sinks/deliver-secret';
-import { GitHubStandIn } from '../helpers/github-stand-in';
-import { VaultStandIn } from '../helpers/vault-stand-in';
-import { CTX, SECRET, useTempDir } from './fixtures';
+import { CTX, GITHUB_TOKEN, SECRET, useNativeStandIns, useTempDir, VAULT_TOKEN } from './fixtures';
 
-const GITHUB_TOKEN = 'ghp_standInToken0123456789abcdefABCDEF';
-const VAULT_TOKEN = 'hvs.standInVaultToken0123456789';
 const OLD_SECRET = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvbGQifQ.b2xkLXNpZ25hdHVyZQ';
-
-let github: GitHubStandIn;
-let vault: VaultStandIn;
 const tmp = useTempDir();
-
-beforeEach(async () => {
-  github = await GitHubStandIn.start(GITHUB_TOKEN, ['acme/web', 'acme/web#production', 'org:acme']);
-  vault = await VaultStandIn.start(VAULT_TOKEN);
-});
-
-afterEach(async () => {
-  expect(github.server.violations).toEqual([]);
-  expect(vault.server.violations).toEqual([]);
-  await github.close();
-  await vault.close();
-});
+const standIns = useNativeStandIns(['acme/web', 'acme/web#production', 'org:acme']);
 
 const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ GITHUB_TOKEN, VAULT_TOKEN, PATH: process.env.PATH, ...extra });
 const gh = (spec: Partial<GitHubActionsSinkSpec> = {}): GitHubActionsSinkSpec => ({
   kind: 'github-actions',
   repository: 'acme/web',
   name: 'AGILITY_TOKEN',
-  apiUrl: github.url,
+  apiUrl: standIns.github.url,
   ...spec,
 });
-const kv = (spec: Partial<VaultSinkSpec> = {}): VaultSinkSpec => ({ kind: 'vault', address: vault.url, path: 'ci/agility', ...spec });
-const calls = (s: GitHubStandIn | VaultStandIn): string[] => s.server.log.map((e) => `${e.method} ${e.path} ${e.status}`);
+const kv = (spec: Partial<VaultSinkSpec> = {}): VaultSinkSpec => ({
+  kind: 'vault',
+  address: standIns.vault.url,
+  path: 'ci/agility',
+  ...spec,
+});
+const calls = (s: typeof standIns.github | typeof standIns.vault): string[] => s.server.log.map((e) => `${e.method} ${e.path} ${e.status}`);
 
 async function sinkFailure(promise: Promise<unknown>): Promise<AgilityPatError> {
   const error = await promise.then(
@@ -63,18 +50,18 @@ async function brokenFileSink(): Promise<SinkSpec> {
 describe('github-actions sink', () => {
   it('seals the secret with the repository public key and PUTs it with its key_id; GitHub opens it to the issued secret', async () => {
     await deliverSecret(SECRET, [gh()], CTX, { env: env() });
-    expect(github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(SECRET);
-    expect(github.stored('acme/web', 'AGILITY_TOKEN')?.encrypted_value).not.toContain(SECRET);
-    expect(calls(github)).toEqual([
+    expect(standIns.github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(SECRET);
+    expect(standIns.github.stored('acme/web', 'AGILITY_TOKEN')?.encrypted_value).not.toContain(SECRET);
+    expect(calls(standIns.github)).toEqual([
       'GET /repos/acme/web/actions/secrets/public-key 200',
       'PUT /repos/acme/web/actions/secrets/AGILITY_TOKEN 201',
     ]);
 
     // A rotation updates it (204), and a new key pair on GitHub's side is picked up.
-    github.rotateKey('acme/web');
+    standIns.github.rotateKey('acme/web');
     await deliverSecret(OLD_SECRET, [gh()], CTX, { env: env() });
-    expect(github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(OLD_SECRET);
-    expect(calls(github).at(-1)).toBe('PUT /repos/acme/web/actions/secrets/AGILITY_TOKEN 204');
+    expect(standIns.github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(OLD_SECRET);
+    expect(calls(standIns.github).at(-1)).toBe('PUT /repos/acme/web/actions/secrets/AGILITY_TOKEN 204');
   });
 
   it('writes environment and organization secrets on their own routes, with the visibility of an organization secret', async () => {
@@ -87,11 +74,11 @@ describe('github-actions sink', () => {
       CTX,
       { env: env() },
     );
-    expect(github.decrypt('acme/web#production', 'AGILITY_TOKEN')).toBe(SECRET);
-    expect(github.decrypt('org:acme', 'AGILITY_TOKEN')).toBe(SECRET);
-    expect(github.stored('org:acme', 'AGILITY_TOKEN')?.visibility).toBe('selected');
-    expect(github.decrypt('acme/web', 'AGILITY_TOKEN')).toBeUndefined();
-    expect(calls(github)).toEqual([
+    expect(standIns.github.decrypt('acme/web#production', 'AGILITY_TOKEN')).toBe(SECRET);
+    expect(standIns.github.decrypt('org:acme', 'AGILITY_TOKEN')).toBe(SECRET);
+    expect(standIns.github.stored('org:acme', 'AGILITY_TOKEN')?.visibility).toBe('selected');
+    expect(standIns.github.decrypt('acme/web', 'AGILITY_TOKEN')).toBeUndefined();
+    expect(calls(standIns.github)).toEqual([
       'GET /repos/acme/web/environments/production/secrets/public-key 200',
       'PUT /repos/acme/web/environments/production/secrets/AGILITY_TOKEN 201',
       'GET /orgs/acme/actions/secrets/public-key 200',
@@ -102,9 +89,9 @@ describe('github-actions sink', () => {
   it('reads the token from the named variable at delivery; a missing one fails naming the variable, before any request', async () => {
     const error = await sinkFailure(deliverSecret(SECRET, [gh({ tokenEnv: 'DEPLOY_GH_TOKEN' })], CTX, { env: env() }));
     expect(error.message).toContain('DEPLOY_GH_TOKEN is empty or not set');
-    expect(github.server.log).toEqual([]);
+    expect(standIns.github.server.log).toEqual([]);
     await deliverSecret(SECRET, [gh({ tokenEnv: 'DEPLOY_GH_TOKEN' })], CTX, { env: { DEPLOY_GH_TOKEN: GITHUB_TOKEN } });
-    expect(github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(SECRET);
+    expect(standIns.github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(SECRET);
   });
 
   it("names the sink, the call and GitHub's answer when the token is refused, without the token or the secret", async () => {
@@ -116,34 +103,34 @@ describe('github-actions sink', () => {
   });
 
   it('retries an idempotent call after a transient failure', async () => {
-    github.server.fail({ method: 'GET', pathPrefix: '/repos/acme/web/actions/secrets/public-key', status: 503 });
+    standIns.github.server.fail({ method: 'GET', pathPrefix: '/repos/acme/web/actions/secrets/public-key', status: 503 });
     await deliverSecret(SECRET, [gh()], CTX, { env: env() });
-    expect(calls(github)).toEqual([
+    expect(calls(standIns.github)).toEqual([
       'GET /repos/acme/web/actions/secrets/public-key 503',
       'GET /repos/acme/web/actions/secrets/public-key 200',
       'PUT /repos/acme/web/actions/secrets/AGILITY_TOKEN 201',
     ]);
-    expect(github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(SECRET);
+    expect(standIns.github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(SECRET);
   });
 });
 
 describe('vault sink', () => {
   it('writes the field with check-and-set and keeps the other fields of the secret', async () => {
-    vault.seed('secret', 'ci/agility', { token: OLD_SECRET, other: 'kept' });
+    standIns.vault.seed('secret', 'ci/agility', { token: OLD_SECRET, other: 'kept' });
     await deliverSecret(SECRET, [kv()], CTX, { env: env() });
-    expect(vault.read('secret', 'ci/agility')).toEqual({ token: SECRET, other: 'kept' });
-    expect(vault.versionCount('secret', 'ci/agility')).toBe(2);
-    expect(calls(vault)).toEqual(['GET /v1/secret/data/ci/agility 200', 'POST /v1/secret/data/ci/agility 200']);
+    expect(standIns.vault.read('secret', 'ci/agility')).toEqual({ token: SECRET, other: 'kept' });
+    expect(standIns.vault.versionCount('secret', 'ci/agility')).toBe(2);
+    expect(calls(standIns.vault)).toEqual(['GET /v1/secret/data/ci/agility 200', 'POST /v1/secret/data/ci/agility 200']);
   });
 
   it('creates a secret that does not exist (check-and-set 0), under another field and variable', async () => {
     await deliverSecret(SECRET, [kv({ field: 'pat', tokenEnv: 'MY_VAULT' })], CTX, { env: { MY_VAULT: VAULT_TOKEN } });
-    expect(vault.read('secret', 'ci/agility')).toEqual({ pat: SECRET });
-    expect(calls(vault)).toEqual(['GET /v1/secret/data/ci/agility 404', 'POST /v1/secret/data/ci/agility 200']);
+    expect(standIns.vault.read('secret', 'ci/agility')).toEqual({ pat: SECRET });
+    expect(calls(standIns.vault)).toEqual(['GET /v1/secret/data/ci/agility 404', 'POST /v1/secret/data/ci/agility 200']);
   });
 
   it('fails when another writer got in between (check-and-set), naming what Vault said', async () => {
-    vault.server.fail({
+    standIns.vault.server.fail({
       method: 'POST',
       pathPrefix: '/v1/secret/data/',
       status: 400,
@@ -151,7 +138,7 @@ describe('vault sink', () => {
     });
     const error = await sinkFailure(deliverSecret(SECRET, [kv()], CTX, { env: env() }));
     expect(error.message).toContain('Vault answered POST /v1/secret/data/ci/agility with HTTP 400 ("check-and-set parameter did not match');
-    expect(vault.read('secret', 'ci/agility')).toBeUndefined();
+    expect(standIns.vault.read('secret', 'ci/agility')).toBeUndefined();
   });
 });
 
@@ -162,31 +149,31 @@ describe('order and rollback across sinks', () => {
   });
 
   it('a failing file sink puts the Vault secret back (check-and-set) and nothing reaches GitHub', async () => {
-    vault.seed('secret', 'ci/agility', { token: OLD_SECRET, other: 'kept' });
+    standIns.vault.seed('secret', 'ci/agility', { token: OLD_SECRET, other: 'kept' });
     const error = await sinkFailure(deliverSecret(SECRET, [gh(), kv(), await brokenFileSink()], CTX, { env: env() }));
     expect(error.details).toMatchObject({ index: 2 });
     expect(error.message).toContain('The sinks before it were restored.');
-    expect(vault.read('secret', 'ci/agility')).toEqual({ token: OLD_SECRET, other: 'kept' });
+    expect(standIns.vault.read('secret', 'ci/agility')).toEqual({ token: OLD_SECRET, other: 'kept' });
     // Seeded, written, written back.
-    expect(vault.versionCount('secret', 'ci/agility')).toBe(3);
-    expect(github.server.log).toEqual([]);
+    expect(standIns.vault.versionCount('secret', 'ci/agility')).toBe(3);
+    expect(standIns.github.server.log).toEqual([]);
   });
 
   it('a failing Vault write restores the file sink before it and sends nothing to GitHub', async () => {
     const file = join(tmp(), 'token');
     await writeFile(file, OLD_SECRET, { mode: 0o600 });
-    vault.server.fail({ method: 'POST', pathPrefix: '/v1/secret/data/', status: 500, body: { errors: ['internal error'] } });
+    standIns.vault.server.fail({ method: 'POST', pathPrefix: '/v1/secret/data/', status: 500, body: { errors: ['internal error'] } });
     await sinkFailure(deliverSecret(SECRET, [gh(), { kind: 'file', path: file }, kv()], CTX, { env: env() }));
     expect(await readFile(file, 'utf8')).toBe(OLD_SECRET);
-    expect(github.server.log).toEqual([]);
+    expect(standIns.github.server.log).toEqual([]);
   });
 
   it('undoes a first Vault write by deleting the version it wrote', async () => {
     await sinkFailure(
       deliverSecret(SECRET, [kv(), { kind: 'command', argv: [process.execPath, '-e', 'process.exit(3)'] }], CTX, { env: env() }),
     );
-    expect(vault.read('secret', 'ci/agility')).toBeUndefined();
-    expect(calls(vault)).toEqual([
+    expect(standIns.vault.read('secret', 'ci/agility')).toBeUndefined();
+    expect(calls(standIns.vault)).toEqual([
       'GET /v1/secret/data/ci/agility 404',
       'POST /v1/secret/data/ci/agility 200',
       'POST /v1/secret/delete/ci/agility 204',
@@ -203,6 +190,6 @@ describe('order and rollback across sinks', () => {
     expect(names).toContain('KEPT');
     expect(names).not.toContain('GH_DEPLOY');
     expect(names).not.toContain('VAULT_TOKEN');
-    expect(github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(SECRET);
+    expect(standIns.github.decrypt('acme/web', 'AGILITY_TOKEN')).toBe(SECRET);
   });
 });

@@ -9,29 +9,11 @@ import type { GitHubActionsSinkSpec, SinkSpec, VaultSinkSpec } from '../../lib/c
 import { deliverSecret } from '../../lib/sinks';
 import { deliveryRecordPath } from '../../lib/sinks/delivery-record';
 import { DELIVERY_WINDOW_MS, probeSinks, PROBE_CLOCK_SKEW_MS, type ProbedToken } from '../../lib/sinks/sink-probe';
-import { GitHubStandIn } from '../helpers/github-stand-in';
-import { VaultStandIn } from '../helpers/vault-stand-in';
-import { CTX, SECRET, useTempDir } from './fixtures';
+import { CTX, GITHUB_TOKEN, SECRET, useNativeStandIns, useTempDir, VAULT_TOKEN } from './fixtures';
 
-const GITHUB_TOKEN = 'ghp_standInToken0123456789abcdefABCDEF';
-const VAULT_TOKEN = 'hvs.standInVaultToken0123456789';
 const OTHER = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvdGhlciJ9.b3RoZXItc2lnbmF0dXJl';
-
-let github: GitHubStandIn;
-let vault: VaultStandIn;
 const tmp = useTempDir();
-
-beforeEach(async () => {
-  github = await GitHubStandIn.start(GITHUB_TOKEN, ['acme/web', 'org:acme']);
-  vault = await VaultStandIn.start(VAULT_TOKEN);
-});
-
-afterEach(async () => {
-  expect(github.server.violations).toEqual([]);
-  expect(vault.server.violations).toEqual([]);
-  await github.close();
-  await vault.close();
-});
+const standIns = useNativeStandIns(['acme/web', 'org:acme']);
 
 const env = { GITHUB_TOKEN, VAULT_TOKEN };
 /** The delivered token as Agility lists it: created just now (the stand-ins' clock is the wall clock). */
@@ -43,10 +25,15 @@ const gh = (spec: Partial<GitHubActionsSinkSpec> = {}): GitHubActionsSinkSpec =>
   kind: 'github-actions',
   repository: 'acme/web',
   name: 'AGILITY_TOKEN',
-  apiUrl: github.url,
+  apiUrl: standIns.github.url,
   ...spec,
 });
-const kv = (spec: Partial<VaultSinkSpec> = {}): VaultSinkSpec => ({ kind: 'vault', address: vault.url, path: 'ci/agility', ...spec });
+const kv = (spec: Partial<VaultSinkSpec> = {}): VaultSinkSpec => ({
+  kind: 'vault',
+  address: standIns.vault.url,
+  path: 'ci/agility',
+  ...spec,
+});
 const probe = async (sinks: SinkSpec[], t = token()) => (await probeSinks(sinks, t, { cwd: tmp(), env })).map((p) => [p.state, p.why]);
 
 describe('file and env-file probes', () => {
@@ -121,7 +108,7 @@ describe('github-actions probe: the secret updated_at against the token', () => 
     const [[after, why]] = await probe([gh()], token(Date.now() - DELIVERY_WINDOW_MS - 5_000));
     expect([after, why]).toEqual(['drift', expect.stringMatching(/after the token's delivery \(someone else wrote it\)$/)]);
     // One GET per probe, never a PUT; the secret is in no request (the stand-in would hold it in a violation).
-    expect(github.server.log.filter((e) => e.method === 'GET' && !e.path.endsWith('public-key')).map((e) => e.status)).toEqual([
+    expect(standIns.github.server.log.filter((e) => e.method === 'GET' && !e.path.endsWith('public-key')).map((e) => e.status)).toEqual([
       200, 200, 404, 200, 200,
     ]);
   });
