@@ -189,7 +189,7 @@ async function concede(
   let message =
     `${name} was revoked by another writer (a deploy or agility-pat tokens rotate, maybe on another machine) before its delivery ` +
     'was recorded: this writer lost.';
-  if (restored.length > 0) message += ` Put back where they still held its secret: ${restored.join(', ')}.`;
+  if (restored.length > 0) message += ` Its restorable sinks were taken back wherever they still held its secret: ${restored.join(', ')}.`;
   if (failedUndo.length > 0) message += ` Could not put back: ${failedUndo.join(', ')}: check them by hand.`;
   if (unrestorable.length > 0) {
     message +=
