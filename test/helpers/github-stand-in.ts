@@ -30,6 +30,9 @@ interface Scope {
 const githubTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class GitHubStandIn {
+  /** The stand-in's clock (`created_at`, `updated_at`): the wall clock unless a test follows a frozen emulator. */
+  now: () => number = () => Date.now();
+
   readonly server: StandInServer;
   private readonly scopes = new Map<string, Scope>();
   private nextKeyId = 3380204578043523366n;
@@ -127,7 +130,7 @@ export class GitHubStandIn {
     }
     const name = p.secret_name.toUpperCase();
     const existing = scope.secrets.get(name);
-    const now = githubTime(Date.now());
+    const now = githubTime(this.now());
     scope.secrets.set(name, { ...body, writes: (existing?.writes ?? 0) + 1, created_at: existing?.created_at ?? now, updated_at: now });
     return existing ? { status: 204 } : { status: 201, body: {} };
   }
