@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBenchEmulator } from './loopback-emulator';
 import { hookProgramPath } from '../lib/construct/hook-program';
-import { compare, type Comparison } from './comparison';
+import { compare, medianPairedRatio, type Comparison } from './comparison';
 import { canMeasurePeakRss, peakRssMiB, runTimed, type ProcessResult } from './process-timing';
 import { summarize } from './stats';
 
@@ -122,17 +122,19 @@ export async function measureColdStart(opts: ColdStartOptions): Promise<Comparis
     const scheme = opts.tls ? 'https' : 'http';
     opts.log(`cold start over ${scheme}: ${opts.runs} runs each done`);
     const [oursMs, baseMs, floorMs] = sides.map((s) => summarize(s.ms));
+    // Run i of each side ran one after another in the same round: their ratios pair them.
+    const paired = (a: number, b: number): number => medianPairedRatio(sides[a]!.ms, sides[b]!.ms);
     const id = opts.tls ? 'tls-cold-start' : 'cold-start';
     const over = opts.tls ? ' over TLS' : '';
     const result = opts.tls
       ? [
-          compare(`${id}`, `hook cold start${over} vs node:https`, 'ms', oursMs, baseMs, 1.5),
-          compare(`${id}-vs-undici`, `hook cold start${over} vs undici floor`, 'ms', oursMs, floorMs, 1.1),
-          compare(`${id}-undici`, `undici floor${over} vs node:https`, 'ms', floorMs, baseMs, null),
+          compare(`${id}`, `hook cold start${over} vs node:https`, 'ms', oursMs, baseMs, 1.5, paired(0, 1)),
+          compare(`${id}-vs-undici`, `hook cold start${over} vs undici floor`, 'ms', oursMs, floorMs, 1.1, paired(0, 2)),
+          compare(`${id}-undici`, `undici floor${over} vs node:https`, 'ms', floorMs, baseMs, null, paired(2, 1)),
         ]
       : [
-          compare(id, 'hook cold start: tokens list', 'ms', oursMs, baseMs, 1.5),
-          compare(`${id}-undici`, 'undici request alone (floor)', 'ms', floorMs, baseMs, null),
+          compare(id, 'hook cold start: tokens list', 'ms', oursMs, baseMs, 1.5, paired(0, 1)),
+          compare(`${id}-undici`, 'undici request alone (floor)', 'ms', floorMs, baseMs, null, paired(2, 1)),
         ];
     if (opts.rssRuns > 0 && canMeasurePeakRss()) {
       const oursRss = await peakRssMiB(process.execPath, ours.args, { env }, opts.rssRuns);

@@ -13,7 +13,7 @@ const fmt = (n: number, unit: Comparison['unit']): string => (unit !== 'ms' ? n.
 
 /** The report as a fixed-width table followed by numbered notes. */
 export function formatReport(report: BenchReport): string {
-  const header = ['measurement', 'unit', 'ours med', 'ours p90', 'base med', 'base p90', 'runs', 'ratio', 'target', 'verdict'];
+  const header = ['measurement', 'unit', 'ours med', 'ours p90', 'base med', 'base p90', 'runs', 'ratio', 'paired', 'target', 'verdict'];
   const rows = report.comparisons.map((c) => [
     c.title,
     c.unit,
@@ -23,10 +23,11 @@ export function formatReport(report: BenchReport): string {
     fmt(c.baseline.p90, c.unit),
     c.ours.runs === c.baseline.runs ? String(c.ours.runs) : `${c.ours.runs}/${c.baseline.runs}`,
     c.ratio.toFixed(2),
+    c.pairedRatio === null ? '-' : c.pairedRatio.toFixed(2),
     c.target === null ? '-' : `<= ${c.target}`,
     c.verdict,
   ]);
-  const numeric = new Set([2, 3, 4, 5, 6, 7]);
+  const numeric = new Set([2, 3, 4, 5, 6, 7, 8]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string =>
     cells

@@ -34,7 +34,7 @@ export function regionHostForGuid(guid: string): string {
   if (typeof guid !== 'string' || guid.trim() === '') {
     throw new InvalidInputError(
       `instanceGuid must be a non-empty Agility instance GUID such as "1234abcd-u", got ${JSON.stringify(guid)}.`,
-      { what: 'instanceGuid' },
+      { prop: 'instanceGuid' },
     );
   }
   const trimmed = guid.trim();
@@ -46,7 +46,7 @@ export function regionHostForGuid(guid: string): string {
     throw new InvalidInputError(
       `instanceGuid "${trimmed}" ends in an unknown region suffix "-${suffix}": Agility's suffixes are ${ACCEPTED_SUFFIXES} ` +
         `(or no dash for US). Check the GUID in the Agility Manager, or set baseUrl to the Management API host explicitly.`,
-      { what: 'instanceGuid', value: trimmed, suffix },
+      { prop: 'instanceGuid', value: trimmed, suffix },
     );
   }
   return host;
@@ -80,19 +80,19 @@ export function validateBaseUrl(baseUrl: string, what = 'baseUrl'): string {
   } catch {
     throw new InvalidInputError(
       `${what} must be an absolute URL such as https://mgmt.aglty.io, got ${JSON.stringify(withoutUserInfo(raw))}.`,
-      { what },
+      { prop: what },
     );
   }
   const shown = withoutUserInfo(raw);
   if (url.username !== '' || url.password !== '') {
     throw new InvalidInputError(
       `${what} must not contain credentials (user:password@), got "${shown}": pass the access token as accessToken instead.`,
-      { what },
+      { prop: what },
     );
   }
   if (url.search !== '' || url.hash !== '' || raw.includes('?') || raw.includes('#')) {
     throw new InvalidInputError(`${what} must not have a query string or fragment, got "${shown}": remove everything from "?" or "#".`, {
-      what,
+      prop: what,
       value: shown,
     });
   }
@@ -100,11 +100,11 @@ export function validateBaseUrl(baseUrl: string, what = 'baseUrl'): string {
     if (!isLoopbackHost(url.hostname)) {
       throw new InvalidInputError(
         `${what} must use https (the access token would travel in clear text), got "${shown}"; plain http is only allowed for loopback hosts such as http://127.0.0.1.`,
-        { what, value: shown },
+        { prop: what, value: shown },
       );
     }
   } else if (url.protocol !== 'https:') {
-    throw new InvalidInputError(`${what} must be an https:// URL, got "${shown}".`, { what, value: shown });
+    throw new InvalidInputError(`${what} must be an https:// URL, got "${shown}".`, { prop: what, value: shown });
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
@@ -121,7 +121,7 @@ export function resolveBaseUrl(input: { baseUrl?: string; instanceGuid?: string 
   const guid = input.instanceGuid?.trim();
   if (guid) return regionHostForGuid(guid);
   throw new InvalidInputError(
-    'No Agility Management API host: set baseUrl (e.g. https://mgmt.aglty.io) or instanceGuid (e.g. 1234abcd-u, whose suffix picks the region).',
-    { what: 'baseUrl' },
+    'no Agility Management API host: set baseUrl (e.g. https://mgmt.aglty.io) or instanceGuid (e.g. 1234abcd-u, whose suffix picks the region).',
+    { prop: 'baseUrl' },
   );
 }

@@ -94,7 +94,7 @@ export class AgilityClient {
     const token = options.accessToken;
     if (token !== undefined && (typeof token !== 'string' || token === '' || /[\s\0]/.test(token))) {
       throw new InvalidInputError('accessToken must be a non-empty string without spaces or line breaks (the value is not shown).', {
-        what: 'accessToken',
+        prop: 'accessToken',
       });
     }
     this.#accessToken = token;
@@ -148,12 +148,12 @@ export class AgilityClient {
     if (req?.name !== undefined && req.name !== null) body.name = validateTokenName(req.name, 'name');
     if (req?.enabled !== undefined && req.enabled !== null) {
       if (typeof req.enabled !== 'boolean') {
-        throw new InvalidInputError(`enabled must be true or false, got ${JSON.stringify(req.enabled)}.`, { what: 'enabled' });
+        throw new InvalidInputError(`enabled must be true or false, got ${JSON.stringify(req.enabled)}.`, { prop: 'enabled' });
       }
       body.enabled = req.enabled;
     }
     if (Object.keys(body).length === 0) {
-      throw new InvalidInputError('updateToken needs a new name or an enabled flag; nothing to change was given.', { what: 'update' });
+      throw new InvalidInputError('updateToken needs a new name or an enabled flag; nothing to change was given.', { prop: 'update' });
     }
     const call: Call = { method: 'PUT', route: `/api/v1/tokens/${id}/update`, body: { kind: 'json', value: body }, auth: true };
     return this.#shape(call, await this.#send(call), asTokenResponse);
@@ -182,7 +182,7 @@ export class AgilityClient {
   async meWithToken(secret: string): Promise<ServerUser> {
     if (typeof secret !== 'string' || secret === '' || /[\s\0]/.test(secret)) {
       throw new InvalidInputError('the token to check must be a non-empty string without spaces or line breaks (the value is not shown).', {
-        what: 'secret',
+        prop: 'secret',
       });
     }
     const call: Call = { method: 'GET', route: '/api/v1/users/me', auth: true, bearer: secret, extraSecrets: [secret] };
@@ -192,7 +192,7 @@ export class AgilityClient {
   /** `POST /oauth/token` with the form field `code`: exchanges an authorization code for an OAuth session. Not retried. */
   async exchangeCode(code: string): Promise<TokenResponseData> {
     if (typeof code !== 'string' || code.trim() === '') {
-      throw new InvalidInputError('The OAuth authorization code must be a non-empty string.', { what: 'code' });
+      throw new InvalidInputError('the OAuth authorization code must be a non-empty string.', { prop: 'code' });
     }
     const call: Call = {
       method: 'POST',
@@ -210,7 +210,7 @@ export class AgilityClient {
    */
   async refresh(refreshToken: string): Promise<TokenResponseData> {
     if (typeof refreshToken !== 'string' || refreshToken.trim() === '') {
-      throw new InvalidInputError('The OAuth refresh token must be a non-empty string (the value is not shown).', { what: 'refreshToken' });
+      throw new InvalidInputError('the OAuth refresh token must be a non-empty string (the value is not shown).', { prop: 'refreshToken' });
     }
     const call: Call = {
       method: 'POST',
@@ -219,6 +219,19 @@ export class AgilityClient {
       auth: false,
       extraSecrets: [refreshToken],
     };
+    return this.#shape(call, await this.#send(call), asTokenResponseData);
+  }
+
+  /**
+   * `POST /oauth/CliPoll` with the form field `cliCode`: what Agility's own CLI polls after its browser sign-in
+   * (not in Agility's API document; docs/oauth.md). Answers the session once the sign-in is complete and a 4xx
+   * before it. Not retried: the caller polls.
+   */
+  async cliPoll(cliCode: string): Promise<TokenResponseData> {
+    if (typeof cliCode !== 'string' || !/^[0-9a-z]{1,64}$/i.test(cliCode)) {
+      throw new InvalidInputError('the CLI code must be 1 to 64 letters or digits.', { prop: 'cliCode' });
+    }
+    const call: Call = { method: 'POST', route: '/oauth/CliPoll', body: { kind: 'form', value: { cliCode } }, auth: false };
     return this.#shape(call, await this.#send(call), asTokenResponseData);
   }
 
@@ -295,7 +308,7 @@ function checkTokenId(tokenId: string): string {
           : typeof tokenId;
     throw new InvalidInputError(
       `tokenId must be a token's uuid (tokenID), such as 3f2504e0-4f89-41d3-9a0c-0305e82c3301, got ${shown}; list the tokens to find it.`,
-      { what: 'tokenId' },
+      { prop: 'tokenId' },
     );
   }
   return tokenId;

@@ -94,6 +94,102 @@ function retryIn(seconds: number | undefined, otherwise: string): string {
   return seconds === undefined ? otherwise : `retry in ${seconds} second${seconds === 1 ? '' : 's'} (Agility's Retry-After)`;
 }
 
+/** What every error of one failed response shares: the call's name, Agility's redacted words, and the details. */
+interface FailureContext {
+  /** `METHOD /path`. */
+  readonly what: string;
+  /** ` Agility said: "…".`, or empty. */
+  readonly said: string;
+  readonly detail: string | undefined;
+  readonly details: HttpErrorDetails;
+  readonly isTokensRoute: boolean;
+  readonly secrets: readonly (string | undefined | null)[];
+}
+
+/** Step 1: read the body's detail (redacted) and the request id once, for whichever error the status calls for. */
+function failureContext(res: FailedResponse, secrets: Iterable<string | undefined | null>): FailureContext {
+  const secretList = [...secrets];
+  const detail = readErrorDetail(res.json, res.bodyText, secretList);
+  const details: HttpErrorDetails = { method: res.method, path: res.path, status: res.status };
+  const id = requestId(res.headers);
+  if (id) details.requestId = id;
+  if (detail) details.agilityDetail = detail;
+  return {
+    what: `${res.method} ${res.path}`,
+    said: detail ? ` Agility said: "${detail}".` : '',
+    detail,
+    details,
+    isTokensRoute: res.route.startsWith(TOKENS_ROUTE_PREFIX),
+    secrets: secretList,
+  };
+}
+
+const authFailed = (_res: FailedResponse, { what, said, details }: FailureContext): AgilityPatError =>
+  new AuthFailedError(
+    `${what} failed: the Agility credential was refused (401): it is missing, wrong or expired; sign in again ` +
+      `to get a fresh OAuth access token (they last about an hour), or check the token you configured, then retry.${said}`,
+    details,
+  );
+
+const forbidden = (_res: FailedResponse, { what, said, details, isTokensRoute }: FailureContext): AgilityPatError =>
+  isTokensRoute
+    ? new PatNotAllowedError(
+        `${what} was refused (403): this credential is a Personal Access Token; Agility only lets OAuth sessions manage tokens. ` +
+          `Sign in with OAuth and use that session's access token to create, list, update or revoke tokens; ` +
+          `PATs work for the other Management API calls.${said}`,
+        details,
+      )
+    : new ForbiddenError(
+        `${what} was refused (403): the credential is valid but its user lacks permission for this request; ` +
+          `use an account with access to it.${said}`,
+        details,
+      );
+
+const notFound = (_res: FailedResponse, { what, said, details, isTokensRoute }: FailureContext): AgilityPatError =>
+  new NotFoundError(
+    isTokensRoute
+      ? `${what} failed (404): the token does not exist, belongs to another user, or was already revoked; list the tokens to see the current ones.${said}`
+      : `${what} failed (404): Agility has no such resource; check the base URL and the id.${said}`,
+    details,
+  );
+
+const rateLimited = (res: FailedResponse, { what, said, details, detail, secrets }: FailureContext): AgilityPatError => {
+  const limit =
+    res.method === 'POST' && res.route === `${TOKENS_ROUTE_PREFIX}create`
+      ? classifyRateLimit(`${detail ?? ''} ${scrubText(res.bodyText, secrets)}`)
+      : 'unknown';
+  const rateDetails = {
+    ...details,
+    limit,
+    ...(res.retryAfterSeconds !== undefined ? { retryAfterSeconds: res.retryAfterSeconds } : {}),
+  };
+  const why =
+    limit === 'active-tokens'
+      ? `a user may have at most ${MAX_ACTIVE_TOKENS_PER_USER} active tokens. Revoke tokens you no longer need (or wait for one to expire), then ${retryIn(res.retryAfterSeconds, 'retry')}.`
+      : limit === 'creations-per-hour'
+        ? `Agility allows at most ${MAX_CREATIONS_PER_HOUR} token creations per hour for a user; ${retryIn(res.retryAfterSeconds, 'retry when an hour has passed since the earliest of the recent creations')}.`
+        : `Agility's rate limit was hit; ${retryIn(res.retryAfterSeconds, 'wait a while and retry')}.`;
+  return new RateLimitedError(`${what} was refused (429, limit: ${limit}): ${why}${said}`, rateDetails);
+};
+
+const otherStatus = (res: FailedResponse, { what, said, details }: FailureContext): AgilityPatError => {
+  const why =
+    res.status === 400
+      ? 'Agility rejected the request as invalid (400); check the values sent.'
+      : res.status >= 500
+        ? `Agility had a server-side problem (${res.status}); retry later.`
+        : `Agility answered with unexpected HTTP status ${res.status}.`;
+  return new ApiError(`${what} failed: ${why}${said}`, details);
+};
+
+/** Step 2: the error of each status that has its own; {@link otherStatus} for the rest. */
+const ERROR_OF_STATUS: Readonly<Record<number, (res: FailedResponse, ctx: FailureContext) => AgilityPatError>> = {
+  401: authFailed,
+  403: forbidden,
+  404: notFound,
+  429: rateLimited,
+};
+
 /**
  * The typed error for a non-2xx response: 401 → AuthFailedError; 403 on a `/api/v1/tokens/…` route →
  * PatNotAllowedError, elsewhere ForbiddenError; 404 → NotFoundError; 429 → RateLimitedError (with the limit and
@@ -101,70 +197,5 @@ function retryIn(seconds: number | undefined, otherwise: string): string {
  * and the redacted `agilityDetail`.
  */
 export function errorFromResponse(res: FailedResponse, secrets: Iterable<string | undefined | null>): AgilityPatError {
-  const secretList = [...secrets];
-  const detail = readErrorDetail(res.json, res.bodyText, secretList);
-  const what = `${res.method} ${res.path}`;
-  const said = detail ? ` Agility said: "${detail}".` : '';
-  const details: HttpErrorDetails = { method: res.method, path: res.path, status: res.status };
-  const id = requestId(res.headers);
-  if (id) details.requestId = id;
-  if (detail) details.agilityDetail = detail;
-  const isTokensRoute = res.route.startsWith(TOKENS_ROUTE_PREFIX);
-
-  switch (res.status) {
-    case 401:
-      return new AuthFailedError(
-        `${what} failed: the Agility credential was refused (401): it is missing, wrong or expired; sign in again ` +
-          `to get a fresh OAuth access token (they last about an hour), or check the token you configured, then retry.${said}`,
-        details,
-      );
-    case 403:
-      if (isTokensRoute) {
-        return new PatNotAllowedError(
-          `${what} was refused (403): this credential is a Personal Access Token; Agility only lets OAuth sessions manage tokens. ` +
-            `Sign in with OAuth and use that session's access token to create, list, update or revoke tokens; ` +
-            `PATs work for the other Management API calls.${said}`,
-          details,
-        );
-      }
-      return new ForbiddenError(
-        `${what} was refused (403): the credential is valid but its user lacks permission for this request; ` +
-          `use an account with access to it.${said}`,
-        details,
-      );
-    case 404:
-      return new NotFoundError(
-        isTokensRoute
-          ? `${what} failed (404): the token does not exist, belongs to another user, or was already revoked; list the tokens to see the current ones.${said}`
-          : `${what} failed (404): Agility has no such resource; check the base URL and the id.${said}`,
-        details,
-      );
-    case 429: {
-      const limit =
-        res.method === 'POST' && res.route === `${TOKENS_ROUTE_PREFIX}create`
-          ? classifyRateLimit(`${detail ?? ''} ${scrubText(res.bodyText, secretList)}`)
-          : 'unknown';
-      const rateDetails = {
-        ...details,
-        limit,
-        ...(res.retryAfterSeconds !== undefined ? { retryAfterSeconds: res.retryAfterSeconds } : {}),
-      };
-      const why =
-        limit === 'active-tokens'
-          ? `a user may have at most ${MAX_ACTIVE_TOKENS_PER_USER} active tokens. Revoke tokens you no longer need (or wait for one to expire), then ${retryIn(res.retryAfterSeconds, 'retry')}.`
-          : limit === 'creations-per-hour'
-            ? `Agility allows at most ${MAX_CREATIONS_PER_HOUR} token creations per hour for a user; ${retryIn(res.retryAfterSeconds, 'retry when an hour has passed since the earliest of the recent creations')}.`
-            : `Agility's rate limit was hit; ${retryIn(res.retryAfterSeconds, 'wait a while and retry')}.`;
-      return new RateLimitedError(`${what} was refused (429, limit: ${limit}): ${why}${said}`, rateDetails);
-    }
-    default: {
-      const why =
-        res.status === 400
-          ? 'Agility rejected the request as invalid (400); check the values sent.'
-          : res.status >= 500
-            ? `Agility had a server-side problem (${res.status}); retry later.`
-            : `Agility answered with unexpected HTTP status ${res.status}.`;
-      return new ApiError(`${what} failed: ${why}${said}`, details);
-    }
-  }
+  return (ERROR_OF_STATUS[res.status] ?? otherStatus)(res, failureContext(res, secrets));
 }

@@ -19,11 +19,11 @@ import {
   parseRetryAfter,
   resolveRetryOptions,
 } from './retry';
-import { request } from './undici-request';
+import { type Exchange, nodeExchange } from './exchange';
 
 /**
- * The HTTP layer under every API this package calls (Agility's Management API, GitHub, Vault): undici, a timeout
- * per attempt, bounded retries of idempotent calls with backoff and `Retry-After`, and typed errors whose messages
+ * The HTTP layer under every API this package calls (Agility's Management API, GitHub, Vault): one exchange at a time
+ * through node's http/https (or undici, given a dispatcher), one deadline per call, bounded retries of idempotent calls with backoff and `Retry-After`, and typed errors whose messages
  * never hold a credential or a secret.
  */
 
@@ -31,7 +31,10 @@ import { request } from './undici-request';
 export interface HttpTransportOptions {
   /** Base URL, already checked and without a trailing slash; routes are appended to it. */
   baseUrl: string;
-  /** undici dispatcher (a `MockAgent` in tests). @default - undici's global dispatcher */
+  /**
+   * undici dispatcher (a `MockAgent` in tests): requests then go through undici's `request`, loaded only then.
+   * @default - node's http/https global agents (`nodeExchange`)
+   */
   dispatcher?: Dispatcher;
   /**
    * Milliseconds one call may take in all: every attempt from sending to the end of the body, and the waits between
@@ -75,6 +78,11 @@ export interface HttpAnswer {
 /** Maps a non-2xx answer to a typed error; `retryAfterSeconds` is the parsed `Retry-After`. */
 export type ErrorMapper = (answer: HttpAnswer, retryAfterSeconds: number | undefined) => AgilityPatError;
 
+/** A monotonic clock in ms, like `performance.now()` without loading node:perf_hooks into every hook process. */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /** Marks our own deadline as the abort reason, to tell it apart from any other failure. */
 class DeadlineReached extends Error {}
 
@@ -82,7 +90,7 @@ class DeadlineReached extends Error {}
 export class HttpTransport {
   readonly baseUrl: string;
   readonly timeoutMs: number;
-  readonly #dispatcher: Dispatcher | undefined;
+  readonly #exchange: Exchange;
   readonly #retry: ResolvedRetryOptions;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
@@ -93,11 +101,11 @@ export class HttpTransport {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
       throw new InvalidInputError(`timeoutMs must be a positive whole number of milliseconds, got ${String(timeoutMs)}.`, {
-        what: 'timeoutMs',
+        prop: 'timeoutMs',
       });
     }
     this.timeoutMs = timeoutMs;
-    this.#dispatcher = options.dispatcher;
+    this.#exchange = options.dispatcher ? undiciExchangeOn(options.dispatcher) : nodeExchange;
     this.#retry = resolveRetryOptions(options.retry);
     this.#sleep = options.sleep ?? ((ms) => sleepFor(ms).then(() => undefined));
     this.#random = options.random ?? Math.random;
@@ -117,7 +125,7 @@ export class HttpTransport {
    * of the last non-2xx answer, or a NetworkError / TimeoutError.
    */
   async send(call: HttpCall, toError: ErrorMapper): Promise<HttpAnswer> {
-    const deadline = performance.now() + this.timeoutMs;
+    const deadline = monotonicMs() + this.timeoutMs;
     for (let attempt = 0; ; attempt++) {
       let failure: AgilityPatError;
       let retryAfterSeconds: number | undefined;
@@ -144,31 +152,28 @@ export class HttpTransport {
         delay = backoffDelayMs(attempt, this.#retry, this.#random);
       }
       // No wait that would end past the deadline: the retry after it could not finish in time anyway.
-      if (performance.now() + delay >= deadline) throw failure!;
+      if (monotonicMs() + delay >= deadline) throw failure!;
       await this.#sleep(delay);
     }
   }
 
-  /** One HTTP exchange, body read in full, before `deadline` (a `performance.now()` instant). Throws only NetworkError or TimeoutError. */
+  /** One HTTP exchange, body read in full, before `deadline` (a `monotonicMs()` instant). Throws only NetworkError or TimeoutError. */
   async #attempt(call: HttpCall, deadline: number): Promise<HttpAnswer> {
-    // The abort covers connecting, the headers and the whole body: undici's own timeouts only bound idle time.
-    const remaining = Math.max(1, Math.ceil(deadline - performance.now()));
+    // The abort covers connecting, the headers and the whole body: a transport's own timeouts only bound idle time.
+    const remaining = Math.max(1, Math.ceil(deadline - monotonicMs()));
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DeadlineReached()), remaining);
     try {
-      const res = await request(this.baseUrl + call.route, {
+      const res = await this.#exchange(this.baseUrl + call.route, {
         method: call.method,
         headers: call.headers,
         body: call.body,
-        dispatcher: this.#dispatcher,
         signal: controller.signal,
-        headersTimeout: remaining,
-        bodyTimeout: remaining,
+        remainingMs: remaining,
       });
-      const bodyText = await res.body.text();
       const contentType = String(res.headers['content-type'] ?? '').toLowerCase();
-      const { json, isJson } = parseJsonBody(bodyText, /[/+]json\b/.test(contentType));
-      return { status: res.statusCode, headers: res.headers, bodyText, json, isJson };
+      const { json, isJson } = parseJsonBody(res.bodyText, /[/+]json\b/.test(contentType));
+      return { status: res.statusCode, headers: res.headers, bodyText: res.bodyText, json, isJson };
     } catch (e) {
       throw this.#transportError(call, e, controller.signal);
     } finally {
@@ -201,6 +206,12 @@ export class HttpTransport {
       { cause },
     );
   }
+}
+
+/** undici's exchange on `dispatcher`; undici loads here, on first use, never in a process that gives no dispatcher. */
+function undiciExchangeOn(dispatcher: Dispatcher): Exchange {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./undici-request') as typeof import('./undici-request')).undiciExchange(dispatcher);
 }
 
 /** Each secret, also as it looks inside a URL or a form body, where a transport error message might quote it. */

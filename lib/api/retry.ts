@@ -2,7 +2,7 @@ import { InvalidInputError } from '../core/errors';
 
 /**
  * How the client retries idempotent requests (GET and DELETE; never a POST such as `tokens/create`).
- * The policy follows the .NET 2.x Management SDK (docs/design.md, "Facts").
+ * The policy follows the .NET 2.x Management SDK, and also retries DELETE (docs/design.md, "Retry policy").
  */
 export interface RetryOptions {
   /** Retries after the first attempt; 0 disables retrying. @default 3 */
@@ -27,7 +27,7 @@ export function resolveRetryOptions(retry: RetryOptions = {}): ResolvedRetryOpti
   for (const key of ['maxRetries', 'baseDelayMs', 'maxDelayMs'] as const) {
     const v = out[key];
     if (!Number.isInteger(v) || v < 0) {
-      throw new InvalidInputError(`retry.${key} must be a whole number of at least 0, got ${String(v)}.`, { what: `retry.${key}` });
+      throw new InvalidInputError(`retry.${key} must be a whole number of at least 0, got ${String(v)}.`, { prop: `retry.${key}` });
     }
   }
   return out;

@@ -1,6 +1,6 @@
-import { AgilityClient, DEFAULT_BASE_URL, resolveBaseUrl } from '../api';
+import { type AgilityClient, DEFAULT_BASE_URL, resolveBaseUrl } from '../api';
 import type { CliContext } from './context';
-import { readCredential, timeoutFromEnv } from './env-inputs';
+import { signedInClient } from './credential';
 import type { OptionTable } from './usage';
 
 /** Where operator commands without a flag find the API: as the construct does at synth (`AgilityApi.fromEnvironment()`). */
@@ -29,7 +29,11 @@ export function apiUrlOptions(defaultHelp: string) {
 /** `--credential-env`; `defaultHelp` names the variable read without it. */
 export function credentialOption(defaultHelp: string) {
   return {
-    'credential-env': { type: 'string', value: 'NAME', help: `variable holding an OAuth access token (default: ${defaultHelp})` },
+    'credential-env': {
+      type: 'string',
+      value: 'NAME',
+      help: `variable holding an OAuth access token (default: ${defaultHelp}); unset: the stored login (auth login)`,
+    },
   } as const satisfies OptionTable;
 }
 
@@ -49,18 +53,14 @@ export function baseUrlFromFlags(values: ApiFlags, fallback: string): string {
 }
 
 /**
- * A client for commands run by a person: the URL from {@link baseUrlFromFlags}, the credential from the variable
- * `--credential-env` names, else `defaults.credentialEnv`; the deadline of each call from `AGILITY_PAT_TIMEOUT_MS`.
+ * A client for commands run by a person: the URL from {@link baseUrlFromFlags}; the credential from the chain
+ * (docs/design.md, "Credentials") for the variable `--credential-env` names, else `defaults.credentialEnv`; the
+ * deadline of each call from `AGILITY_PAT_TIMEOUT_MS`.
  */
 export function clientFromFlags(
   ctx: CliContext,
   values: ApiFlags,
   defaults: { readonly apiUrl: string; readonly credentialEnv: string },
-): AgilityClient {
-  return new AgilityClient({
-    baseUrl: baseUrlFromFlags(values, defaults.apiUrl),
-    accessToken: readCredential(ctx.env, values['credential-env'] ?? defaults.credentialEnv),
-    clock: ctx.clock,
-    timeoutMs: timeoutFromEnv(ctx.env),
-  });
+): Promise<AgilityClient> {
+  return signedInClient(ctx, baseUrlFromFlags(values, defaults.apiUrl), values['credential-env'] ?? defaults.credentialEnv);
 }

@@ -1,30 +1,25 @@
-import { AgilityClient, resolveBaseUrl } from '../api';
+import { resolveBaseUrl } from '../api';
 import type { LifecycleDeps } from '../lifecycle';
-import { lockFileFor, withFileLock } from '../locks/file-lock';
+import { LOCK_WAIT_MS, lockFileFor, withFileLock } from '../locks/file-lock';
 import { deliverSecret, withoutCredentials } from '../sinks';
 import { probeSinks } from '../sinks/sink-probe';
 import type { CliContext } from './context';
 import { printable } from '../core/printable';
-import { readCredential, timeoutFromEnv } from './env-inputs';
+import { signedInClient } from './credential';
 import { tokenVerifier } from './verify-deps';
 
-/**
- * How long a hook waits for another hook working on the same managed name: long enough for a whole create, delivery
- * and rename of a second deploy of the stack (each request is bounded by its own timeout).
- */
-export const NAME_LOCK_WAIT_MS = 300_000;
+/** How long a hook waits for another hook working on the same managed name (its home: `LOCK_WAIT_MS`). */
+export const NAME_LOCK_WAIT_MS = LOCK_WAIT_MS.name;
 
-/** Builds the lifecycle's collaborators from the command's context: the real client, the real sinks, real locks. */
-export function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: string): LifecycleDeps {
+/**
+ * Builds the lifecycle's collaborators from the command's context: the real client (signed in through the credential
+ * chain), the real sinks, real locks.
+ */
+export async function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: string): Promise<LifecycleDeps> {
   const baseUrl = resolveBaseUrl({ baseUrl: apiUrl });
-  const api = new AgilityClient({
-    baseUrl,
-    accessToken: readCredential(ctx.env, credentialEnv),
-    clock: ctx.clock,
-    timeoutMs: timeoutFromEnv(ctx.env),
-  });
+  const api = await signedInClient(ctx, baseUrl, credentialEnv);
   // Command sinks inherit the hook's environment, but not the OAuth credential: they are given one secret, not the
-  // power to create and revoke the user's tokens.
+  // power to create and revoke the user's tokens. A stored login is never in the environment to begin with.
   const sinkEnv = withoutCredentials(ctx.env, credentialEnv);
   return {
     api,
@@ -33,7 +28,7 @@ export function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialEnv: st
     verify: tokenVerifier(ctx, api),
     deliver: (secret, sinks, info) => deliverSecret(secret, sinks, info, { cwd: ctx.cwd, env: sinkEnv }),
     // The reconciler's drift check reads the destinations back, as the deliveries wrote them; never with the secret.
-    probeSinks: (sinks, token) => probeSinks(sinks, token, { cwd: ctx.cwd, env: sinkEnv, timeoutMs: timeoutFromEnv(ctx.env) }),
+    probeSinks: (sinks, token) => probeSinks(sinks, token, { cwd: ctx.cwd, env: sinkEnv }),
     // Lines quote token names from the API's list: printed inert.
     log: (line) => ctx.out(`agility-pat: ${printable(line)}`),
     // One lock per API and managed name, shared by every deploy of every project on this machine.

@@ -1,5 +1,4 @@
-import { ConfigError, InvalidInputError } from '../core/errors';
-import { ENV_VAR_NAME } from '../core/validation';
+import { ConfigError } from '../core/errors';
 
 import { HOOK_ENV } from '../core/hook-contract';
 
@@ -12,7 +11,7 @@ export function requireEnv(env: NodeJS.ProcessEnv, name: string, purpose: string
     throw new ConfigError(
       `the environment variable ${name} is not set; it should hold ${purpose}. The construct sets it for Terraform hooks.`,
       {
-        variable: name,
+        prop: name,
       },
     );
   }
@@ -22,25 +21,8 @@ export function requireEnv(env: NodeJS.ProcessEnv, name: string, purpose: string
 /** A whole number from a variable. */
 export function intEnv(env: NodeJS.ProcessEnv, name: string, purpose: string): number {
   const raw = requireEnv(env, name, purpose);
-  if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number (${purpose}), got "${raw}".`, { variable: name });
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number (${purpose}), got "${raw}".`, { prop: name });
   return Number(raw);
-}
-
-/**
- * Reads the OAuth access token from the variable named by `credentialEnv`. Only the name ever appears in messages.
- */
-export function readCredential(env: NodeJS.ProcessEnv, credentialEnv: string): string {
-  if (!ENV_VAR_NAME.test(credentialEnv)) {
-    throw new InvalidInputError(`the credential variable name must be a valid environment variable name, got "${credentialEnv}".`);
-  }
-  const value = env[credentialEnv];
-  if (value === undefined || value.trim() === '') {
-    throw new ConfigError(
-      `the environment variable ${credentialEnv} is empty or not set: put an Agility OAuth access token in it before deploying (see the README, "Getting an OAuth access token").`,
-      { variable: credentialEnv },
-    );
-  }
-  return value.trim();
 }
 
 /**
@@ -53,7 +35,7 @@ export function timeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   if (!/^[1-9]\d{0,8}$/.test(raw)) {
     throw new ConfigError(
       `${HOOK_ENV.timeoutMs} must be a whole number of milliseconds from 1 to 999999999 (how long one API call may take, retries included), got "${raw}".`,
-      { variable: HOOK_ENV.timeoutMs },
+      { prop: HOOK_ENV.timeoutMs },
     );
   }
   return Number(raw);

@@ -2,9 +2,9 @@
 /**
  * The `agility-pat` program: Terraform hook entry points, operator commands and the emulator launcher.
  * Bundled into one file (dist/agility-pat.js) that Terraform runs with `node`. Only this entry point calls
- * `process.exit`; commands return an exit code or throw typed errors (README, "Exit codes").
+ * `process.exit`; commands return an exit code or throw typed errors (docs/operations.md, "Exit codes").
  */
-import { ERROR_CODES, isAgilityPatError } from '../core/errors';
+import { type AgilityPatError, InternalError, InvalidInputError, PermissionDeniedError, isAgilityPatError } from '../core/errors';
 import { printable } from '../core/printable';
 import { version } from '../../package.json';
 import type { CliContext, Command } from './context';
@@ -22,6 +22,8 @@ Commands:
   tokens rotate <name> --stack DIR
                                    a leaked secret: revoke every generation now, deliver a new one
   status --stack DIR               a stack's tokens against Agility: verdicts; exit 20 when action is needed
+  auth login                       sign in in the browser; deploys then need no exported credential
+  auth status|logout               who the stored login is, and when it expires; forget it
   auth refresh                     trade a refresh token for an access token (for CI)
   emulator                         run a local Agility Management API
 
@@ -76,27 +78,36 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
  * outside text (token names, Agility's answers, arguments), so they are printed {@link printable}: one line, inert.
  */
 export function reportError(e: unknown, ctx: CliContext): number {
-  if (isAgilityPatError(e)) {
-    ctx.err(`agility-pat: error [${e.code}] ${printable(e.message)}`);
-    return e.exitCode;
-  }
-  const err = e as NodeJS.ErrnoException;
-  if (err && typeof err === 'object' && (err.code === 'EACCES' || err.code === 'EPERM')) {
-    ctx.err(
-      `agility-pat: error [PERMISSION_DENIED] ${printable(err.message)}: check that file's or folder's permissions, or use a port above 1023.`,
+  const error = asAgilityPatError(e);
+  ctx.err(`agility-pat: error [${error.code}] ${printable(error.message)}`);
+  if (error.code === 'INTERNAL' && ctx.env.AGILITY_PAT_DEBUG === '1' && e instanceof Error && e.stack) ctx.err(e.stack);
+  return error.exitCode;
+}
+
+/** Node's own argument and listen errors that mean the user asked for something impossible. */
+const USAGE_ERRNO_CODES = ['EADDRINUSE', 'EADDRNOTAVAIL'];
+
+/**
+ * Any thrown value as one of our typed errors: ours as they are; the operating system's refusals (EACCES, EPERM) as
+ * PERMISSION_DENIED; Node's argument-parser and address errors as INVALID_INPUT; anything else as INTERNAL (a bug).
+ * The original is the cause.
+ */
+export function asAgilityPatError(e: unknown): AgilityPatError {
+  if (isAgilityPatError(e)) return e;
+  const err = (typeof e === 'object' && e !== null ? e : {}) as Partial<NodeJS.ErrnoException>;
+  const message = typeof err.message === 'string' ? err.message : String(e);
+  const code = typeof err.code === 'string' ? err.code : '';
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new PermissionDeniedError(
+      `${message}: check that file's or folder's permissions, or use a port above 1023.`,
+      { errno: code },
+      { cause: e },
     );
-    return ERROR_CODES.PERMISSION_DENIED;
   }
-  const usageCodes = ['EADDRINUSE', 'EADDRNOTAVAIL'];
-  if (err && typeof err === 'object' && (err.code?.startsWith('ERR_PARSE_ARGS') || usageCodes.includes(err.code ?? ''))) {
-    ctx.err(`agility-pat: error [INVALID_INPUT] ${printable(err.message)}`);
-    return 2;
+  if (code.startsWith('ERR_PARSE_ARGS') || USAGE_ERRNO_CODES.includes(code)) {
+    return new InvalidInputError(message, { errno: code }, { cause: e });
   }
-  ctx.err(
-    `agility-pat: error [INTERNAL] ${printable(err?.message ?? String(e))} (this is a bug; rerun with AGILITY_PAT_DEBUG=1 for details)`,
-  );
-  if (ctx.env.AGILITY_PAT_DEBUG === '1' && err?.stack) ctx.err(err.stack);
-  return 1;
+  return new InternalError(`${message} (this is a bug; rerun with AGILITY_PAT_DEBUG=1 for details)`, {}, { cause: e });
 }
 
 /** The real process around `main`. */

@@ -24,7 +24,7 @@ export function manifestFromFlags(
 ): Promise<LoadedManifest> {
   if ((values.stack === undefined) === (values.manifest === undefined)) {
     throw new InvalidInputError(`${command} needs exactly one of --stack DIR (a folder under cdktf.out/stacks) or --manifest FILE.`, {
-      what: '--stack',
+      prop: '--stack',
     });
   }
   return readStackManifest({ stackDir: values.stack, manifestFile: values.manifest, cwd: ctx.cwd });

@@ -5,11 +5,12 @@ import { Construct } from 'constructs';
 import type { Duration } from '../core/duration';
 import { HOOK_ENV } from '../core/hook-contract';
 import { canonicalJson } from '../core/manifest';
-import type { SinkSpec, SinkTarget } from '../core/sink-spec';
+import { sinkDestination, type SinkSpec, type SinkTarget } from '../core/sink-spec';
 import { resolveTokenSpec, type ResolvedTokenSpec, type SlotPlan } from '../core/token-spec';
 import { AgilityTokenReconciler } from './agility-token-reconciler';
 import { validatingAt } from './construct-errors';
 import { hookCommand, hookProgramAsset } from './hook-program';
+import { requireKnownAtSynth } from './known-at-synth';
 import type { SecretSink } from './secret-sink';
 import { createHookResource } from './slot-resource';
 import { escapeTerraformLiteral, escapeTerraformLiterals } from './terraform-string';
@@ -125,8 +126,17 @@ export class AgilityPersonalAccessToken extends Construct {
 
   constructor(scope: Construct, id: string, props: AgilityPersonalAccessTokenProps) {
     super(scope, id);
-    const reconciler = AgilityTokenReconciler.of(this);
     const given: unknown = props.sinks ?? [];
+    validatingAt(this, () =>
+      requireKnownAtSynth({
+        name: props.name,
+        expiresAt: props.expiresAt,
+        'rotation.anchor': props.rotation?.anchor,
+        replaces: props.replaces,
+        sinks: Array.isArray(given) ? given.map((s: SecretSink | undefined) => s?.spec) : undefined,
+      }),
+    );
+    const reconciler = AgilityTokenReconciler.of(this);
     // Not an array (plain JavaScript callers): passed on as it is, for resolveTokenSpec's error naming this construct.
     const sinks = Array.isArray(given)
       ? given.map((s: SecretSink) => rebaseSinkPath(s.spec, this, reconciler.projectDir))
@@ -224,11 +234,12 @@ function createSlot(
   });
 }
 
-/** The files the token's sinks write, made absolute, for the app-wide check that no two tokens share one. */
+/** Where the token's sinks write (file paths made absolute), for the app-wide check that no two tokens share one. */
 function sinkTargets(sinks: readonly SecretSink[], constructPath: string, projectDir: string): SinkTarget[] {
-  return sinks.flatMap(({ spec }) =>
-    spec.kind === 'file' || spec.kind === 'env-file' ? [{ constructPath, sink: spec, absolutePath: resolve(projectDir, spec.path) }] : [],
-  );
+  return sinks.flatMap(({ spec }) => {
+    const destination = sinkDestination(spec, (path) => resolve(projectDir, path));
+    return destination ? [{ constructPath, sink: spec, destination }] : [];
+  });
 }
 
 /** CI services (GitHub Actions, GitLab, CircleCI and others) set CI=true on their runners. */

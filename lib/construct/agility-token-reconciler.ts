@@ -6,8 +6,8 @@ import { Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } 
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct, type IConstruct } from 'constructs';
 import { Duration } from '../core/duration';
-import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, MANIFEST_FILE } from '../core/hook-contract';
-import { InvalidInputError } from '../core/errors';
+import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, MANIFEST_FILE, SYNTH_NOW_CONTEXT } from '../core/hook-contract';
+import { ConfigError, InvalidInputError } from '../core/errors';
 import { ENV_VAR_NAME } from '../core/validation';
 import { sharedSinkTargets, type SinkTarget } from '../core/sink-spec';
 import { stackTag } from '../core/managed-name';
@@ -15,14 +15,19 @@ import { buildManifest, manifestHash, type StackManifest } from '../core/manifes
 import { validateCredentialBudget, validateStackTokens, type ResolvedTokenSpec } from '../core/token-spec';
 import { clockFromEnv } from '../core/clock';
 import { parseInstant } from '../core/validation';
+import { terraformVersionProblem } from '../core/terraform-version';
+import { requireKnownAtSynth } from './known-at-synth';
 import { AgilityApi } from './agility-api';
 import { validatingAt } from './construct-errors';
 import { hookCommand, hookProgramAsset } from './hook-program';
 import { findProjectDir, projectIdNamespace } from './project-namespace';
 import { createHookResource, type SlotResourceType } from './slot-resource';
 import { escapeTerraformLiterals } from './terraform-string';
+import { brand, brandOf, checkStackCdk, isThisCopy, twoCopiesMessage } from './copy-brand';
 
 const RECONCILER_ID = 'AgilityTokenReconciler';
+/** The brand of a reconciler of any copy of this package (docs/design.md, "CDK Terrain"). */
+const RECONCILER_BRAND = Symbol.for('agility-pat-cdktf/AgilityTokenReconciler');
 
 /** Settings shared by every token of one stack. */
 export interface AgilityTokenStackSettings {
@@ -88,8 +93,15 @@ export class AgilityTokenReconciler extends Construct {
   /** The stack's reconciler, created with default settings on first use. */
   static of(scope: IConstruct): AgilityTokenReconciler {
     const stack = TerraformStack.of(scope);
-    return (
-      (stack.node.tryFindChild(RECONCILER_ID) as AgilityTokenReconciler | undefined) ?? new AgilityTokenReconciler(stack, RECONCILER_ID, {})
+    const found = stack.node.tryFindChild(RECONCILER_ID);
+    if (found === undefined) return new AgilityTokenReconciler(stack, RECONCILER_ID, {});
+    if (isThisCopy(found, RECONCILER_BRAND)) return found as AgilityTokenReconciler;
+    const other = brandOf(found, RECONCILER_BRAND);
+    throw new ConfigError(
+      other
+        ? twoCopiesMessage(`${found.node.path}, the stack's reconciler,`, other)
+        : `${found.node.path} is not an AgilityTokenReconciler: the id ${RECONCILER_ID} is this package's, give that construct another id.`,
+      { prop: 'scope', constructPath: scope.node.path },
     );
   }
 
@@ -109,8 +121,11 @@ export class AgilityTokenReconciler extends Construct {
   private readonly resource: TerraformResource;
 
   private constructor(stack: TerraformStack, id: string, settings: AgilityTokenStackSettings) {
+    checkStackCdk(stack);
     super(stack, id);
+    brand(this, RECONCILER_BRAND);
     this.projectDir = findProjectDir() ?? process.cwd();
+    validatingAt(this, () => requireKnownAtSynth({ namespace: settings.namespace }));
     this.stackTag = stackTag(stack.node.id, settings.namespace ?? projectIdNamespace(this.projectDir));
     this.apiUrl = (settings.api ?? AgilityApi.fromEnvironment()).baseUrl;
     this.credentialEnv = validatingAt(this, () => validateCredentialEnv(settings.credentialEnv ?? DEFAULT_CREDENTIAL_ENV));
@@ -183,22 +198,26 @@ export class AgilityTokenReconciler extends Construct {
   /** App-wide checks, once all constructs exist: Agility's 10 active tokens per user, and Terraform's version. */
   private validateApp(): string[] {
     const errors: string[] = [];
-    const reconcilers = this.node.root.node.findAll().filter((c): c is AgilityTokenReconciler => c instanceof AgilityTokenReconciler);
+    const branded = this.node.root.node.findAll().filter((c) => brandOf(c, RECONCILER_BRAND) !== undefined);
+    const reconcilers = branded.filter((c): c is AgilityTokenReconciler => isThisCopy(c, RECONCILER_BRAND));
     // Only the first reconciler of the app reports app-wide problems, so each is reported once.
     if (reconcilers[0] !== this) return errors;
-    const byCredential = new Map<string, ResolvedTokenSpec[]>();
-    for (const r of reconcilers) {
-      const key = `${r.credentialEnv}`;
-      byCredential.set(key, [...(byCredential.get(key) ?? []), ...r.tokens.map((t) => t.spec)]);
+    // Another copy's reconcilers hold tokens this copy cannot count: the budget check would be wrong, so refuse.
+    for (const c of branded.filter((c) => !isThisCopy(c, RECONCILER_BRAND))) {
+      errors.push(twoCopiesMessage(`${c.node.path}, another stack's reconciler,`, brandOf(c, RECONCILER_BRAND)!));
     }
     try {
-      validateCredentialBudget(byCredential);
+      validateCredentialBudget(
+        reconcilers.map((r) => ({ apiUrl: r.apiUrl, credentialEnv: r.credentialEnv, specs: r.tokens.map((t) => t.spec) })),
+      );
     } catch (e) {
       errors.push((e as Error).message);
     }
     errors.push(...sharedSinkTargets(reconcilers.flatMap((r) => r.tokens.flatMap((t) => t.targets))));
-    const tf = terraformVersionProblem();
-    if (tf) errors.push(tf);
+    for (const resourceType of new Set(reconcilers.map((r) => r.resourceType))) {
+      const tf = terraformVersionProblem(terraformVersionOutput(), resourceType);
+      if (tf) errors.push(tf);
+    }
     return errors;
   }
 }
@@ -212,9 +231,6 @@ function validateCredentialEnv(name: string): string {
   }
   return name;
 }
-
-/** The context key that sets the synth instant (`cdktf synth --context agility-pat:now=…`, or `app.node.setContext`). */
-export const SYNTH_NOW_CONTEXT = 'agility-pat:now';
 
 function synthInstant(scope: IConstruct): number {
   const fromContext: unknown = scope.node.tryGetContext(SYNTH_NOW_CONTEXT);
@@ -234,24 +250,25 @@ function driftCheckEpoch(every: Duration | false | undefined, nowMs: number): st
   return String(Math.floor(nowMs / period.toMilliseconds()));
 }
 
-let terraformVersionChecked: string | null | undefined;
+let terraformVersionSaid: string | null | undefined;
 
 /**
- * `terraform_data` needs Terraform 1.4 or later. Checked once per process instead of once per resource (cdktf's
- * `DataResource` runs `terraform version` for each one, about 60 ms apiece). Skipped when Terraform is not on PATH at
- * synth: `cdktf deploy` then fails with Terraform's own clear message.
+ * What `terraform version` prints, or null when Terraform is not on PATH at synth (`cdktf deploy` then fails with
+ * Terraform's own clear message). Run once per process instead of once per resource (cdktf's `DataResource` runs it
+ * for each one, about 60 ms apiece).
  */
-function terraformVersionProblem(): string | null {
-  if (terraformVersionChecked !== undefined) return terraformVersionChecked;
-  try {
-    const out = execFileSync('terraform', ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 });
-    const m = /v(\d+)\.(\d+)\.(\d+)/.exec(out);
-    terraformVersionChecked =
-      m && (Number(m[1]) > 1 || Number(m[2]) >= 4)
-        ? null
-        : `Terraform 1.4 or later is needed for terraform_data; "terraform version" said: ${out.split('\n')[0]}`;
-  } catch {
-    terraformVersionChecked = null;
+function terraformVersionOutput(): string | null {
+  if (terraformVersionSaid === undefined) {
+    try {
+      terraformVersionSaid = execFileSync('terraform', ['version'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 30_000,
+        env: process.env, // the PATH as this process sees it now (a test runner's sandbox has its own process.env)
+      });
+    } catch {
+      terraformVersionSaid = null;
+    }
   }
-  return terraformVersionChecked;
+  return terraformVersionSaid;
 }

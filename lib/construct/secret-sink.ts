@@ -1,6 +1,7 @@
 import { validateBaseUrl } from '../api/base-url';
 import type { Duration } from '../core/duration';
 import { type GitHubActionsSinkSpec, type SinkSpec, type VaultSinkSpec, validateSinkSpec } from '../core/sink-spec';
+import { firstUnresolved } from './known-at-synth';
 
 /** Options of a command sink. */
 export interface CommandSinkOptions {
@@ -61,12 +62,14 @@ export class SecretSink {
    * sink, and a failure after it leaves the new value there (the token it holds is then revoked).
    */
   static githubActions(options: GitHubActionsSinkOptions): SecretSink {
-    if (options.apiUrl !== undefined) validateBaseUrl(options.apiUrl, 'SecretSink.githubActions apiUrl');
     const spec = withoutUndefined({
       ...options,
       kind: 'github-actions' as const,
       selectedRepositoryIds: options.selectedRepositoryIds ? [...options.selectedRepositoryIds] : undefined,
     });
+    // A value known only at apply: the token refuses it, naming itself (known-at-synth.ts); nothing to check here.
+    if (firstUnresolved(spec, 'sink')) return new SecretSink(spec);
+    if (options.apiUrl !== undefined) validateBaseUrl(options.apiUrl, 'SecretSink.githubActions apiUrl');
     return new SecretSink(validateSinkSpec(spec, 'SecretSink.githubActions'));
   }
 
@@ -75,8 +78,9 @@ export class SecretSink {
    * check-and-set). Restorable: if a later sink fails, the previous version's data is written back.
    */
   static vault(options: VaultSinkOptions): SecretSink {
-    validateBaseUrl(options.address, 'SecretSink.vault address');
     const spec = withoutUndefined({ ...options, kind: 'vault' as const });
+    if (firstUnresolved(spec, 'sink')) return new SecretSink(spec);
+    validateBaseUrl(options.address, 'SecretSink.vault address');
     return new SecretSink(validateSinkSpec(spec, 'SecretSink.vault'));
   }
 

@@ -3,9 +3,12 @@ import type { Construct } from 'constructs';
 import { TerraformStack } from 'cdktf';
 import type { LocalExecProvisioner } from 'cdktf';
 import { ConfigError } from '../core/errors';
+import { CDK_PACKAGE } from './cdk-package';
+
+import type { HookResourceType } from '../core/terraform-version';
 
 /** Which Terraform resource carries the hooks. */
-export type SlotResourceType = 'terraform_data' | 'null_resource';
+export type SlotResourceType = HookResourceType;
 
 /**
  * A `terraform_data` resource without cdktf's per-resource `terraform version` validation (about 60 ms each at
@@ -48,6 +51,7 @@ export interface HookResourceConfig {
 /** Emits the resource that carries a slot's or the reconciler's hooks, as `terraform_data` or `null_resource`. */
 export function createHookResource(scope: Construct, id: string, config: HookResourceConfig): TerraformResource {
   if (config.resourceType === 'null_resource') {
+    refuseNullResourceOutsideCdktf();
     const { NullResource, NullProvider } = loadProviderNull();
     const stack = TerraformStack.of(scope);
     if (!stack.node.tryFindChild(NULL_PROVIDER_ID)) new NullProvider(stack, NULL_PROVIDER_ID);
@@ -61,6 +65,19 @@ export function createHookResource(scope: Construct, id: string, config: HookRes
     provisioners: config.provisioners((key) => `\${self.triggers_replace.${key}}`),
     dependsOn: config.dependsOn,
   });
+}
+
+/**
+ * `null_resource` comes from `@cdktf/provider-null`, whose classes are cdktf's: CDK Terrain has no null provider
+ * package, so under cdktn only the default `terraform_data` (built into Terraform) is offered.
+ */
+function refuseNullResourceOutsideCdktf(): void {
+  if (CDK_PACKAGE === 'cdktf') return;
+  throw new ConfigError(
+    `resourceType "null_resource" is cdktf-only: it needs @cdktf/provider-null, and CDK Terrain (${CDK_PACKAGE}) has no null provider package. ` +
+      'Use the default resourceType "terraform_data", which is built into Terraform (docs/cdk-terrain.md).',
+    { prop: 'resourceType' },
+  );
 }
 
 /** `null_resource` needs the hashicorp/null provider declared once per stack, under this id. */

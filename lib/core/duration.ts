@@ -89,10 +89,10 @@ export class Duration {
    */
   static parse(text: string): Duration {
     if (typeof text !== 'string') {
-      throw new InvalidInputError(`A duration must be a string such as "30d" or "P30D", got ${typeof text}.`, { value: String(text) });
+      throw new InvalidInputError(`a duration must be a string such as "30d" or "P30D", got ${typeof text}.`, { value: String(text) });
     }
     const t = text.trim();
-    const label = `Duration "${text}"`;
+    const label = `the duration "${text}"`;
     const compact = COMPACT.exec(t);
     if (t !== '' && compact) {
       const [, d, h, m, s] = compact;

@@ -1,5 +1,5 @@
 /**
- * Typed errors with stable codes (docs/design.md, "Architecture"; after undici `lib/core/errors.js` and aws-cdk `core/lib/errors.ts`).
+ * Typed errors with stable codes (docs/design.md, "Errors"; after undici `lib/core/errors.js` and aws-cdk `core/lib/errors.ts`).
  *
  * Recognise them with {@link isAgilityPatError} or by `code`, never by bare `instanceof`: jest realms and
  * duplicate package copies break `instanceof`. Messages say what failed, the offending value (never a
@@ -8,6 +8,8 @@
 
 /** Every stable error code, with the process exit code the `agility-pat` command maps it to. */
 export const ERROR_CODES = {
+  /** A bug: an error none of the other codes describes reached the top of the program. */
+  INTERNAL: 1,
   /** A value the user gave breaks a rule (bad name, expiry, URL, flag). */
   INVALID_INPUT: 2,
   /** Configuration is missing or inconsistent (credential variable unset, manifest unreadable). */
@@ -208,6 +210,22 @@ export class LockTimeoutError extends AgilityPatError {
   constructor(message: string, details: { lock: string } & Record<string, unknown>) {
     super('LOCK_TIMEOUT', message, details);
     this.name = 'LockTimeoutError';
+  }
+}
+
+/** The operating system refused access (EACCES, EPERM); the cause is the system error. */
+export class PermissionDeniedError extends AgilityPatError {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('PERMISSION_DENIED', message, details, options);
+    this.name = 'PermissionDeniedError';
+  }
+}
+
+/** A bug: an unexpected error (not one of ours) that reached the top of the program; the cause is that error. */
+export class InternalError extends AgilityPatError {
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super('INTERNAL', message, details, options);
+    this.name = 'InternalError';
   }
 }
 

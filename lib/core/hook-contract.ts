@@ -30,6 +30,12 @@ export const HOOK_ENV = {
 } as const;
 
 /**
+ * The cdktf context key that sets the instant synth acts as of (ISO-8601): `cdktf synth --context agility-pat:now=…`,
+ * `new App({ context: { 'agility-pat:now': … } })`. It comes before {@link HOOK_ENV.now}, which hooks read.
+ */
+export const SYNTH_NOW_CONTEXT = 'agility-pat:now';
+
+/**
  * Default names of the variables holding the credentials of the native sinks, read at delivery, never given to
  * command sinks. A sink may name another variable (`tokenEnv`); the sink spec carries the name, never the value.
  */

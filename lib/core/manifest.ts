@@ -3,7 +3,7 @@ import { ConfigError, InvalidInputError, hasErrorCode } from './errors';
 import { validateManifest, schema as manifestSchema } from '../generated/manifest';
 import { schemaProblem, type SchemaValidator } from '../schemas/schema-problem';
 import { STACK_TAG_PATTERN, carriesStackMarker, parseManagedName } from './managed-name';
-import { SinkSpec, validateSinkSpec } from './sink-spec';
+import { type ValidSinkSpec, validateSinkSpec } from './sink-spec';
 import { ResolvedTokenSpec, validateStackTokens } from './token-spec';
 import type { ReplacesPolicy, RetireEarlyPolicy } from './usage-policy';
 
@@ -37,7 +37,7 @@ export interface ManifestToken {
   readonly nextRotation: string | null;
   /** The slots that keep a token alive (role `ensure` or `retain`). */
   readonly live: readonly ManifestLiveToken[];
-  readonly sinks: readonly SinkSpec[];
+  readonly sinks: readonly ValidSinkSpec[];
   /** Prove each new token authenticates before delivering it (the construct's `verify`). */
   readonly verify: boolean;
   /** `rotation.retireEarly`, checked; null when off. */
@@ -128,7 +128,7 @@ export function parseManifest(json: string): StackManifest {
   try {
     raw = JSON.parse(json);
   } catch (e) {
-    throw new ConfigError(`The stack manifest is not valid JSON (${(e as Error).message}). It is written by synth: run cdktf synth again.`);
+    throw new ConfigError(`the stack manifest is not valid JSON (${(e as Error).message}). It is written by synth: run cdktf synth again.`);
   }
   // The schema (lib/schemas/manifest.schema.json) checks the shape with a validator generated at build time, so
   // the hooks neither load ajv nor compile a schema; what it cannot say (managed names, sink specs) follows.
@@ -153,7 +153,7 @@ function checkToken(t: ManifestToken, at: string, stackTag: string): ManifestTok
       return validateSinkSpec(s, `${at}.sinks[${j}]`);
     } catch (e) {
       if (hasErrorCode(e, 'INVALID_INPUT'))
-        throw new ConfigError(`The stack manifest is not valid: ${e.message} It is written by synth: run cdktf synth again.`);
+        throw new ConfigError(`the stack manifest is not valid: ${e.message} It is written by synth: run cdktf synth again.`);
       throw e;
     }
   });
@@ -189,8 +189,8 @@ function sortKeys(value: unknown): unknown {
 
 function fail(field: string, rule: string, got: unknown): never {
   const shown = got === undefined ? 'nothing' : JSON.stringify(got)?.slice(0, 80);
-  throw new ConfigError(`The stack manifest is not valid: ${field} ${rule}, got ${shown}. It is written by synth: run cdktf synth again.`, {
-    field,
+  throw new ConfigError(`the stack manifest is not valid: ${field} ${rule}, got ${shown}. It is written by synth: run cdktf synth again.`, {
+    prop: field,
   });
 }
 

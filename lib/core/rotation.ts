@@ -136,6 +136,18 @@ export interface RotationInput {
  * @throws InvalidInputError naming the prop, the rule and the value (the construct layer adds its path).
  */
 export function validateRotation(input: RotationInput, nowMs: number, tokenKey: string): RotationPolicy {
+  const { every, lifetime, overlap } = checkRotationShape(input);
+  const minimumMs = checkRotationPeriod(every, overlap);
+  return {
+    everyMs: every.toMilliseconds(),
+    lifetimeMs: resolveLifetimeMs(lifetime, every, overlap, minimumMs),
+    anchorMs: resolveAnchorMs(input.anchor, nowMs, tokenKey, every.toMilliseconds()),
+    overlap,
+  };
+}
+
+/** Step 1: the types of the fields, `overlap` defaulted. */
+function checkRotationShape(input: RotationInput): { every: Duration; lifetime: Duration | undefined; overlap: boolean } {
   if (typeof input !== 'object' || input === null) {
     throw new InvalidInputError(`rotation must be an object such as { every: Duration.days(30) }, got ${String(input)}.`, {
       prop: 'rotation',
@@ -155,57 +167,71 @@ export function validateRotation(input: RotationInput, nowMs: number, tokenKey: 
   if (input.overlap !== undefined && typeof input.overlap !== 'boolean') {
     throw new InvalidInputError(`rotation.overlap must be true or false, got ${String(input.overlap)}.`, { prop: 'rotation.overlap' });
   }
-  const overlap = input.overlap ?? true;
-  const everyMs = every.toMilliseconds();
+  return { every, lifetime, overlap: input.overlap ?? true };
+}
+
+/** What a lifetime must cover, in words: two periods with overlap, one without. */
+function periodsOf(overlap: boolean): string {
+  return overlap ? 'two rotation periods' : 'one rotation period';
+}
+
+/** Step 2: `every` at least a day, and short enough that its minimum lifetime fits Agility's; returns that minimum. */
+function checkRotationPeriod(every: Duration, overlap: boolean): number {
   if (every.compareTo(MIN_ROTATION_PERIOD) < 0) {
     throw new InvalidInputError(
       `rotation.every must be at least ${MIN_ROTATION_PERIOD}, got ${every}: each rotation creates a token, and Agility allows 5 creations an hour.`,
       { prop: 'rotation.every', value: every.toJSON() },
     );
   }
-  const periods = overlap ? 'two rotation periods' : 'one rotation period';
-  const grace = ROTATION_GRACE.toHumanString();
   const max = MAX_LIFETIME.toMilliseconds();
-  const minimumMs = minimumLifetimeMs(everyMs, overlap);
+  const graceMs = ROTATION_GRACE.toMilliseconds();
+  const minimumMs = minimumLifetimeMs(every.toMilliseconds(), overlap);
   if (minimumMs > max) {
     throw new InvalidInputError(
-      `rotation.every of ${every} is too long${overlap ? ' with overlap' : ''}: a token must live ${periods} plus ${grace} of grace ` +
-        `(${Duration.millis(minimumMs)}), more than the ${MAX_LIFETIME} Agility allows. ` +
-        `Use rotation.every of at most ${Duration.millis(overlap ? (max - ROTATION_GRACE.toMilliseconds()) / 2 : max - ROTATION_GRACE.toMilliseconds())}` +
+      `rotation.every of ${every} is too long${overlap ? ' with overlap' : ''}: a token must live ${periodsOf(overlap)} plus ` +
+        `${ROTATION_GRACE.toHumanString()} of grace (${Duration.millis(minimumMs)}), more than the ${MAX_LIFETIME} Agility allows. ` +
+        `Use rotation.every of at most ${Duration.millis(overlap ? (max - graceMs) / 2 : max - graceMs)}` +
         `${overlap ? ', or overlap: false' : ''}.`,
       { prop: 'rotation.every', value: every.toJSON() },
     );
   }
-  const lifetimeMs = lifetime === undefined ? defaultLifetimeMs(everyMs, overlap) : lifetime.toMilliseconds();
-  if (lifetime !== undefined && lifetimeMs < minimumMs) {
+  return minimumMs;
+}
+
+/** Step 3: the lifetime, defaulted, or checked between `minimumMs` and {@link MAX_LIFETIME}. */
+function resolveLifetimeMs(lifetime: Duration | undefined, every: Duration, overlap: boolean, minimumMs: number): number {
+  if (lifetime === undefined) return defaultLifetimeMs(every.toMilliseconds(), overlap);
+  const lifetimeMs = lifetime.toMilliseconds();
+  if (lifetimeMs < minimumMs) {
     throw new InvalidInputError(
-      `rotation.lifetime must cover ${periods} plus ${grace} of grace (at least ${Duration.millis(minimumMs)} for every ${every}), got ${lifetime}.`,
+      `rotation.lifetime must cover ${periodsOf(overlap)} plus ${ROTATION_GRACE.toHumanString()} of grace ` +
+        `(at least ${Duration.millis(minimumMs)} for every ${every}), got ${lifetime}.`,
       { prop: 'rotation.lifetime', value: lifetime.toJSON() },
     );
   }
-  if (lifetime !== undefined && lifetimeMs > max) {
+  if (lifetimeMs > MAX_LIFETIME.toMilliseconds()) {
     throw new InvalidInputError(
       `rotation.lifetime must be at most ${MAX_LIFETIME} (Agility's limit is 2 years from creation), got ${lifetime}.`,
       { prop: 'rotation.lifetime', value: lifetime.toJSON() },
     );
   }
-  let anchorMs: number;
-  if (input.anchor === undefined) {
-    anchorMs = defaultAnchorMs(tokenKey, everyMs);
-  } else {
-    anchorMs = input.anchor;
-    if (!Number.isSafeInteger(anchorMs)) {
-      throw new InvalidInputError(`rotation.anchor must be a valid instant, got ${String(anchorMs)}.`, { prop: 'rotation.anchor' });
-    }
-    if (anchorMs > nowMs) {
-      throw new InvalidInputError(
-        `rotation.anchor must not be in the future, got ${new Date(anchorMs).toISOString()} (now is ${new Date(nowMs).toISOString()}): ` +
-          `no generation would exist yet. Use a past instant, or omit rotation.anchor to get a spread-out default.`,
-        { prop: 'rotation.anchor', value: new Date(anchorMs).toISOString() },
-      );
-    }
+  return lifetimeMs;
+}
+
+/** Step 4: the anchor, defaulted from `tokenKey`, or checked to be a whole instant not after `nowMs`. */
+function resolveAnchorMs(anchor: number | undefined, nowMs: number, tokenKey: string, everyMs: number): number {
+  if (anchor === undefined) return defaultAnchorMs(tokenKey, everyMs);
+  if (!Number.isSafeInteger(anchor)) {
+    throw new InvalidInputError(`rotation.anchor must be a valid instant, got ${String(anchor)}.`, { prop: 'rotation.anchor' });
   }
-  return { everyMs, lifetimeMs, anchorMs, overlap };
+  if (anchor > nowMs) {
+    throw new InvalidInputError(
+      `rotation.anchor must not be in the future, got ${new Date(anchor).toISOString()} (now is ${new Date(nowMs).toISOString()}): ` +
+        `no generation would exist yet. Use a past instant, or omit rotation.anchor to get a spread-out default.`,
+      { prop: 'rotation.anchor', value: new Date(anchor).toISOString() },
+    );
+  }
+  return anchor;
 }
 
 function mod2(n: number): number {

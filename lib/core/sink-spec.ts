@@ -104,18 +104,34 @@ export function sinkCredentialEnvs(sinks: readonly SinkSpec[]): string[] {
   return [...new Set(names)];
 }
 
-/** Checks a sink spec and returns it; `label` names it in messages, e.g. `sinks[1]`. */
-export function validateSinkSpec(spec: SinkSpec, label = 'sink'): SinkSpec {
+declare const VALID_SINK_SPEC: unique symbol;
+
+/**
+ * A sink spec {@link validateSinkSpec} has checked: what the delivery code (`deliverSecret`) takes, so it never checks
+ * again. Each boundary parses once: the construct (`resolveTokenSpec`), the manifest read (`parseStackManifest`) and
+ * the hook's environment (`AGILITY_PAT_SINKS`).
+ */
+export type ValidSinkSpec = SinkSpec & { readonly [VALID_SINK_SPEC]: true };
+
+/**
+ * Checks a sink spec and returns it as a {@link ValidSinkSpec}; `label` names it in messages, e.g. `sinks[1]`.
+ * @throws InvalidInputError naming the field, the rule and the value.
+ */
+export function validateSinkSpec(spec: SinkSpec, label = 'sink'): ValidSinkSpec {
+  return checkSinkSpec(spec, label) as ValidSinkSpec;
+}
+
+function checkSinkSpec(spec: SinkSpec, label: string): SinkSpec {
   switch (spec?.kind) {
     case 'file':
     case 'env-file':
       if (typeof spec.path !== 'string' || spec.path.trim() === '' || spec.path.includes('\0')) {
-        throw new InvalidInputError(`${label}.path must be a non-empty file path, got ${JSON.stringify(spec.path)}.`, { input: label });
+        throw new InvalidInputError(`${label}.path must be a non-empty file path, got ${JSON.stringify(spec.path)}.`, { prop: label });
       }
       if (spec.kind === 'env-file' && !ENV_VAR_NAME.test(spec.key ?? '')) {
         throw new InvalidInputError(
           `${label}.key must be a variable name (letters, digits, underscores; not starting with a digit), got ${JSON.stringify(spec.key)}.`,
-          { input: label },
+          { prop: label },
         );
       }
       return spec;
@@ -128,12 +144,12 @@ export function validateSinkSpec(spec: SinkSpec, label = 'sink'): SinkSpec {
       ) {
         throw new InvalidInputError(
           `${label}.argv must be a non-empty array of strings (program first), got ${JSON.stringify(spec.argv)}.`,
-          { input: label },
+          { prop: label },
         );
       }
       if (spec.timeoutMs !== undefined && !(Number.isInteger(spec.timeoutMs) && spec.timeoutMs > 0)) {
         throw new InvalidInputError(`${label}.timeoutMs must be a positive whole number of milliseconds, got ${String(spec.timeoutMs)}.`, {
-          input: label,
+          prop: label,
         });
       }
       return spec;
@@ -144,7 +160,7 @@ export function validateSinkSpec(spec: SinkSpec, label = 'sink'): SinkSpec {
     default:
       throw new InvalidInputError(
         `${label}.kind must be "file", "env-file", "command", "github-actions" or "vault", got ${JSON.stringify((spec as { kind?: unknown })?.kind)}.`,
-        { input: label },
+        { prop: label },
       );
   }
 }
@@ -165,18 +181,87 @@ export function describeSink(spec: SinkSpec): string {
   }
 }
 
-/** A file sink target as synth compares them: the absolute path, and for env files the key. */
-export interface SinkTarget {
-  readonly constructPath: string;
-  readonly sink: FileSinkSpec | EnvFileSinkSpec;
-  /** `sink.path` made absolute (relative paths start at the project folder). */
-  readonly absolutePath: string;
+/**
+ * Where a sink writes, as synth compares them and as the Vault sink locks them (docs/design.md, "One writer per
+ * destination"): the thing written (`place`: a file, a GitHub secret scope, one Vault secret) and the part of it this
+ * sink writes (an env key, a secret name, a Vault field), absent when the sink replaces the whole place (a file sink).
+ * Names are normalised as the service compares them (GitHub: owners, repositories and environments case-insensitive,
+ * secret names stored upper case).
+ */
+export interface SinkDestination {
+  readonly place: string;
+  readonly part?: string;
+  /** What one destination holds, for the refusal: `one GitHub secret holds one token`. */
+  readonly rule: string;
+}
+
+const FILE_RULE = 'one file, or one key of an env file, holds one secret. Give each token its own file or key.';
+
+/**
+ * The destination of a sink, or undefined for a command sink (its program decides where the secret goes).
+ * @param absolutePath makes a file sink's path absolute (relative paths start at the project folder).
+ */
+export function sinkDestination(spec: SinkSpec, absolutePath: (path: string) => string = (p) => p): SinkDestination | undefined {
+  switch (spec.kind) {
+    case 'file':
+      return { place: `file ${absolutePath(spec.path)}`, rule: FILE_RULE };
+    case 'env-file':
+      return { place: `file ${absolutePath(spec.path)}`, part: spec.key, rule: FILE_RULE };
+    case 'command':
+      return undefined;
+    case 'github-actions': {
+      const api = normalUrl(spec.apiUrl ?? DEFAULT_GITHUB_API_URL);
+      const scope =
+        spec.organization !== undefined
+          ? `organization ${spec.organization.toLowerCase()}`
+          : `repository ${(spec.repository ?? '').toLowerCase()}${spec.environment !== undefined ? ` environment ${spec.environment.toLowerCase()}` : ''}`;
+      return {
+        place: `github-actions ${api} ${scope}`,
+        part: spec.name.toUpperCase(),
+        rule: 'one GitHub secret holds one token. Give each token its own secret name.',
+      };
+    }
+    case 'vault':
+      return {
+        place: vaultSecretKey(spec),
+        part: spec.field ?? 'token',
+        rule: 'one field of a Vault secret holds one secret. Give each token its own field or path.',
+      };
+  }
 }
 
 /**
- * The targets that two tokens share, as one message per clash naming both constructs: one file or one key of an env
- * file holds one secret, so two tokens writing it would overwrite each other (and a file sink replaces a whole env
- * file). Empty when every target has one owner.
+ * One Vault secret (address, namespace, mount and path): what the Vault sink locks around its read-modify-write. A
+ * namespace is a prefix of the request path to Vault (`X-Vault-Namespace: team-a` with mount `kv` is mount
+ * `team-a/kv`), so the two are joined.
+ */
+export function vaultSecretKey(spec: VaultSinkSpec): string {
+  const mountPath = [spec.namespace, spec.mount ?? 'secret'].filter((p) => p !== undefined && p !== '').join('/');
+  return `vault ${normalUrl(spec.address)} ${mountPath} data ${spec.path}`;
+}
+
+/** A URL as the service reads it (scheme and host lower case, default port dropped), without a trailing slash. */
+function normalUrl(url: string): string {
+  let href = url;
+  try {
+    href = new URL(url).href;
+  } catch {
+    // not a URL: validation refuses it elsewhere; compared as written
+  }
+  return href.replace(/\/+$/, '');
+}
+
+/** A sink's destination as synth compares them, with the construct that declares it. */
+export interface SinkTarget {
+  readonly constructPath: string;
+  readonly sink: SinkSpec;
+  readonly destination: SinkDestination;
+}
+
+/**
+ * The destinations that two tokens share, as one message per clash naming both constructs: one file, one key of an
+ * env file, one GitHub secret or one field of a Vault secret holds one secret, so two tokens writing it would
+ * overwrite each other (and a file sink replaces a whole env file). Empty when every destination has one owner.
  */
 export function sharedSinkTargets(targets: readonly SinkTarget[]): string[] {
   const problems: string[] = [];
@@ -185,13 +270,13 @@ export function sharedSinkTargets(targets: readonly SinkTarget[]): string[] {
     const clash = seen.find(
       (s) =>
         s.constructPath !== t.constructPath &&
-        s.absolutePath === t.absolutePath &&
-        (s.sink.kind === 'file' || t.sink.kind === 'file' || (s.sink as EnvFileSinkSpec).key === (t.sink as EnvFileSinkSpec).key),
+        s.destination.place === t.destination.place &&
+        (s.destination.part === undefined || t.destination.part === undefined || s.destination.part === t.destination.part),
     );
     if (clash) {
       problems.push(
         `${t.constructPath}: its sink ${describeSink(t.sink)} writes where the sink ${describeSink(clash.sink)} of ${clash.constructPath} does; ` +
-          `one file, or one key of an env file, holds one secret. Give each token its own file or key.`,
+          t.destination.rule,
       );
     }
     seen.push(t);
@@ -200,7 +285,7 @@ export function sharedSinkTargets(targets: readonly SinkTarget[]): string[] {
 }
 
 function invalid(label: string, prop: string, rule: string, value: unknown): InvalidInputError {
-  return new InvalidInputError(`${label}.${prop} must be ${rule}, got ${JSON.stringify(value)}.`, { input: `${label}.${prop}` });
+  return new InvalidInputError(`${label}.${prop} must be ${rule}, got ${JSON.stringify(value)}.`, { prop: `${label}.${prop}` });
 }
 
 function checkOptionalEnvName(value: unknown, label: string): void {
@@ -225,7 +310,7 @@ function validateGitHubActionsSpec(spec: GitHubActionsSinkSpec, label: string): 
     throw invalid(label, 'name', 'a GitHub secret name (letters, digits, underscores; not starting with a digit or GITHUB_)', spec.name);
   }
   if ((spec.repository === undefined) === (spec.organization === undefined)) {
-    throw new InvalidInputError(`${label} must name exactly one of repository ("owner/repo") and organization.`, { input: label });
+    throw new InvalidInputError(`${label} must name exactly one of repository ("owner/repo") and organization.`, { prop: label });
   }
   if (spec.repository !== undefined && !(typeof spec.repository === 'string' && GITHUB_REPOSITORY.test(spec.repository))) {
     throw invalid(label, 'repository', '"owner/repo"', spec.repository);
@@ -235,20 +320,20 @@ function validateGitHubActionsSpec(spec: GitHubActionsSinkSpec, label: string): 
   }
   if (spec.environment !== undefined) {
     if (spec.organization !== undefined)
-      throw new InvalidInputError(`${label}.environment needs repository, not organization.`, { input: label });
+      throw new InvalidInputError(`${label}.environment needs repository, not organization.`, { prop: label });
     if (typeof spec.environment !== 'string' || spec.environment.trim() === '' || spec.environment.length > 255) {
       throw invalid(label, 'environment', 'an environment name of 1 to 255 characters', spec.environment);
     }
   }
   if (spec.visibility !== undefined) {
     if (spec.organization === undefined)
-      throw new InvalidInputError(`${label}.visibility applies to organization secrets only.`, { input: label });
+      throw new InvalidInputError(`${label}.visibility applies to organization secrets only.`, { prop: label });
     if (!['all', 'private', 'selected'].includes(spec.visibility))
       throw invalid(label, 'visibility', '"all", "private" or "selected"', spec.visibility);
   }
   if (spec.selectedRepositoryIds !== undefined) {
     if (spec.visibility !== 'selected')
-      throw new InvalidInputError(`${label}.selectedRepositoryIds needs visibility: "selected".`, { input: label });
+      throw new InvalidInputError(`${label}.selectedRepositoryIds needs visibility: "selected".`, { prop: label });
     if (!Array.isArray(spec.selectedRepositoryIds) || !spec.selectedRepositoryIds.every((id) => Number.isInteger(id) && id > 0)) {
       throw invalid(label, 'selectedRepositoryIds', 'an array of repository ids (positive whole numbers)', spec.selectedRepositoryIds);
     }

@@ -12,7 +12,7 @@ import {
   slotRole,
   validateRotation,
 } from './rotation';
-import { SinkSpec, validateSinkSpec } from './sink-spec';
+import { SinkSpec, type ValidSinkSpec, validateSinkSpec } from './sink-spec';
 import { parseInstant } from './validation';
 import {
   type ReplacesInput,
@@ -101,7 +101,8 @@ export interface ResolvedTokenSpec {
   /** The construct path (the `constructPath` of the input). */
   readonly constructPath: string;
   readonly expiry: ExpiryMode;
-  readonly sinks: readonly SinkSpec[];
+  /** Parsed once here, the construct's boundary. */
+  readonly sinks: readonly ValidSinkSpec[];
   /** G for a rotating token, 0 otherwise. */
   readonly currentGeneration: number;
   readonly slots: readonly SlotPlan[];
@@ -180,7 +181,7 @@ type NameOf = (generation: number) => string;
 type ExpiryPlan = Pick<ResolvedTokenSpec, 'expiry' | 'currentGeneration' | 'slots' | 'currentExpiryDate' | 'nextRotation'>;
 
 /** The validated sinks, with a warning when none would let anybody see the secret. */
-function resolveSinks(input: TokenSpecInput, declaredName: string, warn: Warn): SinkSpec[] {
+function resolveSinks(input: TokenSpecInput, declaredName: string, warn: Warn): ValidSinkSpec[] {
   if (!Array.isArray(input.sinks)) {
     throw new InvalidInputError(`sinks must be an array of sinks such as SecretSink.file(path), got ${String(input.sinks)}.`, {
       prop: 'sinks',
@@ -339,30 +340,40 @@ export function liveTokenCount(spec: ResolvedTokenSpec): number {
   return spec.expiry.kind === 'rotating' && spec.expiry.policy.overlap ? 2 : 1;
 }
 
+/** The tokens that one credential (one Agility user) holds: those of every stack with the same API and variable. */
+export interface CredentialTokens {
+  /** The Management API base URL: the same variable name against two APIs is two users. */
+  readonly apiUrl: string;
+  /** The name of the environment variable that holds the credential. */
+  readonly credentialEnv: string;
+  readonly specs: readonly ResolvedTokenSpec[];
+}
+
 /**
- * Checks that no credential (one Agility user) would hold more than Agility's 10 active tokens at once,
- * across every stack of the app. Tokens made outside this app count against the same limit and cannot be
- * seen at synth: the hooks still handle a 429.
+ * Checks that no credential (one Agility user) would hold more than Agility's 10 active tokens at once, across every
+ * stack of the app. A credential is the API URL and the variable name together: stacks of one API with different
+ * variables (another user, e.g. a bot) and stacks of different APIs count apart. Groups with the same pair are
+ * counted together. Tokens made outside this app count against the same limit and cannot be seen at synth: the hooks
+ * still handle a 429.
  *
- * @param specsByCredential specs keyed by the name of the environment variable that holds the credential.
- * @throws InvalidInputError naming the variable, the count, the limit and the construct paths.
+ * @throws InvalidInputError naming the variable, the API, the count, the limit and the construct paths.
  */
-export function validateCredentialBudget(
-  specsByCredential: ReadonlyMap<string, readonly ResolvedTokenSpec[]> | Readonly<Record<string, readonly ResolvedTokenSpec[]>>,
-): void {
-  const entries: [string, readonly ResolvedTokenSpec[]][] =
-    specsByCredential instanceof Map
-      ? [...specsByCredential.entries()]
-      : Object.entries(specsByCredential as Readonly<Record<string, readonly ResolvedTokenSpec[]>>);
-  for (const [credentialEnv, specs] of entries) {
+export function validateCredentialBudget(groups: readonly CredentialTokens[]): void {
+  const byCredential = new Map<string, CredentialTokens>();
+  for (const g of groups) {
+    const key = JSON.stringify([g.apiUrl, g.credentialEnv]);
+    const seen = byCredential.get(key);
+    byCredential.set(key, { ...g, specs: [...(seen?.specs ?? []), ...g.specs] });
+  }
+  for (const { apiUrl, credentialEnv, specs } of byCredential.values()) {
     const counted = specs.map((s) => ({ path: s.constructPath, n: liveTokenCount(s) }));
     const total = counted.reduce((a, c) => a + c.n, 0);
     if (total > MAX_ACTIVE_TOKENS_PER_USER) {
       throw new InvalidInputError(
-        `The credential in ${credentialEnv} would hold ${total} live tokens at once, but Agility allows ${MAX_ACTIVE_TOKENS_PER_USER} active tokens per user ` +
+        `the credential in ${credentialEnv} for ${apiUrl} would hold ${total} live tokens at once, but Agility allows ${MAX_ACTIVE_TOKENS_PER_USER} active tokens per user ` +
           `(a rotating token with overlap keeps 2 alive). Tokens: ${counted.map((c) => `${c.path} (${c.n})`).join(', ')}. ` +
           `Give some tokens a credential of another Agility user, set rotation.overlap to false, or declare fewer tokens.`,
-        { credentialEnv, count: total, limit: MAX_ACTIVE_TOKENS_PER_USER },
+        { prop: 'credentialEnv', credentialEnv, apiUrl, count: total, limit: MAX_ACTIVE_TOKENS_PER_USER },
       );
     }
   }

@@ -13,19 +13,19 @@ export function validateTokenName(name: unknown, label = 'name'): string {
   if (typeof name !== 'string') {
     throw new InvalidInputError(
       `${label} must be a string of ${TOKEN_NAME_MIN_LENGTH}–${TOKEN_NAME_MAX_LENGTH} characters, got ${typeof name}.`,
-      { input: label },
+      { prop: label },
     );
   }
   // Counted in code points, as JSON Schema's maxLength counts (the OpenAPI document is the contract). Managed names
   // are budgeted more strictly, in UTF-16 units (managed-name.ts), so a name synth accepts passes either reading.
   const length = [...name].length;
   if (name.trim().length === 0 || length < TOKEN_NAME_MIN_LENGTH) {
-    throw new InvalidInputError(`${label} must not be empty: Agility requires 1–${TOKEN_NAME_MAX_LENGTH} characters.`, { input: label });
+    throw new InvalidInputError(`${label} must not be empty: Agility requires 1–${TOKEN_NAME_MAX_LENGTH} characters.`, { prop: label });
   }
   if (length > TOKEN_NAME_MAX_LENGTH) {
     throw new InvalidInputError(
       `${label} must be at most ${TOKEN_NAME_MAX_LENGTH} characters, got ${length} ("${name.slice(0, 40)}…"). Shorten it.`,
-      { input: label, length },
+      { prop: label, length },
     );
   }
   return name;
@@ -35,14 +35,14 @@ export function validateTokenName(name: unknown, label = 'name'): string {
 export function parseInstant(value: string | Date, label = 'date'): number {
   if (value instanceof Date) {
     const ms = value.getTime();
-    if (Number.isNaN(ms)) throw new InvalidInputError(`${label} is not a valid date.`, { input: label });
+    if (Number.isNaN(ms)) throw new InvalidInputError(`${label} is not a valid date.`, { prop: label });
     return ms;
   }
   const parts = typeof value === 'string' ? ISO_INSTANT.exec(value.trim()) : null;
   if (!parts) {
     throw new InvalidInputError(
       `${label} must be an ISO-8601 date-time with a time zone, such as 2027-01-31T00:00:00Z, got "${printable(String(value))}".`,
-      { input: label, value: String(value) },
+      { prop: label, value: String(value) },
     );
   }
   const impossible = impossibleField(parts);
@@ -51,7 +51,7 @@ export function parseInstant(value: string | Date, label = 'date'): number {
   if (impossible || Number.isNaN(ms)) {
     throw new InvalidInputError(
       `${label} is not a real date: "${printable(String(value))}"${impossible ? ` (${impossible})` : ''}. Give a date that exists, such as 2027-02-28T00:00:00Z.`,
-      { input: label, value: String(value) },
+      { prop: label, value: String(value) },
     );
   }
   return ms;
@@ -94,7 +94,7 @@ export function validateExpiry(expiry: string | Date | number, nowMs: number, la
   const iso = new Date(ms).toISOString();
   if (ms <= nowMs) {
     throw new InvalidInputError(`${label} must be in the future, got ${iso} (now is ${new Date(nowMs).toISOString()}).`, {
-      input: label,
+      prop: label,
       value: iso,
     });
   }
@@ -102,7 +102,7 @@ export function validateExpiry(expiry: string | Date | number, nowMs: number, la
   if (ms > max) {
     throw new InvalidInputError(
       `${label} must be at most 2 years away (Agility's limit), got ${iso}; the latest allowed now is ${new Date(max).toISOString()}.`,
-      { input: label, value: iso },
+      { prop: label, value: iso },
     );
   }
   return ms;

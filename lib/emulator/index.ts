@@ -3,7 +3,7 @@
  * rules, used by tests, `npm start` and `agility-pat emulator` (docs/design.md, "Contracts").
  */
 export { startEmulator, type EmulatorOptions, type RunningEmulator, type RequestLogEntry } from './server';
-export { emulatorBanner } from './banner';
+export { emulatorBanner, emulatorNextSteps } from './banner';
 export type { FaultSpec, Fault } from './faults';
 export {
   ACCESS_TOKEN_LIFETIME_SECONDS,

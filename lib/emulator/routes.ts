@@ -1,14 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isJsonMediaType, parseForm, parseJson, pickCaseInsensitive } from './http-body';
 import { json, problem, type Reply } from './problem';
-import { PAT_NOT_ALLOWED_DETAIL, RuleViolation, type Caller, type EmulatorState } from './state';
+import { DEFAULT_USER_EMAIL, PAT_NOT_ALLOWED_DETAIL, RuleViolation, type Caller, type EmulatorState } from './state';
 
 /**
  * The Management API and OAuth routes the emulator serves (docs/design.md, "Facts"), as functions from
  * a read request to a {@link Reply}. The rules live in {@link EmulatorState}; this file only binds HTTP
  * to them: routing, authentication order, body media types, and status codes.
  *
- * Served are the routes the API client calls (OAuth sign-in and refresh, `users/me`, the token routes), plus
+ * Served are the routes the API client calls (OAuth sign-in and refresh, the CLI sign-in, `users/me`, the token routes), plus
  * the public `GET /api/v1/types`, which needs no credential and changes nothing: what a test or a probe calls
  * to see that the emulator answers, or to aim a fault at.
  */
@@ -47,6 +47,10 @@ interface Route {
 const ROUTES: Route[] = [
   { method: 'POST', template: '/oauth/token', access: 'public', handler: oauthToken },
   { method: 'POST', template: '/oauth/refresh', access: 'public', handler: oauthRefresh },
+  // Agility's CLI sign-in (docs/oauth.md): names match case-insensitively like every route.
+  { method: 'GET', template: '/oauth/Authorize', access: 'public', handler: oauthAuthorize },
+  { method: 'GET', template: '/oauth/CliAuth', access: 'public', handler: oauthCliAuth },
+  { method: 'POST', template: '/oauth/CliPoll', access: 'public', handler: oauthCliPoll },
   { method: 'GET', template: '/api/v1/types', access: 'public', handler: () => json(ALL_TYPES) },
   { method: 'GET', template: '/api/v1/users/me', access: 'any', handler: (s, _r, _p, c) => json(s.serverUser(c!.user)) },
   { method: 'GET', template: '/api/v1/tokens/list', access: 'oauth', handler: (s, _r, _p, c) => json(s.listTokens(c!.user)) },
@@ -114,6 +118,8 @@ function violationReply(v: RuleViolation): Reply {
       return problem(401, v.detail, {}, { 'www-authenticate': 'Bearer error="invalid_token"' });
     case 'not-found':
       return problem(404, v.detail);
+    case 'gone':
+      return problem(410, v.detail);
     case 'rate-limited':
       return problem(
         429,
@@ -236,6 +242,35 @@ async function oauthRefresh(state: EmulatorState, req: ApiRequest): Promise<Repl
   const session = state.refresh(refreshToken);
   const who = state.identify(`Bearer ${session.access_token}`);
   if (who.kind === 'oauth') req.user = who.user.emailAddress;
+  return json(session);
+}
+
+/** `GET /oauth/Authorize`: signs in at once and answers 302 to `redirect_uri?code=…&state=…`. */
+function oauthAuthorize(state: EmulatorState, req: ApiRequest): Reply {
+  const q = (name: string) => req.query.get(name) ?? undefined;
+  const location = state.authorize({
+    responseType: q('response_type'),
+    redirectUri: q('redirect_uri'),
+    state: q('state'),
+    scope: q('scope'),
+    loginHint: q('login_hint'),
+  });
+  req.user = (q('login_hint')?.trim() || DEFAULT_USER_EMAIL).toLowerCase();
+  return { status: 302, headers: { location } };
+}
+
+/** `GET /oauth/CliAuth?code=…&state=cli-code.X`: records the sign-in of X; the browser shows a short JSON note. */
+function oauthCliAuth(state: EmulatorState, req: ApiRequest): Reply {
+  req.user = state.cliAuth(req.query.get('code') ?? undefined, req.query.get('state') ?? undefined);
+  return json({ message: 'Signed in. You can close this window and return to the terminal.' });
+}
+
+/** `POST /oauth/CliPoll` with the form field `cliCode`: the session of a completed CLI sign-in, once. */
+async function oauthCliPoll(state: EmulatorState, req: ApiRequest): Promise<Reply> {
+  const fields = await oauthFields(req);
+  if (!(fields instanceof Map)) return fields;
+  const { session, email } = state.cliPoll(fields.get('cliCode'));
+  req.user = email;
   return json(session);
 }
 

@@ -403,6 +403,6 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 
 function validEpoch(ms: number): number {
   if (!Number.isFinite(ms))
-    throw new InvalidInputError(`now must be an ISO-8601 instant or epoch milliseconds, got ${ms}.`, { what: 'now' });
+    throw new InvalidInputError(`now must be an ISO-8601 instant or epoch milliseconds, got ${ms}.`, { prop: 'now' });
   return ms;
 }

@@ -18,7 +18,7 @@ export function readStateFile(path: string): StateSnapshot | undefined {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ConfigError(
-      `Cannot read the emulator state file ${path}: ${(e as Error).message}. Check its permissions or pass another --state path.`,
+      `cannot read the emulator state file ${path}: ${(e as Error).message}. Check its permissions or pass another --state path.`,
       {
         path,
       },
@@ -28,7 +28,7 @@ export function readStateFile(path: string): StateSnapshot | undefined {
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`The emulator state file ${path} is not valid JSON (${(e as Error).message}). Delete it to start empty.`, {
+    throw new ConfigError(`the emulator state file ${path} is not valid JSON (${(e as Error).message}). Delete it to start empty.`, {
       path,
     });
   }
@@ -36,8 +36,8 @@ export function readStateFile(path: string): StateSnapshot | undefined {
   if (problem) {
     const got = problem.value === undefined ? 'nothing' : JSON.stringify(problem.value).slice(0, 80);
     throw new ConfigError(
-      `The emulator state file ${path} is not a version 1 emulator state: ${problem.field} ${problem.rule}, got ${got}. Delete it to start empty.`,
-      { path, field: problem.field },
+      `the emulator state file ${path} is not a version 1 emulator state: ${problem.field} ${problem.rule}, got ${got}. Delete it to start empty.`,
+      { path, prop: problem.field },
     );
   }
   return parsed as StateSnapshot;

@@ -25,8 +25,12 @@ import { hashSecret, type SecretMinter } from './jwt';
 export const ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
 /** Seconds an OAuth refresh token lives (undocumented upstream; the emulator's choice). */
 export const REFRESH_TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600;
-/** The user any non-empty authorization code signs in. */
+/** The user any non-empty authorization code signs in, and whom `GET /oauth/Authorize` signs in without a `login_hint`. */
 export const DEFAULT_USER_EMAIL = 'developer@example.com';
+/** Seconds an authorization code from `/oauth/Authorize`, and a CLI sign-in waiting to be collected, stay usable. */
+export const SIGN_IN_LIFETIME_SECONDS = 600;
+/** The `state` of a CLI sign-in, as Agility's CLI sends it: `cli-code.<code>`. */
+const CLI_STATE = /^cli-code\.([0-9a-z]{1,64})$/i;
 /** The sample instance every emulator user can reach (a `-u` suffix: the US host). */
 export const SAMPLE_INSTANCE_GUID = '1234abcd-u';
 /** `notice` of every create response. */
@@ -82,8 +86,8 @@ export type Identity =
 /** An authenticated caller. */
 export type Caller = Extract<Identity, { kind: 'oauth' | 'pat' }>;
 
-/** The HTTP-independent class of a refused request; the server maps it to 400, 401, 404 or 429. */
-export type RuleViolationKind = 'bad-request' | 'unauthorized' | 'not-found' | 'rate-limited';
+/** The HTTP-independent class of a refused request; the server maps it to 400, 401, 404, 410 or 429. */
+export type RuleViolationKind = 'bad-request' | 'unauthorized' | 'not-found' | 'gone' | 'rate-limited';
 
 /** A request the API's rules refuse. `detail` is safe to send: it never holds a secret. */
 export class RuleViolation extends Error {
@@ -96,6 +100,12 @@ export class RuleViolation extends Error {
     this.name = 'RuleViolation';
   }
 }
+
+/** A CLI sign-in: started by `/oauth/Authorize`, signed in by `/oauth/CliAuth`, collected by `/oauth/CliPoll`. */
+type CliSignIn =
+  | { status: 'started'; expiresMs: number }
+  | { status: 'collected'; expiresMs: number }
+  | { status: 'signed-in'; userID: number; offline: boolean; expiresMs: number };
 
 /** Body fields of `POST /api/v1/tokens/create`, keys already matched case-insensitively; values unchecked. */
 export interface CreateTokenInput {
@@ -153,6 +163,10 @@ export class EmulatorState {
   private readonly tokensByHash = new Map<string, PatRecord>();
   private readonly accessTokens = new Map<string, SessionRecord>();
   private readonly refreshTokens = new Map<string, SessionRecord>();
+  /** Authorization codes from `/oauth/Authorize` by hash: single use, in memory only (they live minutes). */
+  private readonly authCodes = new Map<string, { userID: number; offline: boolean; expiresMs: number }>();
+  /** CLI sign-ins by code (the `X` of `state=cli-code.X`), in memory only. */
+  private readonly cliSignIns = new Map<string, CliSignIn>();
   private nextUserID = 1;
   private revisionCount = 0;
 
@@ -192,9 +206,101 @@ export class EmulatorState {
         field: 'code',
       });
     }
+    const issued = this.takeAuthCode(code.trim());
+    if (issued) return this.issueSession(issued.user, issued.offline);
     const match = /^user:(.+)$/i.exec(code.trim());
     const email = match ? match[1].trim().toLowerCase() : DEFAULT_USER_EMAIL;
     return this.issueSession(this.userFor(email));
+  }
+
+  /**
+   * `GET /oauth/Authorize`: signs in at once (`login_hint`, else {@link DEFAULT_USER_EMAIL}: the emulator has no
+   * password page) and returns where to redirect: `redirect_uri` with `code` and `state` added. A `state` of the
+   * form `cli-code.X` starts a CLI sign-in for X, which `/oauth/CliPoll` then knows. A refresh token is issued only
+   * when `scope` holds `offline_access`, as Agility's SDKs document.
+   */
+  authorize(input: { responseType?: string; redirectUri?: string; state?: string; scope?: string; loginHint?: string }): string {
+    if (input.responseType !== 'code') {
+      throw new RuleViolation('bad-request', `response_type must be "code", got ${JSON.stringify(input.responseType ?? null)}.`, {
+        field: 'response_type',
+      });
+    }
+    let redirect: URL;
+    try {
+      redirect = new URL(input.redirectUri ?? '');
+      if (redirect.protocol !== 'http:' && redirect.protocol !== 'https:') throw new TypeError('not http');
+    } catch {
+      throw new RuleViolation('bad-request', 'redirect_uri must be an absolute http(s) URL.', { field: 'redirect_uri' });
+    }
+    const email = (input.loginHint?.trim() || DEFAULT_USER_EMAIL).toLowerCase();
+    const user = this.userFor(email);
+    const offline = (input.scope ?? '').split(/\s+/).includes('offline_access');
+    const code = this.minter.refreshToken();
+    const expiresMs = this.now() + SIGN_IN_LIFETIME_SECONDS * 1000;
+    this.authCodes.set(hashSecret(code), { userID: user.userID, offline, expiresMs });
+    const cli = CLI_STATE.exec(input.state ?? '');
+    if (cli && !this.cliSignIns.has(cli[1])) this.cliSignIns.set(cli[1], { status: 'started', expiresMs });
+    redirect.searchParams.set('code', code);
+    if (input.state !== undefined) redirect.searchParams.set('state', input.state);
+    return redirect.toString();
+  }
+
+  /**
+   * `GET /oauth/CliAuth`: the redirect of a CLI sign-in. Trades the authorization code for the sign-in of the CLI
+   * code in `state` (`cli-code.X`), which `/oauth/CliPoll` then hands out once. Returns the signed-in email.
+   */
+  cliAuth(code: string | undefined, state: string | undefined): string {
+    const cli = CLI_STATE.exec(state ?? '');
+    if (!cli) throw new RuleViolation('bad-request', 'state must be "cli-code.<code>", as /oauth/Authorize was given.', { field: 'state' });
+    const issued = code ? this.takeAuthCode(code) : undefined;
+    if (!issued) {
+      throw new RuleViolation('bad-request', 'code is missing, unknown, already used or expired: start the sign-in again.', {
+        field: 'code',
+      });
+    }
+    const current = this.cliSignIns.get(cli[1]);
+    if (current && current.status !== 'started') {
+      throw new RuleViolation('bad-request', `The CLI code ${cli[1]} has already been signed in: start the sign-in again.`, {
+        field: 'state',
+      });
+    }
+    this.cliSignIns.set(cli[1], {
+      status: 'signed-in',
+      userID: issued.user.userID,
+      offline: issued.offline,
+      expiresMs: this.now() + SIGN_IN_LIFETIME_SECONDS * 1000,
+    });
+    return issued.user.emailAddress;
+  }
+
+  /**
+   * `POST /oauth/CliPoll`: the session of a completed CLI sign-in, once. Before the sign-in (400), after it has
+   * been collected (410), and for a code no `/oauth/Authorize` started (404), a clear 4xx.
+   */
+  cliPoll(cliCode: unknown): { session: TokenResponseData; email: string } {
+    if (typeof cliCode !== 'string' || cliCode.trim() === '') {
+      throw new RuleViolation('bad-request', 'The form field "cliCode" is required.', { field: 'cliCode' });
+    }
+    const entry = this.cliSignIns.get(cliCode.trim());
+    if (!entry || entry.expiresMs <= this.now()) {
+      throw new RuleViolation('not-found', 'Unknown or expired CLI code: start the sign-in again (GET /oauth/Authorize).');
+    }
+    if (entry.status === 'started') {
+      throw new RuleViolation(
+        'bad-request',
+        'The sign-in for this CLI code is not complete yet: finish it in the browser, then poll again.',
+        {
+          field: 'cliCode',
+        },
+      );
+    }
+    if (entry.status === 'collected') {
+      throw new RuleViolation('gone', 'The sign-in for this CLI code has already been collected: start the sign-in again.');
+    }
+    const user = this.usersById.get(entry.userID);
+    if (!user) throw new RuleViolation('not-found', 'The CLI sign-in belongs to no known user: start the sign-in again.');
+    this.cliSignIns.set(cliCode.trim(), { status: 'collected', expiresMs: entry.expiresMs });
+    return { session: this.issueSession(user, entry.offline), email: user.emailAddress };
   }
 
   /**
@@ -475,19 +581,33 @@ export class EmulatorState {
     return user;
   }
 
-  private issueSession(user: UserRecord): TokenResponseData {
+  /** A new access token (1 hour of emulator time) and, when `offline`, a refresh token (30 days). */
+  private issueSession(user: UserRecord, offline = true): TokenResponseData {
     const now = this.now();
     const accessExpiresMs = now + ACCESS_TOKEN_LIFETIME_SECONDS * 1000;
     const access = this.minter.accessToken(user.userID, now, accessExpiresMs);
-    const refresh = this.minter.refreshToken();
     this.accessTokens.set(hashSecret(access), { hash: hashSecret(access), userID: user.userID, expiresMs: accessExpiresMs });
-    this.refreshTokens.set(hashSecret(refresh), {
-      hash: hashSecret(refresh),
-      userID: user.userID,
-      expiresMs: now + REFRESH_TOKEN_LIFETIME_SECONDS * 1000,
-    });
+    let refresh: string | null = null;
+    if (offline) {
+      refresh = this.minter.refreshToken();
+      this.refreshTokens.set(hashSecret(refresh), {
+        hash: hashSecret(refresh),
+        userID: user.userID,
+        expiresMs: now + REFRESH_TOKEN_LIFETIME_SECONDS * 1000,
+      });
+    }
     this.changed();
     return { access_token: access, expires_in: ACCESS_TOKEN_LIFETIME_SECONDS, refresh_token: refresh, token_type: 'Bearer' };
+  }
+
+  /** Uses up a live authorization code from {@link authorize}. */
+  private takeAuthCode(code: string): { user: UserRecord; offline: boolean } | undefined {
+    const hash = hashSecret(code);
+    const issued = this.authCodes.get(hash);
+    if (!issued) return undefined;
+    this.authCodes.delete(hash);
+    const user = this.usersById.get(issued.userID);
+    return issued.expiresMs > this.now() && user ? { user, offline: issued.offline } : undefined;
   }
 
   /** Active = not revoked and not expired; a disabled token still counts toward the limit. */

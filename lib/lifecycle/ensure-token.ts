@@ -119,7 +119,7 @@ async function createOnce(
   if (typeof token.token !== 'string' || token.token.length === 0) {
     // Agility returns the secret once, at creation; a create without it leaves a token nobody can use.
     await revokeAll(deps, [token], 'the API returned no secret for it');
-    throw new BadResponseError(`Agility created "${pendingName}" but returned no secret; it was revoked. Deploy again.`, {
+    throw new BadResponseError(`the Agility API created "${pendingName}" but returned no secret; it was revoked. Deploy again.`, {
       method: 'POST',
       path: '/api/v1/tokens/create',
     });

@@ -3,6 +3,7 @@ export * from './ensure-token';
 export * from './retain-token';
 export * from './revoke-token';
 export * from './reconcile-stack';
+export * from './declared-token';
 export { listManagedName } from './find-tokens';
 export { replaceHandMadeTokens } from './replace-hand-made';
 export * from './rotate-now';

@@ -1,6 +1,8 @@
-import type { ManifestLiveToken, ManifestToken, StackManifest } from '../core/manifest';
+import type { ManifestToken } from '../core/manifest';
+import type { StackManifest } from '../core/manifest';
 import { classifyStackTokens, isHealthy, managedNameState, type ManagedNameState } from '../core/token-state';
 import type { PersonalAccessTokenResponse } from '../api/models';
+import { targetOf, tokenDeps } from './declared-token';
 import { ensureToken } from './ensure-token';
 import { revokeAll } from './find-tokens';
 import { replaceHandMadeTokens } from './replace-hand-made';
@@ -91,22 +93,6 @@ async function sinkDrift(deps: LifecycleDeps, token: ManifestToken, delivered: P
   if (!deps.probeSinks || token.sinks.length === 0) return null;
   const drifted = (await deps.probeSinks(token.sinks, delivered)).filter((p) => p.state === 'drift');
   return drifted.length === 0 ? null : drifted.map((p) => `${p.sink}: ${p.why}`).join('; ');
-}
-
-/** The stack's deps as one token needs them: without the proof of a new token when the token says `verify: false`. */
-export function tokenDeps(deps: LifecycleDeps, token: ManifestToken): LifecycleDeps {
-  return token.verify ? deps : { ...deps, verify: undefined };
-}
-
-/** The create target of one live slot of a declared token, from the manifest. */
-export function targetOf(token: ManifestToken, live: ManifestLiveToken) {
-  return {
-    declaredName: token.declaredName,
-    managedName: live.managedName,
-    generation: live.generation,
-    expiryDate: live.expiryDate,
-    sinks: token.sinks,
-  };
 }
 
 function whyUnhealthy(state: ManagedNameState<PersonalAccessTokenResponse>): string {

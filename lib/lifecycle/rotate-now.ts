@@ -2,8 +2,8 @@ import { ConfigError, InvalidInputError } from '../core/errors';
 import { deliveredNameOf, parseManagedName } from '../core/managed-name';
 import type { ManifestToken, StackManifest } from '../core/manifest';
 import { classifyStackTokens } from '../core/token-state';
+import { targetOf, tokenDeps } from './declared-token';
 import { ensureToken, type EnsureOutcome } from './ensure-token';
-import { targetOf, tokenDeps } from './reconcile-stack';
 import { revokeToken } from './revoke-token';
 import type { LifecycleDeps } from './types';
 
@@ -83,6 +83,6 @@ export function declaredToken(manifest: StackManifest, declaredName: string): Ma
   throw new InvalidInputError(
     `stack ${manifest.stackTag} declares no token named ${JSON.stringify(declaredName)} (declared: ${declared}): nothing was revoked. ` +
       'Pass the name given in code (the part of the managed name before " [cdktf:").',
-    { what: 'declared name', value: declaredName },
+    { prop: 'declared name', value: declaredName },
   );
 }

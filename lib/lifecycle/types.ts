@@ -1,6 +1,6 @@
 import type { PersonalAccessTokenCreationResponse, PersonalAccessTokenResponse } from '../api/models';
 import type { Clock } from '../core/clock';
-import type { SinkSpec } from '../core/sink-spec';
+import type { ValidSinkSpec } from '../core/sink-spec';
 import type { DeliveryContext } from '../sinks/delivery-context';
 import type { DeliveryReceipt } from '../sinks/delivered';
 import type { ProbedToken, SinkProbe } from '../sinks/sink-probe';
@@ -21,7 +21,7 @@ export type DeliveryInfo = DeliveryContext;
  * Delivers one secret to every sink, all-or-nothing (`lib/sinks` `deliverSecret`). Resolves to a receipt (how to take
  * it back, what cannot be) when the deliverer can give one; a writer that then loses its managed name uses it.
  */
-export type Deliver = (secret: string, sinks: readonly SinkSpec[], info: DeliveryInfo) => Promise<DeliveryReceipt | void>;
+export type Deliver = (secret: string, sinks: readonly ValidSinkSpec[], info: DeliveryInfo) => Promise<DeliveryReceipt | void>;
 
 /** The lifecycle's collaborators: all I/O comes in through here. */
 export interface LifecycleDeps {
@@ -38,7 +38,7 @@ export interface LifecycleDeps {
    * replaces a token whose sink holds something else (docs/design.md, "Many machines, one writer"). Absent: sinks are
    * not checked.
    */
-  probeSinks?: (sinks: readonly SinkSpec[], token: ProbedToken) => Promise<SinkProbe[]>;
+  probeSinks?: (sinks: readonly ValidSinkSpec[], token: ProbedToken) => Promise<SinkProbe[]>;
   /** One line of progress, in plain words; never a secret. */
   log: (line: string) => void;
   /**
@@ -62,5 +62,5 @@ export interface TokenTarget {
   generation: number;
   /** ISO-8601; null: Agility's default (two years). */
   expiryDate: string | null;
-  sinks: readonly SinkSpec[];
+  sinks: readonly ValidSinkSpec[];
 }

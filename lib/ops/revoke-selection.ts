@@ -44,7 +44,7 @@ export function selectTokensToRevoke(
     if (matches.length > 1) {
       throw new InvalidInputError(
         `${matches.length} tokens are named ${JSON.stringify(ref)} (ids ${matches.map((t) => t.tokenID).join(', ')}): nothing was revoked. Pass the token id instead.`,
-        { what: 'token', value: ref },
+        { prop: 'token', value: ref },
       );
     }
     const t = matches[0];
@@ -55,7 +55,7 @@ export function selectTokensToRevoke(
           (scope.kind === 'stack' ? `, not by --stack-tag ${scope.stackTag}` : '') +
           `: nothing was revoked. Revoking it outside Terraform makes that stack recreate it on its next deploy; ` +
           `if you mean it, pass --stack-tag ${managedBy} or --any-stack.`,
-        { what: 'token', value: t.name, managedBy },
+        { prop: 'token', value: t.name, managedBy },
       );
     }
     chosen.set(t.tokenID, { tokenID: t.tokenID, name: t.name ?? '', managedBy });

@@ -1,49 +1,19 @@
 import { MAX_ACTIVE_TOKENS_PER_USER, MAX_CREATIONS_PER_HOUR } from '../core/limits';
-import { parseManagedName, pendingNameOf } from '../core/managed-name';
+import { parseManagedName } from '../core/managed-name';
 import type { ManifestToken, StackManifest } from '../core/manifest';
 import { classifyStackTokens, managedNameState, type ManagedNameState } from '../core/token-state';
 import type { PersonalAccessTokenResponse } from '../api/models';
 import { daysUntil, describeListedToken, type ListedTokenInfo } from './listed-token';
 import { replacementNeedsAction, replacementRow, type ReplacementRow } from './replacement-row';
-import { sinkDriftNote, type SinkChecks } from './sink-check';
-import { usageVerdicts, type UsageVerdict } from './usage-verdicts';
-import type { SinkProbe } from '../sinks/sink-probe';
+import type { SinkChecks, SinkProbe } from '../core/sink-probe';
+import { declaredVerdicts, ORPHAN_VERDICT, verdictNeedsAction, type Verdict } from './status-verdicts';
 
 /**
  * The `agility-pat status` report: what one synthesized stack declares, set against the tokens the API
  * lists for the credential's user, at one instant. Pure: the manifest, the token list and the instant are inputs.
  */
 
-/** What a row needs, most urgent first (the order of {@link VERDICT_ORDER}). */
-export type Verdict =
-  | 'missing'
-  | 'undelivered'
-  | 'duplicate'
-  | 'sink-drift'
-  | 'orphaned'
-  | 'rotation-due'
-  | 'expiring'
-  | UsageVerdict
-  | 'being-replaced'
-  | 'ok';
-
-/** Verdicts from most to least urgent: a row's `verdict` is the first of its `verdicts` in this order. */
-export const VERDICT_ORDER: readonly Verdict[] = [
-  'missing',
-  'undelivered',
-  'duplicate',
-  // A destination holds something else than the live token's secret (lib/ops/sink-check.ts).
-  'sink-drift',
-  'orphaned',
-  // A consumer holds a secret that is one rotation old: it breaks when the old generation goes.
-  'stale-consumer',
-  'rotation-due',
-  'expiring',
-  'never-used',
-  'unused',
-  'being-replaced',
-  'ok',
-];
+export { VERDICT_ORDER, VERDICT_TABLE, type Verdict } from './status-verdicts';
 
 /** Exit code of `agility-pat status` when some row needs action (anything but `ok`). */
 export const STATUS_NEEDS_ACTION_EXIT_CODE = 20;
@@ -61,7 +31,9 @@ export interface StatusOptions {
   readonly warnDays?: number;
   /** `unused` when no consumer has used the token for this many days; `never-used` when none ever has and it was created that long ago. @default 30 */
   readonly unusedDays?: number;
-  /** What each declared token's sinks hold (`checkStackSinks`); a drift is `sink-drift`. @default - sinks not checked */
+  /** The API the tokens were listed from (`status --api-url`), which the report names. @default - the manifest's `apiUrl` */
+  readonly apiUrl?: string;
+  /** What each declared token's sinks hold (`probeStackSinks`, lib/sinks/sink-probe.ts); a drift is `sink-drift`. @default - sinks not checked */
   readonly sinkChecks?: SinkChecks;
 }
 
@@ -152,22 +124,9 @@ export interface StatusReport {
 /**
  * Builds the status report.
  *
- * Verdicts of a declared token (its current generation G), from one definition of a live token shared with the hooks
- * and the reconciler (`core/token-state`):
- * - `missing`: no live token bears the managed name of G and none is pending (revoked, deleted, disabled or expired
- *   outside Terraform, or never created). A deploy recreates it (the reconcile hook).
- * - `undelivered`: a token of G is still under its pending name: created, and its delivery never recorded (a hook
- *   killed or failed before the rename, or a create that landed after the client gave up).
- * - `duplicate`: more than one live token bears the managed name of G; the sinks hold at most one of them.
- * - `sink-drift`: `options.sinkChecks` found a sink holding something else than the live token's delivery
- *   (lib/ops/sink-check.ts); the reconciler's next run delivers a fresh token.
- * - `rotation-due`: a deploy would move to a newer generation: the manifest's next rotation instant has passed,
- *   or a token of a newer generation of the same name is listed (another deploy rotated it; this synthesized
- *   stack is behind).
- * - `expiring`: fewer than `warnDays` days left.
- * - `stale-consumer`, `never-used`, `unused`: from the tokens' last use (`usageVerdicts`, `ops/usage-verdicts`).
- * - `being-replaced`: a hand-made token this one `replaces` is still live (information while its overlap runs; it
- *   needs action once the overlap has passed, or when the reference is ambiguous or names a managed token).
+ * The verdicts of a declared token (its current generation G) are the rules of the verdict table
+ * (`ops/status-verdicts`), read from one definition of a live token shared with the hooks and the reconciler
+ * (`core/token-state`).
  *
  * Orphaned: listed, not expired, carries this stack's tag, not among the manifest's live names (a construct removed
  * from the code, or a generation the stack no longer keeps), except newer generations of a declared name (they mean
@@ -184,30 +143,8 @@ export function buildStatusReport(
   // Each listed token described once; the rows below look theirs up.
   const infoOf = new Map(listed.map((t) => [t, describeListedToken(t, nowMs)]));
   const infos = [...infoOf.values()];
-  const active = infos.filter((t) => !t.expired);
-  const isUnused = (t: ListedTokenInfo): boolean => {
-    const since = Date.parse(t.lastUsedDate ?? t.createdDate);
-    return nowMs - since > unusedDays * DAY_MS;
-  };
-
-  const declared = new Set(manifest.tokens.map((t) => t.declaredName));
   const { orphans, newerGenerations } = classifyStackTokens(manifest, listed, nowMs);
-  const orphaned: OrphanedTokenRow[] = orphans.map((o) => {
-    const t = infoOf.get(o)!;
-    const parts = parseManagedName(t.name)!;
-    return {
-      ...t,
-      declaredName: parts.declaredName,
-      generation: parts.generation,
-      verdict: 'orphaned',
-      notes: [
-        declared.has(parts.declaredName)
-          ? `generation ${parts.generation} of "${parts.declaredName}" is no longer kept by the stack: a deploy revokes it (or run agility-pat tokens revoke).`
-          : `"${parts.declaredName}" carries this stack's marker but is not declared: a deploy revokes it (or run agility-pat tokens revoke).`,
-      ],
-    };
-  });
-
+  const orphaned = orphans.map((o) => orphanedRow(infoOf.get(o)!, manifest));
   const tokens = manifest.tokens.map((m) =>
     declaredRow(m, {
       nowMs,
@@ -221,51 +158,80 @@ export function buildStatusReport(
       sinks: options.sinkChecks?.get(m.declaredName),
     }),
   );
-  const replacedBy = new Map(tokens.flatMap((r) => (r.replaces?.tokenID ? [[r.replaces.tokenID, r.declaredName] as const] : [])));
-  const otherTokens: OtherTokenRow[] = [];
-  for (const t of active) {
-    const parts = parseManagedName(t.name);
-    if (!parts || parts.stackTag !== manifest.stackTag) {
-      otherTokens.push({ ...t, managedBy: parts?.stackTag ?? null, unused: isUnused(t), replacedBy: replacedBy.get(t.tokenID) ?? null });
-    }
-  }
-
   return {
     version: 1,
     generatedAt: new Date(nowMs).toISOString(),
     stackTag: manifest.stackTag,
-    apiUrl: manifest.apiUrl,
+    apiUrl: options.apiUrl ?? manifest.apiUrl,
     warnDays,
     unusedDays,
     needsAction: tokens.some(needsAction) || orphaned.length > 0,
     tokens,
     orphaned,
-    otherTokens,
-    limits: {
-      activeTokens: { used: active.length, limit: MAX_ACTIVE_TOKENS_PER_USER },
-      creationsLastHour: {
-        used: infos.filter((t) => nowMs - Date.parse(t.createdDate) < HOUR_MS && Date.parse(t.createdDate) <= nowMs).length,
-        limit: MAX_CREATIONS_PER_HOUR,
-        lowerBound: true,
-      },
-    },
+    otherTokens: otherTokenRows(infos, tokens, manifest.stackTag, nowMs, unusedDays),
+    limits: limitsOf(infos, nowMs),
   };
 }
 
-function declaredRow(
-  m: ManifestToken,
-  ctx: {
-    nowMs: number;
-    warnDays: number;
-    unusedDays: number;
-    stackTag: string;
-    state: (managedName: string) => ManagedNameState<PersonalAccessTokenResponse>;
-    info: (t: PersonalAccessTokenResponse) => ListedTokenInfo;
-    newerGeneration: number | undefined;
-    replacement: ReplacementRow | null;
-    sinks: readonly SinkProbe[] | undefined;
-  },
-): DeclaredTokenRow {
+/** The row of a token carrying this stack's marker that the manifest does not keep. */
+function orphanedRow(t: ListedTokenInfo, manifest: StackManifest): OrphanedTokenRow {
+  const parts = parseManagedName(t.name)!;
+  const declared = manifest.tokens.some((m) => m.declaredName === parts.declaredName);
+  return {
+    ...t,
+    declaredName: parts.declaredName,
+    generation: parts.generation,
+    verdict: ORPHAN_VERDICT.verdict,
+    notes: [ORPHAN_VERDICT.rule({ declaredName: parts.declaredName, generation: parts.generation, declared })],
+  };
+}
+
+/** The live tokens of other stacks and of none, each with whether it is unused and which declared token replaces it. */
+function otherTokenRows(
+  infos: readonly ListedTokenInfo[],
+  tokens: readonly DeclaredTokenRow[],
+  stackTag: string,
+  nowMs: number,
+  unusedDays: number,
+): OtherTokenRow[] {
+  const replacedBy = new Map(tokens.flatMap((r) => (r.replaces?.tokenID ? [[r.replaces.tokenID, r.declaredName] as const] : [])));
+  const isUnused = (t: ListedTokenInfo): boolean => nowMs - Date.parse(t.lastUsedDate ?? t.createdDate) > unusedDays * DAY_MS;
+  return infos.flatMap((t) => {
+    if (t.expired) return [];
+    const parts = parseManagedName(t.name);
+    if (parts && parts.stackTag === stackTag) return [];
+    return [{ ...t, managedBy: parts?.stackTag ?? null, unused: isUnused(t), replacedBy: replacedBy.get(t.tokenID) ?? null }];
+  });
+}
+
+/** The user's place against Agility's limits, from the listed tokens. */
+function limitsOf(infos: readonly ListedTokenInfo[], nowMs: number): StatusReport['limits'] {
+  const createdLastHour = (t: ListedTokenInfo): boolean => {
+    const created = Date.parse(t.createdDate);
+    return nowMs - created < HOUR_MS && created <= nowMs;
+  };
+  return {
+    activeTokens: { used: infos.filter((t) => !t.expired).length, limit: MAX_ACTIVE_TOKENS_PER_USER },
+    creationsLastHour: { used: infos.filter(createdLastHour).length, limit: MAX_CREATIONS_PER_HOUR, lowerBound: true },
+  };
+}
+
+/** What {@link declaredRow} reads besides the manifest entry. */
+interface DeclaredRowContext {
+  nowMs: number;
+  warnDays: number;
+  unusedDays: number;
+  stackTag: string;
+  state: (managedName: string) => ManagedNameState<PersonalAccessTokenResponse>;
+  info: (t: PersonalAccessTokenResponse) => ListedTokenInfo;
+  newerGeneration: number | undefined;
+  replacement: ReplacementRow | null;
+  /** What its sinks hold, when they were checked. */
+  sinks: readonly SinkProbe[] | undefined;
+}
+
+/** The row of one declared token: its facts, then the verdicts the rules give them. */
+function declaredRow(m: ManifestToken, ctx: DeclaredRowContext): DeclaredTokenRow {
   const { nowMs } = ctx;
   const current = ctx.state(m.currentManagedName);
   const token = current.delivered[0] ? ctx.info(current.delivered[0]) : null;
@@ -274,72 +240,27 @@ function declaredRow(
   const previousToken = previousListed ? ctx.info(previousListed) : null;
   const expiryDate = token?.expiryDate ?? m.expiryDate;
   const daysLeft = expiryDate === null ? null : daysUntil(expiryDate, nowMs);
-  const verdicts: Verdict[] = [];
-  const notes: string[] = [];
-
-  if (current.pending.length > 0) {
-    verdicts.push('undelivered');
-    notes.push(
-      `"${m.currentManagedName}" has ${current.pending.length} token(s) under its pending name: created, but delivery to the sinks was never recorded ` +
-        `(a hook killed or failed before it finished, or a create that landed after a timeout). The next run of its create hook or of the ` +
-        `stack's reconciler (a deploy that changes the stack, or the daily drift check) revokes it; to do it now, agility-pat tokens revoke --stack-tag ${ctx.stackTag} "${pendingNameOf(m.currentManagedName)}".`,
-    );
-  } else if (!token) {
-    verdicts.push('missing');
-    const expiredByManifest = m.expiryDate !== null && Date.parse(m.expiryDate) <= nowMs;
-    notes.push(
-      expiredByManifest
-        ? `"${m.currentManagedName}" expired on ${m.expiryDate}: set a later expiresAt (or rotation) and deploy.`
-        : `"${m.currentManagedName}" is not live (revoked, deleted, expired or disabled outside Terraform, or never deployed): a deploy recreates it.`,
-    );
-  }
-  if (current.delivered.length > 1) {
-    verdicts.push('duplicate');
-    notes.push(
-      `${current.delivered.length} live tokens bear "${m.currentManagedName}" and the sinks hold at most one of them: the stack's reconciler replaces them with one fresh token (a deploy that changes the stack, or the daily drift check).`,
-    );
-  }
-
-  const drift = token ? sinkDriftNote(m.currentManagedName, ctx.sinks) : null;
-  if (drift !== null) {
-    verdicts.push('sink-drift');
-    notes.push(drift);
-  }
-
-  const rotationDueAt = m.nextRotation;
-  if (ctx.newerGeneration !== undefined) {
-    verdicts.push('rotation-due');
-    notes.push(
-      `generation ${ctx.newerGeneration} is live but this synthesized stack holds generation ${m.currentGeneration}: synth again (another deploy rotated it).`,
-    );
-  } else if (rotationDueAt !== null && nowMs >= Date.parse(rotationDueAt)) {
-    verdicts.push('rotation-due');
-    notes.push(`generation ${m.currentGeneration + 1} started by ${rotationDueAt}: run cdktf deploy to rotate.`);
-  }
-
-  if (daysLeft !== null && expiryDate !== null && Date.parse(expiryDate) - nowMs < ctx.warnDays * DAY_MS && token) {
-    verdicts.push('expiring');
-    notes.push(`expires on ${expiryDate} (${daysLeft} days left, warning at ${ctx.warnDays}): deploy to rotate it, or set a later expiry.`);
-  }
-  const usage = usageVerdicts({
-    current: token,
-    previous: previousToken,
-    retireEarlyQuietMs: m.retireEarly?.quietMs ?? null,
-    unusedDays: ctx.unusedDays,
+  const { verdicts, notes } = declaredVerdicts({
+    manifest: m,
+    stackTag: ctx.stackTag,
     nowMs,
+    warnDays: ctx.warnDays,
+    deliveredCount: current.delivered.length,
+    pendingCount: current.pending.length,
+    token,
+    expiryDate,
+    daysLeft,
+    newerGeneration: ctx.newerGeneration,
+    usage: {
+      current: token,
+      previous: previousToken,
+      retireEarlyQuietMs: m.retireEarly?.quietMs ?? null,
+      unusedDays: ctx.unusedDays,
+      nowMs,
+    },
+    replacement: ctx.replacement,
+    sinks: ctx.sinks,
   });
-  for (const u of usage) {
-    verdicts.push(u.verdict);
-    notes.push(u.note);
-  }
-  const { replacement } = ctx;
-  if (replacement !== null && replacement.state !== 'gone') {
-    verdicts.push('being-replaced');
-    notes.push(replacement.note);
-  }
-  if (verdicts.length === 0) verdicts.push('ok');
-  verdicts.sort((a, b) => VERDICT_ORDER.indexOf(a) - VERDICT_ORDER.indexOf(b));
-
   return {
     declaredName: m.declaredName,
     constructPath: m.constructPath,
@@ -361,19 +282,19 @@ function declaredRow(
           lastUsedDate: previousToken?.lastUsedDate ?? null,
         }
       : null,
-    rotationDueAt,
-    replaces: replacement,
+    rotationDueAt: m.nextRotation,
+    replaces: ctx.replacement,
     sinks: ctx.sinks ?? [],
     verdicts,
-    verdict: verdicts[0],
+    verdict: verdicts[0]!,
     notes,
   };
 }
 
 /**
- * True when a declared row needs someone to act: any verdict but `ok` and `being-replaced`, or a replacement that
- * is due or cannot proceed (`being-replaced` alone is information while the overlap runs).
+ * True when a declared row needs someone to act: a verdict that needs action by itself (the table's `needsAction`),
+ * or a replacement that is due or cannot proceed (`being-replaced` alone is information while the overlap runs).
  */
 function needsAction(r: DeclaredTokenRow): boolean {
-  return r.verdicts.some((v) => v !== 'ok' && v !== 'being-replaced') || replacementNeedsAction(r.replaces);
+  return r.verdicts.some(verdictNeedsAction) || replacementNeedsAction(r.replaces);
 }

@@ -1,11 +1,11 @@
 import { promises as fs, type Stats } from 'node:fs';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import { writeFileAtomic as atomicWrite } from '../fs/write-file-atomic';
-import { lockFileFor, withFileLock } from '../locks/file-lock';
+import { LOCK_WAIT_MS, lockFileFor, withFileLock } from '../locks/file-lock';
 import { DeliveryFailure, fsFailure } from './delivery-failure';
 
-/** How long a sink waits for another hook writing the same file (docs/design.md, "Concurrency and locks"). */
-export const TARGET_LOCK_WAIT_MS = 60_000;
+/** How long a sink waits for another hook writing the same file (its home: `LOCK_WAIT_MS`). */
+export const TARGET_LOCK_WAIT_MS = LOCK_WAIT_MS.file;
 
 /**
  * Runs `fn` holding the lock of one sink target (an absolute path): Terraform runs the hooks of different tokens at

@@ -1,5 +1,5 @@
 import { InvalidInputError, SinkError } from '../core/errors';
-import { describeSink, isRestorableSink, sinkCredentialEnvs, validateSinkSpec, type SinkSpec } from '../core/sink-spec';
+import { describeSink, isRestorableSink, sinkCredentialEnvs, type SinkSpec, type ValidSinkSpec } from '../core/sink-spec';
 import { deliverToCommand, withholdVariables } from './command-sink';
 import type { Delivered, DeliveryReceipt } from './delivered';
 import type { DeliverOptions, DeliveryContext } from './delivery-context';
@@ -20,7 +20,7 @@ import { deliverToVault } from './vault-sink';
  * - `vault`: one field of a Vault KV v2 secret, other fields kept, written with check-and-set.
  * - `github-actions`: a GitHub Actions secret, sealed with the scope's public key.
  *
- * Every spec is checked with `validateSinkSpec` before anything is delivered. Restorable sinks (file, env-file,
+ * Every spec was parsed at the boundary it crossed (a `ValidSinkSpec`: `validateSinkSpec`) and is not checked again. Restorable sinks (file, env-file,
  * vault) are written first, then those that cannot be restored (command, github-actions), each in declared order
  * ({@link deliveryOrder}). When a sink fails, the restorable sinks before it are undone, last first: a file gets its
  * previous content and mode back (or is removed, with the directories created for it), an env file gets its key's
@@ -35,7 +35,7 @@ import { deliverToVault } from './vault-sink';
  * @param secret the token's secret; it appears in no message, argv or environment.
  * @param sinks where to deliver it; none is allowed (nothing happens).
  * @param ctx the token, for command environments and messages.
- * @throws InvalidInputError when a sink spec is invalid (nothing delivered) or the secret is empty.
+ * @throws InvalidInputError when the secret is empty or `sinks` is not an array (nothing delivered).
  * @throws SinkError (`SINK_FAILED`) naming the token and the failed sink: `could not deliver the secret of
  *   "<managedName>" to <sink>: <why>; <what to do>`, with `details.sink` (`describeSink`), `details.index`,
  *   the fs error `code` or the program's `exitCode` / `signal` / `timeoutMs` when known, and
@@ -45,7 +45,7 @@ import { deliverToVault } from './vault-sink';
  */
 export async function deliverSecret(
   secret: string,
-  sinks: readonly SinkSpec[],
+  sinks: readonly ValidSinkSpec[],
   ctx: DeliveryContext,
   options: DeliverOptions = {},
 ): Promise<DeliveryReceipt> {
@@ -55,9 +55,8 @@ export async function deliverSecret(
     });
   }
   if (!Array.isArray(sinks)) {
-    throw new InvalidInputError(`sinks must be an array of sink specs, got ${typeof sinks}.`, { what: 'sinks' });
+    throw new InvalidInputError(`sinks must be an array of sink specs, got ${typeof sinks}.`, { prop: 'sinks' });
   }
-  sinks.forEach((spec, i) => validateSinkSpec(spec, `sinks[${i}]`));
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   // Native sinks read their credentials from these variables; command sinks never see them.

@@ -1,7 +1,7 @@
 import { validateBaseUrl } from '../api/base-url';
 import { scrubText } from '../core/redact';
 import { type HttpAnswer, type HttpCall, HttpTransport, secretForms } from '../api/http-transport';
-import { ApiError, isAgilityPatError } from '../core/errors';
+import { type AgilityPatError, ApiError, isAgilityPatError } from '../core/errors';
 import { DeliveryFailure } from './delivery-failure';
 
 /**
@@ -84,9 +84,19 @@ export class SinkHttp {
     } catch (e) {
       if (e instanceof AcceptedAnswer) return e.answer;
       if (!isAgilityPatError(e)) throw e;
-      const status = typeof e.details.status === 'number' ? e.details.status : undefined;
-      throw new DeliveryFailure(e.message, this.#fix(status), status === undefined ? { code: e.code } : { status }, { cause: e });
+      throw this.#failure(e);
     }
+  }
+
+  /** The DeliveryFailure for an answer `call` accepted that the caller then found unusable (as `call` would have failed). */
+  failure(method: HttpCall['method'], route: string, answer: HttpAnswer): DeliveryFailure {
+    const call: HttpCall = { method, route, headers: {}, retryable: false, secrets: this.#secrets };
+    return this.#failure(new ApiError(this.#describe(call, answer), this.#transport.details(call, answer.status)));
+  }
+
+  #failure(e: AgilityPatError): DeliveryFailure {
+    const status = typeof e.details.status === 'number' ? e.details.status : undefined;
+    return new DeliveryFailure(e.message, this.#fix(status), status === undefined ? { code: e.code } : { status }, { cause: e });
   }
 
   #describe(call: HttpCall, answer: HttpAnswer): string {
@@ -100,7 +110,7 @@ export class SinkHttp {
       case 401:
         return `the ${this.service} token is missing, wrong or expired: put a valid one in the sink's token variable`;
       case 403:
-        return `the ${this.service} token lacks permission for this call: grant it (see the README, "Sinks"), then deploy again`;
+        return `the ${this.service} token lacks permission for this call: grant it (see docs/sinks.md), then deploy again`;
       case 404:
         return `check the sink's ${this.service} names and URL (and that the token can see them), then deploy again`;
       case undefined:
@@ -118,12 +128,12 @@ export function readSinkCredential(env: NodeJS.ProcessEnv, name: string, service
     throw new DeliveryFailure(
       `the environment variable ${name} is empty or not set`,
       `put a ${service} token in ${name} where Terraform runs (the sink reads it at delivery; it is never stored)`,
-      { variable: name },
+      { prop: name },
     );
   }
   if (/[\s\0]/.test(value)) {
     throw new DeliveryFailure(`the environment variable ${name} holds spaces or line breaks (the value is not shown)`, `fix ${name}`, {
-      variable: name,
+      prop: name,
     });
   }
   return value;

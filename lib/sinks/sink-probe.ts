@@ -2,6 +2,10 @@ import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import { SINK_CREDENTIAL_ENV } from '../core/hook-contract';
 import { DEFAULT_GITHUB_API_URL, describeSink, type SinkSpec } from '../core/sink-spec';
+import type { StackManifest } from '../core/manifest';
+import type { ProbedToken, SinkProbe } from '../core/sink-probe';
+import { managedNameState } from '../core/token-state';
+import type { PersonalAccessTokenResponse } from '../api/models';
 import { entryMatches, readRecordEntry, recordKey, UNKNOWN_TOKEN_ID } from './delivery-record';
 import { DeliveryFailure } from './delivery-failure';
 import { readEnvValueText } from './env-file-format';
@@ -18,23 +22,6 @@ import { SinkHttp } from './http-sink';
  * - vault: the field is there, and the secret's current version was not written before the token existed;
  * - command: a program cannot be asked what it did with the secret: not checked.
  */
-
-/** What one probe found. */
-export interface SinkProbe {
-  /** The sink, as messages describe it (`describeSink`). */
-  readonly sink: string;
-  /** `holds`: proven to hold this token's delivery; `drift`: holds something else (or nothing); `unchecked`: cannot tell. */
-  readonly state: 'holds' | 'drift' | 'unchecked';
-  /** Why, in a few words (paths and names, never a value). */
-  readonly why: string;
-}
-
-/** The delivered token a probe compares with. */
-export interface ProbedToken {
-  readonly tokenID: string;
-  /** ISO-8601. */
-  readonly createdDate: string;
-}
 
 /** Where a probe reads from: the stack folder (relative paths, as the hooks resolve them) and the sink credentials. */
 export interface ProbeOptions {
@@ -155,3 +142,28 @@ function writtenWhen(at: number, token: ProbedToken, what: string): Found {
   if (at > created + DELIVERY_WINDOW_MS) return ['drift', `${what} at ${when}, after the token's delivery (someone else wrote it)`];
   return ['holds', `${what} during the token's delivery`];
 }
+
+/**
+ * `status` and the model read the destinations of a stack: for each declared token whose current generation has exactly
+ * one live, delivered token, what its sinks hold. Tokens in any other state get no probe: their own verdicts (missing,
+ * undelivered, duplicate) already say what a deploy does.
+ */
+/** Probes the sinks of every declared token that has exactly one live, delivered token of its current generation. */
+export async function probeStackSinks(
+  manifest: StackManifest,
+  listed: readonly PersonalAccessTokenResponse[],
+  nowMs: number,
+  options: ProbeOptions,
+): Promise<Map<string, SinkProbe[]>> {
+  const checks = new Map<string, SinkProbe[]>();
+  await Promise.all(
+    manifest.tokens.map(async (t) => {
+      const { delivered } = managedNameState(listed, t.currentManagedName, nowMs);
+      if (delivered.length !== 1 || t.sinks.length === 0) return;
+      checks.set(t.declaredName, await probeSinks(t.sinks, delivered[0]!, options));
+    }),
+  );
+  return checks;
+}
+
+export type { ProbedToken, SinkProbe } from '../core/sink-probe';

@@ -1,36 +1,29 @@
 import type { PersonalAccessTokenListResponse, PersonalAccessTokenResponse } from '../api/models';
 import { Duration } from '../core/duration';
-import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV } from '../core/hook-contract';
+import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, SYNTH_NOW_CONTEXT } from '../core/hook-contract';
 import { parseInstant } from '../core/validation';
 import { DEFAULT_USER_EMAIL, startEmulator, type Fault, type FaultSpec, type RequestLogEntry, type RunningEmulator } from '../emulator';
 
 /**
- * The testing kit's emulator (`agility-pat-cdktf/testing`, README "Testing your stack"): the built-in Agility
+ * The testing kit's emulator (`agility-pat-cdktf/testing`, docs/testing.md): the built-in Agility
  * Management API emulator started in-process on a free loopback port, with its admin API (`/__emulator/...`) as
- * typed methods. Moving its clock also moves `AGILITY_PAT_NOW`, the instant synth and hooks act by, so a test steps
- * both sides over a rotation together. Access tokens expire after one hour of emulator time: {@link TestEmulator.env}
+ * typed methods. Synth and hooks follow its clock: {@link TestEmulator.synthContext} is the cdktf context that
+ * synthesizes as of it, and {@link TestEmulator.env} carries `AGILITY_PAT_NOW` to the hooks, so a test steps both
+ * sides over a rotation together. The kit never changes the test process's own environment. Access tokens expire after one hour of emulator time: {@link TestEmulator.env}
  * signs in afresh on every call, so a deploy after a clock jump never carries an expired one.
  */
 
 /** How to start a {@link TestEmulator}. */
 export interface TestEmulatorOptions {
   /**
-   * Where the emulator's clock starts (ISO-8601 with a time zone, or a Date); it stays frozen there until moved. Also
-   * sets `AGILITY_PAT_NOW` (see `setProcessNow`).
-   * @default - real time, and `AGILITY_PAT_NOW` is left as it is
+   * Where the emulator's clock starts (ISO-8601 with a time zone, or a Date); it stays frozen there until moved.
+   * @default - real time
    */
   now?: string | Date;
   /** The Agility user that {@link TestEmulator.signIn} and {@link TestEmulator.liveTokens} use when given none. @default 'developer@example.com' */
   email?: string;
   /** The variable {@link TestEmulator.env} puts the access token in: your stack's `credentialEnv`. @default 'AGILITY_ACCESS_TOKEN' */
   credentialEnv?: string;
-  /**
-   * Whether moving the clock also sets `process.env.AGILITY_PAT_NOW`, so a synth in the test's own process (cdktf's
-   * `Testing`, `app.synth()`) computes generations as of the emulator's time. {@link TestEmulator.close} restores the
-   * variable's previous value.
-   * @default true
-   */
-  setProcessNow?: boolean;
 }
 
 /** A started emulator with its admin API; `close()` it when the test ends. */
@@ -39,8 +32,6 @@ export class TestEmulator {
   readonly url: string;
   private readonly email: string;
   private readonly credentialEnv: string;
-  private readonly setProcessNow: boolean;
-  private readonly processNowBefore: string | undefined;
   private readonly initialNow: string | undefined;
   /** The instant the clock was last set to, ISO-8601; undefined while it follows real time. */
   private setAt: string | undefined;
@@ -56,10 +47,8 @@ export class TestEmulator {
     this.url = emulator.url;
     this.email = options.email ?? DEFAULT_USER_EMAIL;
     this.credentialEnv = options.credentialEnv ?? DEFAULT_CREDENTIAL_ENV;
-    this.setProcessNow = options.setProcessNow ?? true;
-    this.processNowBefore = process.env[HOOK_ENV.now];
     this.initialNow = options.now === undefined ? undefined : isoInstant(options.now);
-    if (this.initialNow !== undefined) this.followClock(this.initialNow);
+    this.setAt = this.initialNow;
   }
 
   /** A fresh OAuth access token for `email` (created on first sign-in), valid for one hour of emulator time. */
@@ -78,18 +67,27 @@ export class TestEmulator {
     return env;
   }
 
+  /**
+   * The cdktf context that synthesizes a stack as of the emulator's clock: `{ 'agility-pat:now': <instant> }` once the
+   * clock was set, `{}` while it follows real time. Give it to the app made after the clock moved:
+   * `new App({ context: emulator.synthContext() })` or `Testing.app({ context: emulator.synthContext() })`.
+   */
+  synthContext(): Record<string, string> {
+    return this.setAt === undefined ? {} : { [SYNTH_NOW_CONTEXT]: this.setAt };
+  }
+
   /** The emulator's clock, ISO-8601. */
   async now(): Promise<string> {
     return ((await this.admin('GET', '/clock')) as { now: string }).now;
   }
 
-  /** Freezes the emulator's clock at `instant` and sets `AGILITY_PAT_NOW` to it; returns the instant, ISO-8601. */
+  /** Freezes the emulator's clock at `instant` (and {@link synthContext} and {@link env} with it); returns the instant, ISO-8601. */
   async setNow(instant: string | Date): Promise<string> {
     const { now } = (await this.admin('POST', '/clock', { now: isoInstant(instant) })) as { now: string };
     return this.followClock(now);
   }
 
-  /** Moves the emulator's clock by `by` (seconds, or a Duration) and `AGILITY_PAT_NOW` with it; returns the new instant. */
+  /** Moves the emulator's clock by `by` (seconds, or a Duration), and {@link synthContext} and {@link env} with it; returns the new instant. */
   async advance(by: number | Duration): Promise<string> {
     const advanceSeconds = Duration.isDuration(by) ? by.toMilliseconds() / 1000 : by;
     const { now } = (await this.admin('POST', '/clock', { advanceSeconds })) as { now: string };
@@ -131,7 +129,7 @@ export class TestEmulator {
     return res.status === 200;
   }
 
-  /** Queues a fault (README, "The emulator's admin API"); the first queued fault matching a request applies. */
+  /** Queues a fault (docs/emulator.md); the first queued fault matching a request applies. */
   async injectFault(spec: FaultSpec): Promise<Fault> {
     return (await this.admin('POST', '/faults', spec)) as Fault;
   }
@@ -149,7 +147,7 @@ export class TestEmulator {
   /** Forgets every user, token, session, fault and log entry, and puts the clock back where it started. */
   async reset(): Promise<void> {
     await this.admin('POST', '/reset');
-    if (this.initialNow !== undefined) this.followClock(this.initialNow);
+    this.setAt = this.initialNow;
   }
 
   /** Every PAT secret, access and refresh token this emulator issued: scan your outputs for them. */
@@ -157,17 +155,13 @@ export class TestEmulator {
     return this.emulator.issuedSecrets();
   }
 
-  /** Stops the emulator and restores `AGILITY_PAT_NOW` to what it was before. */
+  /** Stops the emulator. */
   async close(): Promise<void> {
     await this.emulator.close();
-    if (!this.setProcessNow) return;
-    if (this.processNowBefore === undefined) delete process.env[HOOK_ENV.now];
-    else process.env[HOOK_ENV.now] = this.processNowBefore;
   }
 
   private followClock(iso: string): string {
     this.setAt = iso;
-    if (this.setProcessNow) process.env[HOOK_ENV.now] = iso;
     return iso;
   }
 

@@ -5,7 +5,7 @@
  */
 import { main } from '../../lib/cli/main';
 import type { CliContext } from '../../lib/cli/context';
-import { AUTH_REFRESH_OPTIONS } from '../../lib/cli/commands/auth';
+import { AUTH_LOGIN_OPTIONS, AUTH_LOGOUT_OPTIONS, AUTH_REFRESH_OPTIONS, AUTH_STATUS_OPTIONS } from '../../lib/cli/commands/auth';
 import { EMULATOR_OPTIONS } from '../../lib/cli/commands/emulator';
 import { STATUS_OPTIONS } from '../../lib/cli/commands/status';
 import { TOKENS_LIST_OPTIONS, TOKENS_REVOKE_OPTIONS, TOKENS_ROTATE_OPTIONS } from '../../lib/cli/commands/tokens';
@@ -41,6 +41,9 @@ const COMMANDS: { argv: string[]; help: string[]; options: OptionTable; position
   { argv: ['tokens', 'revoke', 'some-token'], help: ['tokens'], options: TOKENS_REVOKE_OPTIONS, positionals: true },
   { argv: ['tokens', 'rotate', 'some-token'], help: ['tokens'], options: TOKENS_ROTATE_OPTIONS, positionals: true },
   { argv: ['status'], help: ['status'], options: STATUS_OPTIONS, positionals: false },
+  { argv: ['auth', 'login'], help: ['auth'], options: AUTH_LOGIN_OPTIONS, positionals: false },
+  { argv: ['auth', 'status'], help: ['auth'], options: AUTH_STATUS_OPTIONS, positionals: false },
+  { argv: ['auth', 'logout'], help: ['auth'], options: AUTH_LOGOUT_OPTIONS, positionals: false },
   { argv: ['auth', 'refresh'], help: ['auth'], options: AUTH_REFRESH_OPTIONS, positionals: false },
   { argv: ['emulator'], help: ['emulator'], options: EMULATOR_OPTIONS, positionals: false },
 ];

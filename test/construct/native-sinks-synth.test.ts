@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { Testing, TerraformStack } from 'cdktf';
 import { AgilityApi, AgilityPersonalAccessToken, AgilityTokenReconciler, SecretSink } from '../../lib';
-import { HOOK_ENV } from '../../lib/core/hook-contract';
+import { HOOK_ENV, SYNTH_NOW_CONTEXT } from '../../lib/core/hook-contract';
 
 const NOW = '2026-11-28T12:00:00Z';
 const outdirs: string[] = [];
@@ -16,23 +16,16 @@ interface Provisioner {
 }
 
 function createEnvironment(props: { verify?: boolean; sinks: SecretSink[] }): Record<string, string> {
-  const before = process.env.AGILITY_PAT_NOW;
-  process.env.AGILITY_PAT_NOW = NOW;
-  try {
-    const app = Testing.app();
-    outdirs.push(app.outdir);
-    const stack = new TerraformStack(app, 'prod');
-    AgilityTokenReconciler.configure(stack, { namespace: 'test-project', api: AgilityApi.url('https://mgmt.aglty.io') });
-    new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', expiresAt: '2027-06-30T00:00:00Z', ...props });
-    const json = JSON.parse(Testing.synth(stack)) as { resource: Record<string, Record<string, { provisioner?: Provisioner[] }>> };
-    const slot = Object.values(json.resource.terraform_data).find((r) =>
-      r.provisioner?.some((p) => p['local-exec'].environment[HOOK_ENV.sinks]),
-    );
-    return slot!.provisioner!.find((p) => p['local-exec'].when === undefined)!['local-exec'].environment;
-  } finally {
-    if (before === undefined) delete process.env.AGILITY_PAT_NOW;
-    else process.env.AGILITY_PAT_NOW = before;
-  }
+  const app = Testing.app({ context: { [SYNTH_NOW_CONTEXT]: NOW } });
+  outdirs.push(app.outdir);
+  const stack = new TerraformStack(app, 'prod');
+  AgilityTokenReconciler.configure(stack, { namespace: 'test-project', api: AgilityApi.url('https://mgmt.aglty.io') });
+  new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', expiresAt: '2027-06-30T00:00:00Z', ...props });
+  const json = JSON.parse(Testing.synth(stack)) as { resource: Record<string, Record<string, { provisioner?: Provisioner[] }>> };
+  const slot = Object.values(json.resource.terraform_data).find((r) =>
+    r.provisioner?.some((p) => p['local-exec'].environment[HOOK_ENV.sinks]),
+  );
+  return slot!.provisioner!.find((p) => p['local-exec'].when === undefined)!['local-exec'].environment;
 }
 
 describe('native sinks and verify at synth', () => {

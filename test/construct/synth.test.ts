@@ -13,7 +13,7 @@ import {
 } from '../../lib';
 import { manifestHash, parseManifest } from '../../lib/core/manifest';
 import { parseManagedName, stackTag } from '../../lib/core/managed-name';
-import { MANIFEST_FILE } from '../../lib/core/hook-contract';
+import { MANIFEST_FILE, SYNTH_NOW_CONTEXT } from '../../lib/core/hook-contract';
 import { errorOf } from '../helpers/error-of';
 import { hasErrorCode } from '../../lib/core/errors';
 
@@ -30,6 +30,7 @@ interface TfJson {
   provider?: Record<string, unknown>;
 }
 
+/** Sets AGILITY_PAT_NOW around `fn`: only for the tests of the variable's place after the context value. */
 function withNow<T>(now: string, fn: () => T): T {
   const before = process.env.AGILITY_PAT_NOW;
   process.env.AGILITY_PAT_NOW = now;
@@ -44,15 +45,15 @@ function withNow<T>(now: string, fn: () => T): T {
 const outdirs: string[] = [];
 afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** Testing.app() makes a temporary outdir; remember it so the suite leaves nothing behind. */
-function testApp(): App {
-  const app = Testing.app();
+/** Testing.app() makes a temporary outdir; remember it so the suite leaves nothing behind. Synth acts as of `now`. */
+function testApp(now = NOW): App {
+  const app = Testing.app({ context: { [SYNTH_NOW_CONTEXT]: now } });
   outdirs.push(app.outdir);
   return app;
 }
 
-function newStack(name = 'prod'): TerraformStack {
-  return new TerraformStack(testApp(), name);
+function newStack(name = 'prod', now = NOW): TerraformStack {
+  return new TerraformStack(testApp(now), name);
 }
 
 function configured(stack: TerraformStack, extra: Parameters<typeof AgilityTokenReconciler.configure>[1] = {}): TerraformStack {
@@ -65,15 +66,13 @@ function synth(stack: TerraformStack): TfJson {
 }
 
 function declare(props: Partial<AgilityPersonalAccessTokenProps> & { name: string }, now = NOW, given?: TerraformStack) {
-  return withNow(now, () => {
-    // The stack's reconciler reads the synth instant once, when it is made: inside withNow.
-    const stack = given ?? configured(newStack());
-    const token = new AgilityPersonalAccessToken(stack, props.name.length > 40 ? 'bad' : props.name, {
-      sinks: [SecretSink.file('secrets/x.token')],
-      ...props,
-    });
-    return { stack, token, json: synth(stack) };
+  // The stack's reconciler reads the synth instant (the app's context) once, when it is made.
+  const stack = given ?? configured(newStack('prod', now));
+  const token = new AgilityPersonalAccessToken(stack, props.name.length > 40 ? 'bad' : props.name, {
+    sinks: [SecretSink.file('secrets/x.token')],
+    ...props,
   });
+  return { stack, token, json: synth(stack) };
 }
 
 /** The warnings (Annotations) of a stack's constructs. */
@@ -224,10 +223,8 @@ describe('AgilityPersonalAccessToken synthesis', () => {
 
   test('one reconciler and one copy of the hook program per stack; the reconciler runs after every slot', () => {
     const stack = configured(newStack());
-    withNow(NOW, () => {
-      new AgilityPersonalAccessToken(stack, 'a', { name: 'a', rotation: { every: Duration.days(30) }, sinks: [] });
-      new AgilityPersonalAccessToken(stack, 'b', { name: 'b', expiresAt: '2027-06-30T00:00:00Z', sinks: [] });
-    });
+    new AgilityPersonalAccessToken(stack, 'a', { name: 'a', rotation: { every: Duration.days(30) }, sinks: [] });
+    new AgilityPersonalAccessToken(stack, 'b', { name: 'b', expiresAt: '2027-06-30T00:00:00Z', sinks: [] });
     const json = synth(stack);
     const reconcilers = Object.entries(json.resource.terraform_data).filter(([k]) => k.includes('AgilityTokenReconciler'));
     expect(reconcilers).toHaveLength(1);
@@ -246,10 +243,10 @@ describe('AgilityPersonalAccessToken synthesis', () => {
 
   test('the manifest is written next to the stack, and its hash is the reconciler trigger', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'agility-pat-synth-'));
-    const app = new App({ outdir });
+    const app = new App({ outdir, context: { [SYNTH_NOW_CONTEXT]: NOW } });
     try {
       const stack = configured(new TerraformStack(app, 'prod'));
-      withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', rotation: { every: Duration.days(30) }, sinks: [] }));
+      new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', rotation: { every: Duration.days(30) }, sinks: [] });
       app.synth();
       const dir = join(outdir, 'stacks', 'prod');
       const manifest = parseManifest(readFileSync(join(dir, MANIFEST_FILE), 'utf8'));
@@ -265,19 +262,17 @@ describe('AgilityPersonalAccessToken synthesis', () => {
 
   test('the manifest carries verify, retireEarly and replaces, for the reconciler and tokens rotate to act on', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'agility-pat-synth-'));
-    const app = new App({ outdir });
+    const app = new App({ outdir, context: { [SYNTH_NOW_CONTEXT]: NOW } });
     try {
       const stack = configured(new TerraformStack(app, 'prod'));
-      withNow(NOW, () => {
-        new AgilityPersonalAccessToken(stack, 'ci', {
-          name: 'ci',
-          rotation: { every: Duration.days(30), retireEarly: { quietFor: Duration.hours(6) } },
-          replaces: { token: 'CI (made by hand)', overlap: Duration.days(2) },
-          verify: false,
-          sinks: [],
-        });
-        new AgilityPersonalAccessToken(stack, 'web', { name: 'web', sinks: [] });
+      new AgilityPersonalAccessToken(stack, 'ci', {
+        name: 'ci',
+        rotation: { every: Duration.days(30), retireEarly: { quietFor: Duration.hours(6) } },
+        replaces: { token: 'CI (made by hand)', overlap: Duration.days(2) },
+        verify: false,
+        sinks: [],
       });
+      new AgilityPersonalAccessToken(stack, 'web', { name: 'web', sinks: [] });
       app.synth();
       const manifest = parseManifest(readFileSync(join(outdir, 'stacks', 'prod', MANIFEST_FILE), 'utf8'));
       expect(manifest.tokens.map(({ verify, retireEarly, replaces }) => ({ verify, retireEarly, replaces }))).toEqual([
@@ -291,7 +286,7 @@ describe('AgilityPersonalAccessToken synthesis', () => {
 
   test('null_resource carries the same hooks, reading self.triggers, with the null provider declared', () => {
     const stack = configured(newStack(), { resourceType: 'null_resource' });
-    withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', rotation: { every: Duration.days(30) }, sinks: [] }));
+    new AgilityPersonalAccessToken(stack, 'ci', { name: 'ci', rotation: { every: Duration.days(30) }, sinks: [] });
     const json = synth(stack);
     expect(json.resource).not.toHaveProperty('terraform_data');
     const nulls = Object.values(json.resource.null_resource);
@@ -401,15 +396,15 @@ describe('synth-time validation names the construct, the prop, the rule and the 
     ],
   ])('the reconciler names itself: %s', (_label, settings, message) => {
     const stack = newStack();
-    expect(() => withNow(NOW, () => AgilityTokenReconciler.configure(stack, settings))).toThrow(message);
+    expect(() => AgilityTokenReconciler.configure(stack, settings)).toThrow(message);
   });
 
   test('duplicate names in one stack fail naming both constructs', () => {
     const stack = configured(newStack());
-    withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'one', { name: 'same', expiresAt: '2027-01-01T00:00:00Z' }));
-    expect(() =>
-      withNow(NOW, () => new AgilityPersonalAccessToken(stack, 'two', { name: 'same', expiresAt: '2027-01-01T00:00:00Z' })),
-    ).toThrow(/prod\/two.*"same".*prod\/one/);
+    new AgilityPersonalAccessToken(stack, 'one', { name: 'same', expiresAt: '2027-01-01T00:00:00Z' });
+    expect(() => new AgilityPersonalAccessToken(stack, 'two', { name: 'same', expiresAt: '2027-01-01T00:00:00Z' })).toThrow(
+      /prod\/two.*"same".*prod\/one/,
+    );
   });
 
   test.each([
@@ -433,30 +428,98 @@ describe('synth-time validation names the construct, the prop, the rule and the 
     ],
   ])('two tokens sharing %s fail the synth naming both constructs (one file or key holds one secret)', (_, first, second, message) => {
     const stack = configured(newStack());
-    withNow(NOW, () => {
-      new AgilityPersonalAccessToken(stack, 'one', { name: 'one', expiresAt: '2027-01-01T00:00:00Z', sinks: [first] });
-      new AgilityPersonalAccessToken(stack, 'two', { name: 'two', expiresAt: '2027-01-01T00:00:00Z', sinks: [second] });
-    });
+    new AgilityPersonalAccessToken(stack, 'one', { name: 'one', expiresAt: '2027-01-01T00:00:00Z', sinks: [first] });
+    new AgilityPersonalAccessToken(stack, 'two', { name: 'two', expiresAt: '2027-01-01T00:00:00Z', sinks: [second] });
     const errors = stack.node.root.node.findAll().flatMap((c) => c.node.validate());
     expect(errors.join('\n')).toMatch(message);
   });
 
   test('tokens with different keys of one env file, or different files, pass', () => {
     const stack = configured(newStack());
-    withNow(NOW, () => {
-      new AgilityPersonalAccessToken(stack, 'one', {
-        name: 'one',
-        expiresAt: '2027-01-01T00:00:00Z',
-        sinks: [SecretSink.envFile('.env', 'A'), SecretSink.file('a.token')],
-      });
-      new AgilityPersonalAccessToken(stack, 'two', {
-        name: 'two',
-        expiresAt: '2027-01-01T00:00:00Z',
-        sinks: [SecretSink.envFile('.env', 'B'), SecretSink.file('b.token')],
-      });
+    new AgilityPersonalAccessToken(stack, 'one', {
+      name: 'one',
+      expiresAt: '2027-01-01T00:00:00Z',
+      sinks: [SecretSink.envFile('.env', 'A'), SecretSink.file('a.token')],
+    });
+    new AgilityPersonalAccessToken(stack, 'two', {
+      name: 'two',
+      expiresAt: '2027-01-01T00:00:00Z',
+      sinks: [SecretSink.envFile('.env', 'B'), SecretSink.file('b.token')],
     });
     const errors = stack.node.root.node.findAll().flatMap((c) => c.node.validate());
     expect(errors.filter((e) => /sink/.test(e))).toEqual([]);
+  });
+
+  const gh = (o: Partial<Parameters<typeof SecretSink.githubActions>[0]>): SecretSink =>
+    SecretSink.githubActions({ name: 'AGILITY_TOKEN', ...o } as Parameters<typeof SecretSink.githubActions>[0]);
+  const vault = (o: Partial<Parameters<typeof SecretSink.vault>[0]>): SecretSink =>
+    SecretSink.vault({ address: 'https://vault.example.com:8200', path: 'ci/agility', ...o });
+
+  /** The sink problems synth reports for two tokens, `one` with sink `first` and `two` with sink `second`. */
+  function sinkProblemsOf(first: SecretSink, second: SecretSink): string[] {
+    const stack = configured(newStack());
+    withNow(NOW, () => {
+      new AgilityPersonalAccessToken(stack, 'one', { name: 'one', expiresAt: '2027-01-01T00:00:00Z', sinks: [first] });
+      new AgilityPersonalAccessToken(stack, 'two', { name: 'two', expiresAt: '2027-01-01T00:00:00Z', sinks: [second] });
+    });
+    return stack.node.root.node
+      .findAll()
+      .flatMap((c) => c.node.validate())
+      .filter((e) => /sink/.test(e));
+  }
+
+  test.each([
+    [
+      'one repository secret',
+      gh({ repository: 'acme/web' }),
+      gh({ repository: 'Acme/Web', name: 'agility_token' }),
+      /prod\/two: its sink github-actions Acme\/Web \(agility_token\) writes where the sink github-actions acme\/web \(AGILITY_TOKEN\) of prod\/one does; one GitHub secret holds one token/,
+    ],
+    [
+      'one environment secret',
+      gh({ repository: 'acme/web', environment: 'production' }),
+      gh({ repository: 'acme/web', environment: 'Production' }),
+      /prod\/two: its sink github-actions acme\/web environment Production \(AGILITY_TOKEN\) writes where .* of prod\/one does; one GitHub secret/,
+    ],
+    [
+      'one organization secret',
+      gh({ organization: 'acme' }),
+      gh({ organization: 'ACME', visibility: 'all' }),
+      /prod\/two: its sink github-actions organization ACME \(AGILITY_TOKEN\) writes where the sink github-actions organization acme \(AGILITY_TOKEN\) of prod\/one does/,
+    ],
+    [
+      'one field of one Vault secret',
+      vault({}),
+      vault({ address: 'https://VAULT.example.com:8200/', field: 'token', tokenEnv: 'OTHER_VAULT_TOKEN' }),
+      /prod\/two: its sink vault https:\/\/VAULT\.example\.com:8200\/ secret\/ci\/agility \(token\) writes where the sink vault .* of prod\/one does; one field of a Vault secret holds one secret/,
+    ],
+    [
+      'one field of one Vault secret, its namespace given as a namespace or as the start of the mount',
+      vault({ namespace: 'team-a', mount: 'kv', field: 'pat' }),
+      vault({ mount: 'team-a/kv', field: 'pat' }),
+      /prod\/two: its sink vault .* team-a\/kv\/ci\/agility \(pat\) writes where .* of prod\/one does/,
+    ],
+  ])('two tokens on %s fail the synth naming both constructs', (_, first, second, message) => {
+    expect(sinkProblemsOf(first, second).join('\n')).toMatch(message);
+  });
+
+  test.each([
+    ['secrets of different names', gh({ repository: 'acme/web' }), gh({ repository: 'acme/web', name: 'OTHER' })],
+    ['secrets of different repositories', gh({ repository: 'acme/web' }), gh({ repository: 'acme/api' })],
+    ['a repository secret and its environment secret', gh({ repository: 'acme/web' }), gh({ repository: 'acme/web', environment: 'prod' })],
+    ['an organization secret and a repository secret', gh({ organization: 'acme' }), gh({ repository: 'acme/web' })],
+    [
+      'secrets of two GitHub servers',
+      gh({ repository: 'acme/web' }),
+      gh({ repository: 'acme/web', apiUrl: 'https://ghe.example.com/api/v3' }),
+    ],
+    ['different fields of one Vault secret', vault({}), vault({ field: 'other' })],
+    ['different Vault paths', vault({}), vault({ path: 'ci/other' })],
+    ['different Vault mounts', vault({}), vault({ mount: 'kv' })],
+    ['different Vault namespaces', vault({ namespace: 'team-a' }), vault({ namespace: 'team-b' })],
+    ['different Vault servers', vault({}), vault({ address: 'https://vault-2.example.com:8200' })],
+  ])('two tokens on %s pass', (_, first, second) => {
+    expect(sinkProblemsOf(first, second)).toEqual([]);
   });
 
   test('a non-https API URL other than loopback is refused', () => {
@@ -469,10 +532,8 @@ describe('synth-time validation names the construct, the prop, the rule and the 
     for (const name of ['s1', 's2']) {
       const stack = new TerraformStack(app, name);
       AgilityTokenReconciler.configure(stack, { namespace: 'p', api: AgilityApi.url('https://mgmt.aglty.io') });
-      withNow(NOW, () => {
-        for (let i = 0; i < 3; i++)
-          new AgilityPersonalAccessToken(stack, `t${i}`, { name: `t${i}`, rotation: { every: Duration.days(30) }, sinks: [] });
-      });
+      for (let i = 0; i < 3; i++)
+        new AgilityPersonalAccessToken(stack, `t${i}`, { name: `t${i}`, rotation: { every: Duration.days(30) }, sinks: [] });
     }
     // 2 stacks × 3 tokens × 2 live generations = 12 > 10
     const errors = app.node.findAll().flatMap((c) => c.node.validate());
@@ -480,18 +541,28 @@ describe('synth-time validation names the construct, the prop, the rule and the 
   });
 
   test('the synth instant comes from the cdktf context agility-pat:now, before AGILITY_PAT_NOW', () => {
-    const app = testApp();
-    app.node.setContext('agility-pat:now', '2027-06-01T00:00:00Z');
-    const stack = configured(new TerraformStack(app, 'prod'));
-    const token = withNow(
-      NOW,
-      () =>
-        new AgilityPersonalAccessToken(stack, 'ctx', {
-          name: 'ctx',
-          rotation: { every: Duration.days(30), anchor: '2027-01-01T00:00:00Z' },
-        }),
-    );
+    const app = testApp('2027-06-01T00:00:00Z');
+    const token = withNow(NOW, () => {
+      const stack = configured(new TerraformStack(app, 'prod'));
+      return new AgilityPersonalAccessToken(stack, 'ctx', {
+        name: 'ctx',
+        rotation: { every: Duration.days(30), anchor: '2027-01-01T00:00:00Z' },
+      });
+    });
     // 151 days after the anchor: generation 5, whatever AGILITY_PAT_NOW says.
+    expect(token.currentGeneration).toBe(5);
+  });
+
+  test('without the context value, synth acts as of AGILITY_PAT_NOW', () => {
+    const app = Testing.app();
+    outdirs.push(app.outdir);
+    const token = withNow('2027-06-01T00:00:00Z', () => {
+      const stack = configured(new TerraformStack(app, 'prod'));
+      return new AgilityPersonalAccessToken(stack, 'env', {
+        name: 'env',
+        rotation: { every: Duration.days(30), anchor: '2027-01-01T00:00:00Z' },
+      });
+    });
     expect(token.currentGeneration).toBe(5);
   });
 

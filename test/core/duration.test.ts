@@ -51,7 +51,7 @@ describe('Duration.parse', () => {
 
   it('names the accepted forms when a text is not a duration', () => {
     expect(errorOf(() => Duration.parse('soon')).message).toBe(
-      'Duration "soon" is not a duration: use a number and unit such as "30d", "12h", "90m", "45s" or "1d12h", or ISO-8601 such as "P30D" or "PT12H".',
+      'the duration "soon" is not a duration: use a number and unit such as "30d", "12h", "90m", "45s" or "1d12h", or ISO-8601 such as "P30D" or "PT12H".',
     );
   });
 });

@@ -6,6 +6,7 @@ import { hasErrorCode } from '../../lib/core/errors';
 import { StackManifest, buildManifest, canonicalJson, liveManagedNames, manifestHash, parseManifest } from '../../lib/core/manifest';
 import { ResolvedTokenSpec, resolveTokenSpec } from '../../lib/core/token-spec';
 import manifestSchema from '../../lib/schemas/manifest.schema.json';
+import { validSinks } from '../helpers/deliver';
 import { errorOf } from '../helpers/error-of';
 
 const D = 86_400_000;
@@ -137,7 +138,7 @@ describe('manifestHash', () => {
     const m = sample();
     const changed: StackManifest = {
       ...m,
-      tokens: m.tokens.map((t, i) => (i === 0 ? { ...t, sinks: [{ kind: 'file', path: 'other' }] } : t)),
+      tokens: m.tokens.map((t, i) => (i === 0 ? { ...t, sinks: validSinks([{ kind: 'file', path: 'other' }]) } : t)),
     };
     expect(manifestHash(changed)).not.toBe(manifestHash(m));
   });
@@ -158,7 +159,7 @@ describe('parseManifest', () => {
   it('refuses text that is not JSON with a ConfigError', () => {
     const e = errorOf(() => parseManifest('{"version": 1,'));
     expect(hasErrorCode(e, 'CONFIG')).toBe(true);
-    expect(e.message).toMatch(/^The stack manifest is not valid JSON \(.*\)\. It is written by synth: run cdktf synth again\.$/);
+    expect(e.message).toMatch(/^the stack manifest is not valid JSON \(.*\)\. It is written by synth: run cdktf synth again\.$/);
   });
 
   type Json = any;
@@ -205,7 +206,7 @@ describe('parseManifest', () => {
   ])('refuses %s with a ConfigError naming the field', (_label, mutate, message) => {
     const e = errorOf(() => parseManifest(JSON.stringify(mutate(good()))));
     expect(hasErrorCode(e, 'CONFIG')).toBe(true);
-    expect(e.message).toBe(`The stack manifest is not valid: ${message}. It is written by synth: run cdktf synth again.`);
+    expect(e.message).toBe(`the stack manifest is not valid: ${message}. It is written by synth: run cdktf synth again.`);
   });
 
   it('refuses a bad sink with a ConfigError naming it', () => {

@@ -275,28 +275,44 @@ describe('validateCredentialBudget', () => {
     expect(liveTokenCount(young)).toBe(2);
   });
 
+  const US = 'https://mgmt.aglty.io';
+  const EU = 'https://mgmt-ca.aglty.io';
+  const group = (credentialEnv: string, specs: ResolvedTokenSpec[], apiUrl = US) => ({ apiUrl, credentialEnv, specs });
+
   it('accepts exactly 10 live tokens for one credential', () => {
     const specs = [1, 2, 3, 4].map((i) => rotating(i)).concat([plain(1), fixed(1, '2030-12-31T00:00:00Z')]);
-    expect(() => validateCredentialBudget({ AGILITY_ACCESS_TOKEN: specs })).not.toThrow();
+    expect(() => validateCredentialBudget([group('AGILITY_ACCESS_TOKEN', specs)])).not.toThrow();
   });
 
-  it('refuses 11, naming the variable, the count and the limit', () => {
+  it('refuses 11, naming the variable, the API, the count and the limit', () => {
     const specs = [1, 2, 3, 4, 5].map((i) => rotating(i)).concat([plain(1)]);
-    const e = errorOf(() => validateCredentialBudget(new Map([['AGILITY_ACCESS_TOKEN', specs]])));
+    const e = errorOf(() => validateCredentialBudget([group('AGILITY_ACCESS_TOKEN', specs)]));
     expect(hasErrorCode(e, 'INVALID_INPUT')).toBe(true);
     expect(e.message).toMatch(
-      /^The credential in AGILITY_ACCESS_TOKEN would hold 11 live tokens at once, but Agility allows 10 active tokens per user/,
+      /^the credential in AGILITY_ACCESS_TOKEN for https:\/\/mgmt\.aglty\.io would hold 11 live tokens at once, but Agility allows 10 active tokens per user/,
     );
     expect(e.message).toContain('prod/T1 (2), prod/T2 (2)');
     expect(e.message).toContain('prod/P1 (1)');
+    expect(hasErrorCode(e, 'INVALID_INPUT') && e.details).toMatchObject({ prop: 'credentialEnv', apiUrl: US, count: 11, limit: 10 });
   });
 
   it('counts each credential on its own', () => {
     const a = [1, 2, 3, 4, 5].map((i) => rotating(i));
     const b = [6, 7, 8, 9, 10].map((i) => rotating(i));
-    expect(() => validateCredentialBudget({ AGILITY_A: a, AGILITY_B: b })).not.toThrow();
-    expect(errorOf(() => validateCredentialBudget({ AGILITY_A: a, AGILITY_B: [...b, plain(1)] })).message).toContain(
-      'AGILITY_B would hold 11',
+    expect(() => validateCredentialBudget([group('AGILITY_A', a), group('AGILITY_B', b)])).not.toThrow();
+    expect(errorOf(() => validateCredentialBudget([group('AGILITY_A', a), group('AGILITY_B', [...b, plain(1)])])).message).toContain(
+      'AGILITY_B for https://mgmt.aglty.io would hold 11',
     );
+  });
+
+  it('keys a credential by the API URL and the variable together: one variable against two APIs is two users', () => {
+    const a = [1, 2, 3, 4, 5].map((i) => rotating(i));
+    const b = [6, 7, 8].map((i) => rotating(i));
+    // The same variable name against two APIs: counted apart (5 + 3 rotating tokens, 10 and 6 live).
+    expect(() => validateCredentialBudget([group('AGILITY_ACCESS_TOKEN', a, US), group('AGILITY_ACCESS_TOKEN', b, EU)])).not.toThrow();
+    // The same pair in two groups (two stacks): counted together, 16 live.
+    expect(
+      errorOf(() => validateCredentialBudget([group('AGILITY_ACCESS_TOKEN', a, EU), group('AGILITY_ACCESS_TOKEN', b, EU)])).message,
+    ).toContain(`AGILITY_ACCESS_TOKEN for ${EU} would hold 16`);
   });
 });

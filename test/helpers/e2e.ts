@@ -82,7 +82,7 @@ export class EmulatorAdmin {
   private readonly kit: TestEmulator;
 
   constructor(readonly emulator: RunningEmulator) {
-    this.kit = new TestEmulator(emulator, { setProcessNow: false });
+    this.kit = new TestEmulator(emulator);
   }
 
   async setClock(now: string): Promise<void> {

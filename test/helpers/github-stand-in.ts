@@ -46,7 +46,7 @@ export class GitHubStandIn {
   ) {
     for (const s of scopes) this.scopes.set(s, this.newScope());
     this.server = new StandInServer(FIXTURE, (req) => this.handle(req));
-    this.server.latencyMs = (_method, _path, authorization) =>
+    this.server.requestLatencyMs = (_method, _path, authorization) =>
       authorization?.startsWith('Bearer ') ? (this.callers.get(authorization.slice(7)) ?? 0) : 0;
   }
 

@@ -60,9 +60,11 @@ export class StandInServer {
    * Milliseconds a request spends "on the network" before the vendor acts on it (by method and path, and the
    * `authorization` header: each caller may have its own latency). A write lands when its latency has passed.
    */
-  latencyMs: (method: string, path: string, authorization: string | undefined) => number = () => 0;
+  requestLatencyMs: (method: string, path: string, authorization: string | undefined) => number = () => 0;
   /** Called as each request arrives, before its latency (tests wait for a write to be on its way). */
   onArrive: (method: string, path: string, authorization: string | undefined) => void = () => undefined;
+  /** Milliseconds between answering a request and sending the answer: a slow network, so that writers overlap. */
+  latencyMs = 0;
 
   constructor(
     readonly fixture: Fixture,
@@ -97,16 +99,20 @@ export class StandInServer {
       req.on('end', () => {
         const path = new URL(req.url ?? '/', 'http://stand-in.invalid').pathname;
         this.onArrive(req.method ?? 'GET', path, req.headers.authorization);
-        const latency = this.latencyMs(req.method ?? 'GET', path, req.headers.authorization);
+        const latency = this.requestLatencyMs(req.method ?? 'GET', path, req.headers.authorization);
         setTimeout(() => {
           const reply = this.dispatch(req, Buffer.concat(chunks).toString('utf8'));
-          res.statusCode = reply.status;
-          if (reply.body === undefined || reply.status === 204) {
-            res.end();
-          } else {
-            res.setHeader('content-type', 'application/json; charset=utf-8');
-            res.end(JSON.stringify(reply.body));
-          }
+          const send = (): void => {
+            res.statusCode = reply.status;
+            if (reply.body === undefined || reply.status === 204) {
+              res.end();
+            } else {
+              res.setHeader('content-type', 'application/json; charset=utf-8');
+              res.end(JSON.stringify(reply.body));
+            }
+          };
+          if (this.latencyMs > 0) setTimeout(send, this.latencyMs);
+          else send();
         }, latency);
       });
     });

@@ -19,15 +19,16 @@ import { isAgilityPatError, SinkError } from '../../lib/core/errors';
 import { formatManagedName, parseManagedName, pendingNameOf } from '../../lib/core/managed-name';
 import { manifestHash, type ManifestToken, type StackManifest } from '../../lib/core/manifest';
 import { slotGenerations, slotRole } from '../../lib/core/rotation';
-import type { SinkSpec } from '../../lib/core/sink-spec';
+import type { ValidSinkSpec } from '../../lib/core/sink-spec';
 import { readEnvValueText } from '../../lib/sinks/env-file-format';
 import { ensureToken, reconcileStack, retainToken, revokeToken, rotateNow, type LifecycleDeps } from '../../lib/lifecycle';
 import { lockFileFor, withFileLock } from '../../lib/locks/file-lock';
 import { deliverSecret } from '../../lib/sinks';
+import { validSinks } from '../helpers/deliver';
 import { buildStatusReport } from '../../lib/ops/status-report';
-import { checkStackSinks } from '../../lib/ops/sink-check';
+
 import { revokeAll } from '../../lib/lifecycle/find-tokens';
-import { probeSinks } from '../../lib/sinks/sink-probe';
+import { probeSinks, probeStackSinks } from '../../lib/sinks/sink-probe';
 import { FakeAgility, HookRun, Killed, type Fault } from '../helpers/fake-agility';
 
 export const TAG = 'prod~abcdef';
@@ -79,11 +80,11 @@ export class World {
     return `t${i}`;
   }
 
-  sinks(i: number): SinkSpec[] {
-    return [
+  sinks(i: number): ValidSinkSpec[] {
+    return validSinks([
       { kind: 'file', path: `tokens/t${i}.pat` },
       { kind: 'env-file', path: ENV_FILE, key: `T${i}` },
-    ];
+    ]);
   }
 
   managedName(i: number, g: number): string {
@@ -258,12 +259,12 @@ export class World {
 
   /**
    * The problems `status` reports for generation G (verdicts that mean the invariant does not hold, and orphans), the
-   * sinks read as `status` reads them (`checkStackSinks`).
+   * sinks read as `status` reads them (`probeStackSinks`).
    */
   async statusProblems(G: number): Promise<string[]> {
     const manifest = this.manifest(G);
     const listed = this.api.list();
-    const sinkChecks = await checkStackSinks(manifest, listed, this.api.nowMs, { cwd: this.dir, env: {} });
+    const sinkChecks = await probeStackSinks(manifest, listed, this.api.nowMs, { cwd: this.dir, env: {} });
     const report = buildStatusReport(manifest, listed, this.api.nowMs, { sinkChecks });
     const bad = new Set(['missing', 'undelivered', 'duplicate', 'sink-drift']);
     return [

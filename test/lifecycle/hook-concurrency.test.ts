@@ -1,7 +1,22 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { resolveBaseUrl } from '../../lib/api/base-url';
+import { DEFAULT_LOCK_TIMINGS, lockFileFor, type ProcessIdentity, processIdentity, startTicksOf } from '../../lib/locks/file-lock';
 import type { SinkSpec } from '../../lib/core/sink-spec';
-import { expectDelivered, liveNamed, liveTokens, managed, requestLog, runHook, waitFor, useHookSuite } from './hook-harness';
+import {
+  ciInputs,
+  expectDelivered,
+  hookEnv,
+  liveNamed,
+  liveTokens,
+  managed,
+  requestLog,
+  runHook,
+  runProgram,
+  waitFor,
+  useHookSuite,
+} from './hook-harness';
 import { pendingNameOf } from '../../lib/core/managed-name';
 
 const { emulator, tmp, signIn } = useHookSuite();
@@ -122,5 +137,48 @@ describe('a hook killed between create and delivery', () => {
     expect(await liveNamed(emulator(), oauth, name)).toEqual([expect.not.objectContaining({ tokenID: orphan[0].tokenID })]);
     expect(await liveNamed(emulator(), oauth, pendingNameOf(name))).toEqual([]);
     await expectDelivered(emulator(), oauth, name, file);
+  });
+});
+
+describe('a lock left behind on the token name', () => {
+  /** Plants the name lock of `ci [cdktf:prod~abcdef/g5]` in the lock folder under `lockTmp`, as `holder` would. */
+  function plantNameLock(lockTmp: string, holder: ProcessIdentity, ageMs: number): string {
+    const path = lockFileFor('name', `${resolveBaseUrl({ baseUrl: emulator().url })}\n${managed('ci')}`, lockTmp);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    writeFileSync(path, JSON.stringify({ ...holder, ticket: 'left-behind' }), { mode: 0o600 });
+    const at = new Date(Date.now() - ageMs);
+    utimesSync(path, at, at);
+    return path;
+  }
+
+  const hasProc = existsSync('/proc/self/stat');
+  it.each([
+    ...(hasProc ? [['naming a pid an unrelated live process now has (another start time)', 'reused'] as const] : []),
+    ['from another host, not renewed for longer than the lease', 'elsewhere'] as const,
+  ])('%s: the hook breaks it and delivers at once, instead of waiting 5 minutes', async (_label, kind) => {
+    const oauth = await signIn(`left-lock-${kind}@example.com`);
+    const lockTmp = join(tmp(), 'machine-tmp');
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => sleeper.once('spawn', resolve));
+      const pid = sleeper.pid as number;
+      const holder: ProcessIdentity =
+        kind === 'reused'
+          ? { ...processIdentity(), pid, startTicks: String(BigInt(startTicksOf(pid) as string) - 1n) }
+          : { pid, host: 'ci-runner-gone', bootId: '00000000-0000-4000-8000-00000000dead', pidNs: 'pid:[1]' };
+      const lock = plantNameLock(lockTmp, holder, kind === 'reused' ? 0 : DEFAULT_LOCK_TIMINGS.leaseMs + 1000);
+      const file = join(tmp(), 'ci.pat');
+      const run = await runProgram(emulator(), ['hook', 'create'], {
+        env: { ...hookEnv(emulator(), ciInputs(oauth, { sinks: [{ kind: 'file', path: file }] })), TMPDIR: lockTmp },
+        cwd: tmp(),
+        timeoutMs: 60_000,
+      });
+      expect(run.code).toBe(0);
+      expect(run.durationMs).toBeLessThan(30_000);
+      await expectDelivered(emulator(), oauth, managed('ci'), file);
+      expect(existsSync(lock)).toBe(false);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
   });
 });

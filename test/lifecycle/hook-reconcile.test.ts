@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { deliverSecret } from '../../lib/sinks';
+import { deliverSecret } from '../helpers/deliver';
 import { join } from 'node:path';
 import type { SinkSpec } from '../../lib/core/sink-spec';
 import { parseManifest } from '../../lib/core/manifest';

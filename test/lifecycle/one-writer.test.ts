@@ -11,7 +11,7 @@ import { hasErrorCode, type AgilityPatError } from '../../lib/core/errors';
 import { formatManagedName, pendingNameOf } from '../../lib/core/managed-name';
 import type { SinkSpec } from '../../lib/core/sink-spec';
 import { ensureToken, reconcileStack, type LifecycleDeps, type TokenTarget } from '../../lib/lifecycle';
-import { deliverSecret } from '../../lib/sinks';
+import { deliverSecret, validSinks } from '../helpers/deliver';
 import { FakeAgility, HookRun } from '../helpers/fake-agility';
 
 const NOW = Date.parse('2027-01-01T00:00:00Z');
@@ -25,7 +25,13 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const FILE: SinkSpec = { kind: 'file', path: 'ci.pat' };
 const GITHUB: SinkSpec = { kind: 'github-actions', repository: 'acme/web', name: 'CI', apiUrl: 'https://github.invalid' };
-const target = (sinks: SinkSpec[]): TokenTarget => ({ declaredName: 'ci', managedName: MANAGED, generation: 5, expiryDate: null, sinks });
+const target = (sinks: SinkSpec[]): TokenTarget => ({
+  declaredName: 'ci',
+  managedName: MANAGED,
+  generation: 5,
+  expiryDate: null,
+  sinks: validSinks(sinks),
+});
 
 /**
  * Deps whose delivery writes the file sink for real and pretends the GitHub sink took the secret (it cannot be undone);
@@ -191,7 +197,7 @@ describe('a writer whose token was revoked before its rename', () => {
           expiryDate: null,
           nextRotation: null,
           live: [{ managedName: MANAGED, generation: 5, role: 'ensure' as const, expiryDate: null }],
-          sinks: [FILE],
+          sinks: validSinks([FILE]),
           verify: false,
           retireEarly: null,
           replaces: null,

@@ -97,7 +97,7 @@ describe('auth refresh', () => {
     expect(run.code).toBe(13);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(
-      /^agility-pat: error \[SINK_FAILED\] Agility issued a new refresh token, but writing it to .*via-link failed \(.*symbolic link/,
+      /^agility-pat: error \[SINK_FAILED\] the Agility API issued a new refresh token, but writing it to .*via-link failed \(.*symbolic link/,
     );
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readFileSync(target, 'utf8')).toBe(before);
@@ -128,7 +128,7 @@ describe('auth refresh', () => {
     expect(run.code).toBe(4);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(
-      /^agility-pat: error \[AUTH_FAILED\] Agility refused the refresh token from the file .*refresh-token \(unknown, already used, or expired\): sign in again/,
+      /^agility-pat: error \[AUTH_FAILED\] the Agility API refused the refresh token from the file .*refresh-token \(unknown, already used, or expired\): sign in again/,
     );
     expect(readFileSync(file, 'utf8')).toBe(before);
   });

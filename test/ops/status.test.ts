@@ -251,6 +251,25 @@ describe('status output', () => {
     expect(lines).toContain('Nothing needs action.');
   });
 
+  it('with --api-url, names the API it queried (header and --json apiUrl), not the manifest one', async () => {
+    const emu = emulator();
+    // Deployed to the emulator, but the synthesized manifest names another API (one that is never queried).
+    const { manifest } = await deployed(['rotating']);
+    const elsewhere = { ...manifest, apiUrl: 'https://mgmt.aglty.io' };
+    const stackDir = writeStack(dir, elsewhere);
+    const { access_token } = await emu.signIn();
+    const env = programEnv(T0_MS + 60_000, { [CREDENTIAL_ENV]: access_token! });
+    const table = await runBundle(emu, ['status', '--stack', stackDir, '--api-url', emu.url], { env, cwd: dir });
+    expect(table.stderr).toBe('');
+    expect(table.stdout.split('\n')[0]).toBe(`Stack ${TAG} at ${emu.url}, as of ${new Date(T0_MS + 60_000).toISOString()}`);
+    expect(table.code).toBe(0);
+    const json = await runBundle(emu, ['status', '--stack', stackDir, '--api-url', emu.url, '--json'], { env, cwd: dir });
+    const report = JSON.parse(json.stdout) as StatusReport;
+    expect(report.apiUrl).toBe(emu.url);
+    expect(report.tokens[0].verdicts).toEqual(['ok']);
+    expect(validate(report) ? [] : validate.errors).toEqual([]);
+  });
+
   it('refuses a missing manifest with a clear CONFIG error (exit 3)', async () => {
     const cap = captureContext({ [CREDENTIAL_ENV]: 'x' }, T0_MS, dir);
     expect(await main(['status', '--stack', join(dir, 'nowhere')], cap.ctx)).toBe(3);
@@ -271,6 +290,8 @@ describe('status output', () => {
     const { stackDir } = await deployed(['default']);
     const cap = captureContext({}, T0_MS, dir);
     expect(await main(['status', '--stack', stackDir], cap.ctx)).toBe(3);
-    expect(cap.stderr()).toMatch(new RegExp(`\\[CONFIG\\] the environment variable ${CREDENTIAL_ENV} is empty or not set`));
+    expect(cap.stderr()).toMatch(
+      new RegExp(`\\[CONFIG\\] no Agility credential for .*: the environment variable ${CREDENTIAL_ENV} is empty or not set.*auth login`),
+    );
   });
 });

@@ -10,6 +10,7 @@ import { main } from '../../lib/cli/main';
 import { tokensRotate } from '../../lib/cli/commands/tokens';
 import { formatManagedName } from '../../lib/core/managed-name';
 import type { StackManifest } from '../../lib/core/manifest';
+import { validSinks } from '../helpers/deliver';
 import { readEnvValueText } from '../../lib/sinks/env-file-format';
 import { createToken, useEmulator } from '../emulator/support';
 import { authenticates, liveTokens, requireBundle } from '../lifecycle/hook-harness';
@@ -53,10 +54,10 @@ async function deployed() {
       t.declaredName === 'ci-deploy'
         ? {
             ...t,
-            sinks: [
+            sinks: validSinks([
               { kind: 'file', path: '../../../secrets/ci.token' },
               { kind: 'env-file', path: '../../../.env', key: 'CI_TOKEN' },
-            ],
+            ]),
           }
         : t,
     ),

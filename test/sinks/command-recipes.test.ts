@@ -1,5 +1,5 @@
 /**
- * The README's command-sink recipes (gh, aws, vercel, netlify, kubectl), read from the README itself and run through
+ * The command-sink recipes of docs/recipes.md (gh, aws, vercel, netlify, kubectl), read from that page itself and run through
  * deliverSecret against stand-in programs on PATH. Each stand-in checks its arguments as the real tool expects them
  * and the secret it receives (by its SHA-256, which is all it is told), and records what it saw.
  */
@@ -8,15 +8,15 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { SecretSink } from '../../lib/construct/secret-sink';
 import { hasErrorCode } from '../../lib/core/errors';
-import { deliverSecret } from '../../lib/sinks';
+import { deliverSecret } from '../helpers/deliver';
 import { CTX, SECRET, useTempDir } from './fixtures';
 
-const README = readFileSync(resolve(__dirname, '..', '..', 'README.md'), 'utf8');
+const RECIPES = readFileSync(resolve(__dirname, '..', '..', 'docs', 'recipes.md'), 'utf8');
 
 /** `// recipe: NAME …` followed by one `SecretSink.command([...]);` statement. */
 function recipes(): Map<string, SecretSink> {
   const found = new Map<string, SecretSink>();
-  for (const m of README.matchAll(/\/\/ recipe: (\w+)[^\n]*\n(SecretSink\.command\(\[[\s\S]*?\]\));/g)) {
+  for (const m of RECIPES.matchAll(/\/\/ recipe: (\w+)[^\n]*\n(SecretSink\.command\(\[[\s\S]*?\]\));/g)) {
     found.set(m[1], new Function('SecretSink', `return ${m[2]};`)(SecretSink) as SecretSink);
   }
   return found;
@@ -92,7 +92,7 @@ interface Seen {
   name?: string;
 }
 
-describe('README command-sink recipes against stand-in programs', () => {
+describe('docs/recipes.md command-sink recipes against stand-in programs', () => {
   const tmp = useTempDir();
 
   function setUp(expectedSecret: string): { env: NodeJS.ProcessEnv; seen: () => Seen[] } {
@@ -118,7 +118,7 @@ describe('README command-sink recipes against stand-in programs', () => {
     return { env, seen };
   }
 
-  it('finds the five recipes in the README', () => {
+  it('finds the five recipes in docs/recipes.md', () => {
     expect([...recipes().keys()].sort()).toEqual(['aws', 'gh', 'kubectl', 'netlify', 'vercel']);
   });
 

@@ -2,7 +2,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasErrorCode, type AgilityPatError } from '../../lib/core/errors';
 import type { CommandSinkSpec } from '../../lib/core/sink-spec';
-import { deliverSecret, withoutCredentials } from '../../lib/sinks';
+import { withoutCredentials } from '../../lib/sinks';
+import { deliverSecret } from '../helpers/deliver';
 import { waitFor } from '../lifecycle/hook-harness';
 import { CTX, SECRET, useTempDir } from './fixtures';
 

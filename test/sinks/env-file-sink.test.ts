@@ -1,7 +1,7 @@
 import { lstat, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasErrorCode } from '../../lib/core/errors';
-import { deliverSecret } from '../../lib/sinks';
+import { deliverSecret } from '../helpers/deliver';
 import { CTX, SECRET, perms, useTempDir } from './fixtures';
 
 describe('env-file sink', () => {

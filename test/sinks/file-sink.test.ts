@@ -1,7 +1,7 @@
 import { lstat, mkdir, readFile, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasErrorCode } from '../../lib/core/errors';
-import { deliverSecret } from '../../lib/sinks';
+import { deliverSecret } from '../helpers/deliver';
 import { CTX, SECRET, perms, useTempDir } from './fixtures';
 
 describe('file sink', () => {
@@ -162,7 +162,7 @@ describe('file sink', () => {
     expect((error as Error).message).toContain('shorten the sink path');
   });
 
-  it('refuses an invalid spec before writing anything', async () => {
+  it('refuses an invalid spec (parsed at the boundary) before writing anything', async () => {
     const path = join(tmp(), 'pat.txt');
     const error = await deliverSecret(
       SECRET,

@@ -2,7 +2,7 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasErrorCode, type AgilityPatError } from '../../lib/core/errors';
 import type { SinkSpec } from '../../lib/core/sink-spec';
-import { deliverSecret } from '../../lib/sinks';
+import { deliverSecret } from '../helpers/deliver';
 import { CTX, SECRET, perms, useTempDir } from './fixtures';
 
 const FAILING: SinkSpec = { kind: 'command', argv: [process.execPath, '-e', 'process.exit(9)'] };
@@ -126,7 +126,7 @@ describe('all-or-nothing delivery', () => {
     expect(error.message).toContain(`Sinks that already took the secret and cannot be undone: command ${process.execPath}.`);
   });
 
-  it('delivers nothing when any spec is invalid', async () => {
+  it('delivers nothing when any spec is invalid (parsed at the boundary)', async () => {
     const fileA = join(tmp(), 'pat.txt');
     const error = await deliverSecret(
       SECRET,

@@ -6,7 +6,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GitHubActionsSinkSpec, SinkSpec, VaultSinkSpec } from '../../lib/core/sink-spec';
-import { deliverSecret } from '../../lib/sinks';
+import { deliverSecret } from '../helpers/deliver';
 import { deliveryRecordPath } from '../../lib/sinks/delivery-record';
 import { DELIVERY_WINDOW_MS, probeSinks, PROBE_CLOCK_SKEW_MS, type ProbedToken } from '../../lib/sinks/sink-probe';
 import { CTX, GITHUB_TOKEN, SECRET, useNativeStandIns, useTempDir, VAULT_TOKEN } from './fixtures';

@@ -1,5 +1,5 @@
 /**
- * How a user tests their own stack (README, "Testing your stack"): synth assertions through cdktf's `Testing`, and
+ * How a user tests their own stack (docs/testing.md): synth assertions through cdktf's `Testing`, and
  * one real deploy with Terraform against the emulator the testing kit starts in-process. Imports are the package's
  * public entry points, exactly as in a user's repo.
  */
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { App, Testing } from 'cdktf';
-import { AgilityApi, Duration } from 'agility-pat-cdktf';
+import { AgilityApi, Duration, SYNTH_NOW_CONTEXT } from 'agility-pat-cdktf';
 import { startTestEmulator, type TestEmulator } from 'agility-pat-cdktf/testing';
 import { setupJest } from 'cdktf/lib/testing/adapters/jest';
 import { TokensStack } from './tokens-stack';
@@ -20,24 +20,21 @@ jest.setTimeout(180_000);
 
 describe('synth', () => {
   test('each token gets its hook-carrying slots, and the managed names carry the generation', () => {
-    process.env.AGILITY_PAT_NOW = '2026-11-28T12:00:00Z';
-    try {
-      const stack = new TokensStack(Testing.app(), 'tokens', { api: AgilityApi.url('https://mgmt.aglty.io') });
-      const synthesized = Testing.synth(stack);
-      expect(synthesized).toHaveResource({ tfResourceType: 'terraform_data' });
-      // Each slot runs the bundled hook program with node, at create and at destroy.
-      const commands = Object.values(JSON.parse(synthesized).resource.terraform_data as Record<string, { provisioner: object[] }>)
-        .flatMap((r) => r.provisioner)
-        .map((p) => (p as { 'local-exec': { command: string } })['local-exec'].command);
-      expect(commands).toEqual(expect.arrayContaining([expect.stringMatching(/^node ".*agility-pat\.js" hook create$/)]));
-      expect(stack.ci.currentManagedName).toMatch(/^ci-deploy \[cdktf:tokens~[0-9a-f]{6}\/g\d+\]$/);
-      expect(stack.preview.currentManagedName).toMatch(/^preview-site \[cdktf:tokens~[0-9a-f]{6}\/g0\]$/);
-      // No secret and no credential in the configuration: only the name of the variable that holds it.
-      expect(synthesized).not.toMatch(/eyJ/);
-      expect(synthesized).toContain('AGILITY_ACCESS_TOKEN');
-    } finally {
-      delete process.env.AGILITY_PAT_NOW;
-    }
+    // Synth as of a fixed instant: the cdktf context value agility-pat:now.
+    const app = Testing.app({ context: { [SYNTH_NOW_CONTEXT]: '2026-11-28T12:00:00Z' } });
+    const stack = new TokensStack(app, 'tokens', { api: AgilityApi.url('https://mgmt.aglty.io') });
+    const synthesized = Testing.synth(stack);
+    expect(synthesized).toHaveResource({ tfResourceType: 'terraform_data' });
+    // Each slot runs the bundled hook program with node, at create and at destroy.
+    const commands = Object.values(JSON.parse(synthesized).resource.terraform_data as Record<string, { provisioner: object[] }>)
+      .flatMap((r) => r.provisioner)
+      .map((p) => (p as { 'local-exec': { command: string } })['local-exec'].command);
+    expect(commands).toEqual(expect.arrayContaining([expect.stringMatching(/^node ".*agility-pat\.js" hook create$/)]));
+    expect(stack.ci.currentManagedName).toMatch(/^ci-deploy \[cdktf:tokens~[0-9a-f]{6}\/g\d+\]$/);
+    expect(stack.preview.currentManagedName).toMatch(/^preview-site \[cdktf:tokens~[0-9a-f]{6}\/g0\]$/);
+    // No secret and no credential in the configuration: only the name of the variable that holds it.
+    expect(synthesized).not.toMatch(/eyJ/);
+    expect(synthesized).toContain('AGILITY_ACCESS_TOKEN');
   });
 });
 
@@ -53,12 +50,13 @@ describe('a real deploy against the emulator', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Synthesizes the stack as of the emulator's clock (the kit keeps AGILITY_PAT_NOW on it) and applies it. */
+  /** Synthesizes the stack as of the emulator's clock (its synthContext) and applies it. */
   async function terraform(verb: 'apply' | 'destroy'): Promise<void> {
-    const app = new App({ outdir: join(dir, 'cdktf.out') });
+    const app = new App({ outdir: join(dir, 'cdktf.out'), context: emulator.synthContext() });
     new TokensStack(app, 'tokens', { api: AgilityApi.url(emulator.url), secretsDir: join(dir, 'secrets') });
     app.synth();
-    // env() signs in again each time: access tokens expire one hour of emulator time after sign-in.
+    // env() signs in again each time (access tokens expire one hour of emulator time after sign-in), and carries
+    // AGILITY_PAT_NOW, the emulator's clock, to the hooks.
     const env = { ...process.env, ...(await emulator.env()) };
     const cwd = join(dir, 'cdktf.out', 'stacks', 'tokens');
     for (const args of [

@@ -1,6 +1,6 @@
 /**
  * A user's stack, as it would sit in their own infra repo: two tokens, one rotating into a file CI reads, one with a
- * fixed expiry in a dotenv file. tokens-stack.test.ts tests it with the testing kit (README, "Testing your stack").
+ * fixed expiry in a dotenv file. tokens-stack.test.ts tests it with the testing kit (docs/testing.md).
  */
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';

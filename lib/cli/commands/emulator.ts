@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { isLoopbackHost } from '../../api/base-url';
-import { emulatorBanner, startEmulator } from '../../emulator';
+import { DEFAULT_USER_EMAIL, emulatorBanner, emulatorNextSteps, startEmulator } from '../../emulator';
 import { InvalidInputError } from '../../core/errors';
 import { parseInstant } from '../../core/validation';
 import type { CliContext, Command } from '../context';
@@ -27,7 +27,12 @@ export const EMULATOR_USAGE: CommandUsage = {
   usage: ['agility-pat emulator [--host H [--allow-remote]] [--port N] [--state FILE] [--now ISO]'],
   description: `Runs a local Agility Management API (token routes, OAuth sign-in, users/me) with Agility's rules, for trying the
 project without an Agility account and for tests. The first line on stdout is
-"${emulatorBanner('http://H:PORT')}". Stops on SIGINT or SIGTERM.`,
+"${emulatorBanner('http://H:PORT')}"; the next two are what to run next:
+${emulatorNextSteps('http://H:PORT')
+  .map((l) => `  ${l}`)
+  .join('\n')}
+GET /oauth/Authorize signs in at once, as login_hint or else ${DEFAULT_USER_EMAIL} (docs/oauth.md). Stops on SIGINT or
+SIGTERM.`,
   sections: [{ title: 'Options:', options: EMULATOR_OPTIONS }],
 };
 
@@ -51,7 +56,7 @@ export async function emulatorCommand(args: string[], ctx: CliContext): Promise<
       `--host ${host} is not a loopback address: other machines could reach the emulator, and its /__emulator/* admin ` +
         `routes (clock, faults, state, request log) take no credential. Bind 127.0.0.1 (the default), or pass --allow-remote ` +
         `if that is what you want.`,
-      { what: '--host', value: host },
+      { prop: '--host', value: host },
     );
   }
   const emulator = await startEmulator({
@@ -61,6 +66,7 @@ export async function emulatorCommand(args: string[], ctx: CliContext): Promise<
     now: values.now === undefined ? undefined : parseInstant(values.now, '--now'),
   });
   ctx.out(emulatorBanner(emulator.url));
+  for (const line of emulatorNextSteps(emulator.url)) ctx.out(line);
   await ctx.stopSignal;
   await emulator.close();
   return 0;

@@ -5,7 +5,7 @@ import { parseManagedName } from '../../core/managed-name';
 import { parseManifest } from '../../core/manifest';
 import { parseInstant } from '../../core/validation';
 import { slotRole } from '../../core/rotation';
-import { validateSinkSpec, type SinkSpec } from '../../core/sink-spec';
+import { validateSinkSpec, type SinkSpec, type ValidSinkSpec } from '../../core/sink-spec';
 import { ensureToken, reconcileStack, retainToken, revokeToken, type TokenTarget } from '../../lifecycle';
 import type { CliContext, Command } from '../context';
 import { lifecycleDeps } from '../deps';
@@ -13,13 +13,14 @@ import { DEFAULT_CREDENTIAL_ENV, HOOK_ENV, intEnv, requireEnv } from '../env-inp
 
 export const HOOK_HELP = `Usage: agility-pat hook <create|destroy|reconcile>
 
-Terraform's local-exec provisioners run these; inputs come from environment variables (README, "Hook contract"):
+Terraform's local-exec provisioners run these; inputs come from environment variables (docs/hooks.md):
   create     ensure the slot's token exists and deliver it (current generation), or keep it (previous generation)
   destroy    revoke the slot's token (missing, revoked or expired counts as done)
   reconcile  revoke this stack's tokens the code no longer declares; recreate declared ones revoked out of band
 
 Variables: ${Object.values(HOOK_ENV).join(', ')}, and the credential variable named by ${HOOK_ENV.credentialEnv}
-(default ${DEFAULT_CREDENTIAL_ENV}).`;
+(default ${DEFAULT_CREDENTIAL_ENV}); when it is unset, the login \`agility-pat auth login\` stored for the API URL
+(docs/oauth.md, "The credential chain").`;
 
 /** `agility-pat hook <action>`. */
 export async function hookCommand(args: string[], ctx: CliContext): Promise<number> {
@@ -42,7 +43,7 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
     case 'create': {
       // Every input is checked before the first API call: a bad input must fail with the existing token still live.
       const inputs = readCreateInputs(env);
-      const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
+      const deps = await lifecycleDeps(ctx, apiUrl, credentialEnv);
       const role = slotRole(inputs.generation, inputs.current);
       if (role === 'none') {
         ctx.out(
@@ -55,7 +56,7 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
     }
     case 'destroy': {
       const managedName = managedNameEnv(env);
-      const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
+      const deps = await lifecycleDeps(ctx, apiUrl, credentialEnv);
       await ctx.stops.interruptible(() => revokeToken(deps, managedName));
       return 0;
     }
@@ -71,7 +72,7 @@ export async function hookCommand(args: string[], ctx: CliContext): Promise<numb
         );
       }
       const manifest = parseManifest(text);
-      const deps = lifecycleDeps(ctx, apiUrl, credentialEnv);
+      const deps = await lifecycleDeps(ctx, apiUrl, credentialEnv);
       await ctx.stops.interruptible(() => reconcileStack(deps, manifest));
       return 0;
     }
@@ -88,7 +89,7 @@ function readCreateInputs(env: NodeJS.ProcessEnv): TokenTarget & { current: numb
   if (parts.declaredName !== declaredName || parts.generation !== generation) {
     throw new ConfigError(
       `${HOOK_ENV.managedName} "${managedName}" is not generation ${generation} of "${declaredName}" (${HOOK_ENV.declaredName}, ${HOOK_ENV.generation}): synthesize the stack again.`,
-      { variable: HOOK_ENV.managedName },
+      { prop: HOOK_ENV.managedName },
     );
   }
   const rawExpiry = env[HOOK_ENV.expiry];
@@ -104,13 +105,14 @@ function managedNameEnv(env: NodeJS.ProcessEnv): string {
   if (!parts || parts.pending) {
     throw new ConfigError(
       `${HOOK_ENV.managedName} must be a managed token name such as "ci-deploy [cdktf:prod~3fa9c1/g12]", got ${JSON.stringify(managedName)}: synthesize the stack again.`,
-      { variable: HOOK_ENV.managedName },
+      { prop: HOOK_ENV.managedName },
     );
   }
   return managedName;
 }
 
-function parseSinks(raw: string | undefined): SinkSpec[] {
+/** The hook's sinks, parsed once here: delivery takes them as they are. */
+function parseSinks(raw: string | undefined): ValidSinkSpec[] {
   if (raw === undefined || raw === '') return [];
   let parsed: unknown;
   try {

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../core/errors';
 import { printable } from '../../core/printable';
 import { DEFAULT_UNUSED_DAYS, DEFAULT_WARN_DAYS, STATUS_NEEDS_ACTION_EXIT_CODE, buildStatusReport, type StatusReport } from '../../ops';
-import { checkStackSinks } from '../../ops/sink-check';
+import { probeStackSinks } from '../../sinks/sink-probe';
+import { VERDICT_TABLE, verdictHelpLines } from '../../ops/status-verdicts';
 import type { CliContext, Command } from '../context';
 import { formatTable } from '../table';
 import { apiUrlOptions, clientFromFlags, credentialOption } from '../api-flags';
@@ -17,7 +18,7 @@ export const STATUS_OPTIONS = {
     type: 'boolean',
     help:
       'the report as JSON: {version, generatedAt, stackTag, apiUrl, warnDays, unusedDays,\n' +
-      'needsAction, tokens[], orphaned[], otherTokens[], limits} (README, "agility-pat status")',
+      'needsAction, tokens[], orphaned[], otherTokens[], limits} (docs/status.md)',
   },
   'warn-days': { type: 'string', value: 'N', help: `days before expiry that count as expiring (default ${DEFAULT_WARN_DAYS})` },
   'unused-days': {
@@ -30,6 +31,11 @@ export const STATUS_OPTIONS = {
   ...HELP_OPTION,
 } as const satisfies OptionTable;
 
+/** The verdicts that do not make `status` exit 20 by themselves. */
+const quietVerdicts = VERDICT_TABLE.filter((e) => !e.needsAction)
+  .map((e) => e.verdict)
+  .join(' and ');
+
 export const STATUS_USAGE: CommandUsage = {
   usage: [
     'agility-pat status (--stack DIR | --manifest FILE) [--json] [--warn-days N] [--unused-days N]',
@@ -37,31 +43,14 @@ export const STATUS_USAGE: CommandUsage = {
   ],
   description: `Compares what a synthesized stack declares with the tokens Agility lists for the credential's user, and gives each
 declared token a verdict:
-  ok              nothing to do
-  missing         the current token is not live (revoked, deleted, expired or disabled outside Terraform): deploy
-  undelivered     a token of the current generation is still under its pending name (its delivery was never
-                  recorded): the next create hook or reconciler run revokes it
-  duplicate       several live tokens bear the managed name: the next reconciler run replaces them with one
-  sink-drift      a destination holds something else than the live token's delivery (a file or env key changed
-                  or gone, a GitHub secret written by someone else, a Vault field gone): the next reconciler run
-                  (a changed stack or the drift check) delivers a fresh token; tokens rotate does it now
-  stale-consumer  the previous secret is still used a quiet time (retireEarly.quietFor, else 1 day) after the
-                  current one was created, and the current one is in use: a consumer never picked up the new secret
-  rotation-due    the manifest's next rotation has passed, or a newer generation of the token is already live
-                  (another deploy rotated it): deploy (or synth again)
-  expiring        fewer than --warn-days days left
-  never-used      a delivered generation (current or previous) no consumer has used, created over --unused-days ago
-  unused          the current token's last consumer use is over --unused-days days ago
-  being-replaced  a token made by hand that it replaces (replaces prop) is still live: move its consumers;
-                  the first deploy after its overlap revokes it (needs action only once that is due)
+${verdictHelpLines().join('\n')}
 A use within 5 minutes of a token's creation may be the deploy's own check, so it is not a consumer's use.
-Tokens carrying the stack's marker that it does not declare are listed as orphaned (a deploy revokes them).
 Also lists the user's other tokens (other stacks, or none), the active tokens of Agility's 10, and the tokens
 created in the last hour of Agility's 5 per hour (a lower bound: revoked tokens are not listed).
 
-Exit codes: 0 nothing needs action; ${STATUS_NEEDS_ACTION_EXIT_CODE} some token needs action (any verdict but ok and being-replaced,
+Exit codes: 0 nothing needs action; ${STATUS_NEEDS_ACTION_EXIT_CODE} some token needs action (any verdict but ${quietVerdicts},
 a replacement that is due or cannot proceed, or an orphan);
-other codes are errors (README, "Troubleshooting by error code").`,
+other codes are errors (docs/operations.md, "Exit codes").`,
   sections: [{ title: 'Options:', options: STATUS_OPTIONS }],
 };
 
@@ -79,12 +68,13 @@ export async function statusCommand(args: string[], ctx: CliContext): Promise<nu
   const unusedDays = dayCount(values['unused-days'], '--unused-days', DEFAULT_UNUSED_DAYS);
   const { manifest, path } = await manifestFromFlags(values, ctx, 'status');
 
-  const client = clientFromFlags(ctx, values, { apiUrl: manifest.apiUrl, credentialEnv: manifest.credentialEnv });
+  const client = await clientFromFlags(ctx, values, { apiUrl: manifest.apiUrl, credentialEnv: manifest.credentialEnv });
   const { tokens } = await client.listTokens();
   const nowMs = ctx.clock();
   // The destinations, read where the hooks write them (relative paths from the stack folder); no secret is used.
-  const sinkChecks = await checkStackSinks(manifest, tokens, nowMs, { cwd: dirname(path), env: ctx.env });
-  const report = buildStatusReport(manifest, tokens, nowMs, { warnDays, unusedDays, sinkChecks });
+  const sinkChecks = await probeStackSinks(manifest, tokens, nowMs, { cwd: dirname(path), env: ctx.env });
+  // The report names the API it queried (--api-url or --instance-guid when given), not the manifest's.
+  const report = buildStatusReport(manifest, tokens, nowMs, { warnDays, unusedDays, apiUrl: client.baseUrl, sinkChecks });
 
   if (values.json) ctx.out(printable(JSON.stringify(report, null, 2), { multiline: true }));
   else printReport(report, ctx);
@@ -94,7 +84,7 @@ export async function statusCommand(args: string[], ctx: CliContext): Promise<nu
 function dayCount(raw: string | undefined, flag: string, fallback: number): number {
   if (raw === undefined) return fallback;
   if (!/^\d{1,5}$/.test(raw))
-    throw new InvalidInputError(`${flag} must be a whole number of days (0 or more), got "${raw}".`, { what: flag, value: raw });
+    throw new InvalidInputError(`${flag} must be a whole number of days (0 or more), got "${raw}".`, { prop: flag, value: raw });
   return Number(raw);
 }
 

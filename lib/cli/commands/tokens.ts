@@ -110,7 +110,7 @@ export async function tokensCommand(args: string[], ctx: CliContext): Promise<nu
     strict: true,
     allowPositionals: false,
   });
-  const client = tokensClient(ctx, values);
+  const client = await tokensClient(ctx, values);
   const { tokens } = await client.listTokens();
   const rows = tokens.map((t) => describeToken(t, ctx.clock()));
   if (values.json) {
@@ -179,11 +179,11 @@ export async function tokensRevoke(args: string[], ctx: CliContext, confirm: Con
   });
   if (positionals.length === 0) {
     throw new InvalidInputError('tokens revoke needs at least one managed name or token id. Run agility-pat tokens list to see them.', {
-      what: 'token',
+      prop: 'token',
     });
   }
   if (values['stack-tag'] !== undefined && values['any-stack']) {
-    throw new InvalidInputError('pass --stack-tag TAG or --any-stack, not both.', { what: '--stack-tag' });
+    throw new InvalidInputError('pass --stack-tag TAG or --any-stack, not both.', { prop: '--stack-tag' });
   }
   requireConfirmation('tokens revoke', 'revoke', values.yes, confirm);
   const scope: StackScope = values['any-stack']
@@ -191,7 +191,7 @@ export async function tokensRevoke(args: string[], ctx: CliContext, confirm: Con
     : values['stack-tag'] !== undefined
       ? { kind: 'stack', stackTag: values['stack-tag'] }
       : { kind: 'none' };
-  const client = tokensClient(ctx, values);
+  const client = await tokensClient(ctx, values);
   const { tokens } = await client.listTokens();
   const targets = selectTokensToRevoke(positionals, tokens, scope);
   if (!values.yes) {
@@ -213,7 +213,7 @@ function requireConfirmation(command: string, verb: string, yes: boolean | undef
   if (!yes && !confirm) {
     throw new InvalidInputError(
       `${command} asks for confirmation, and there is no terminal to ask on: pass --yes to ${verb} without asking.`,
-      { what: '--yes' },
+      { prop: '--yes' },
     );
   }
 }
@@ -234,7 +234,7 @@ export async function tokensRotate(args: string[], ctx: CliContext, confirm: Con
   if (positionals.length !== 1) {
     throw new InvalidInputError(
       `tokens rotate takes one declared token name (the name given in code, e.g. ci-deploy), got ${positionals.length}.`,
-      { what: 'declared name' },
+      { prop: 'declared name' },
     );
   }
   const [declaredName] = positionals as [string];
@@ -252,7 +252,7 @@ export async function tokensRotate(args: string[], ctx: CliContext, confirm: Con
     }
   }
   const stackDir = dirname(loaded.path);
-  const deps = lifecycleDeps(
+  const deps = await lifecycleDeps(
     { ...ctx, cwd: stackDir },
     baseUrlFromFlags(values, manifest.apiUrl),
     values['credential-env'] ?? manifest.credentialEnv,
