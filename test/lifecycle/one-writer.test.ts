@@ -85,24 +85,30 @@ async function superseded(p: Promise<unknown>): Promise<AgilityPatError> {
   return e;
 }
 
+/** This writer delivers to `sinks`, then the other writer wins before its rename: what this writer's ensure leaves. */
+async function loseAfterDelivering(sinks: SinkSpec[]) {
+  const api = new FakeAgility(NOW);
+  const logs: string[] = [];
+  let winner: { tokenID: string; secret: string } | undefined;
+  const error = await superseded(
+    ensureToken(
+      deps(api, logs, async () => void (winner = await otherWriterWins(api))),
+      target(sinks),
+    ),
+  );
+  return { api, logs, winner: winner!, error };
+}
+
 describe('a writer whose token was revoked before its rename', () => {
   it('with restorable sinks only: leaves the winner delivered and its secret in the file, and says nothing else is to do', async () => {
-    const api = new FakeAgility(NOW);
-    const logs: string[] = [];
-    let winner: { tokenID: string; secret: string } | undefined;
-    const error = await superseded(
-      ensureToken(
-        deps(api, logs, async () => void (winner = await otherWriterWins(api))),
-        target([FILE]),
-      ),
-    );
+    const { api, logs, winner, error } = await loseAfterDelivering([FILE]);
 
-    expect(readFileSync(join(dir, 'ci.pat'), 'utf8')).toBe(winner!.secret);
+    expect(readFileSync(join(dir, 'ci.pat'), 'utf8')).toBe(winner.secret);
     expect(api.live().map((t) => t.name)).toEqual([MANAGED]);
     expect(error.message).toMatch(
       /was revoked by another writer .* this writer lost\. Its restorable sinks were taken back wherever they still held its secret: file ci\.pat\./,
     );
-    expect(error.message).toContain(`The token the other writer delivered (${winner!.tokenID}) is kept; nothing else to do.`);
+    expect(error.message).toContain(`The token the other writer delivered (${winner.tokenID}) is kept; nothing else to do.`);
     expect(error.details).toMatchObject({ managedName: MANAGED, restored: ['file ci.pat'], unrestorable: [], marked: [] });
     expect(logs.join('\n')).not.toContain('the next deploy replaces it');
   });
@@ -135,18 +141,10 @@ describe('a writer whose token was revoked before its rename', () => {
   });
 
   it('with a sink that cannot be put back: marks the winner undelivered, and the next ensure delivers a fresh token', async () => {
-    const api = new FakeAgility(NOW);
-    const logs: string[] = [];
-    let winner: { tokenID: string; secret: string } | undefined;
-    const error = await superseded(
-      ensureToken(
-        deps(api, logs, async () => void (winner = await otherWriterWins(api))),
-        target([FILE, GITHUB]),
-      ),
-    );
+    const { api, winner, error } = await loseAfterDelivering([FILE, GITHUB]);
 
-    expect(api.live().map((t) => [t.tokenID, t.name])).toEqual([[winner!.tokenID, pendingNameOf(MANAGED)]]);
-    expect(error.details).toMatchObject({ unrestorable: ['github-actions acme/web (CI)'], marked: [winner!.tokenID] });
+    expect(api.live().map((t) => [t.tokenID, t.name])).toEqual([[winner.tokenID, pendingNameOf(MANAGED)]]);
+    expect(error.details).toMatchObject({ unrestorable: ['github-actions acme/web (CI)'], marked: [winner.tokenID] });
     expect(error.message).toContain('may now hold its revoked secret and cannot be put back');
     expect(error.message).toContain('agility-pat status exits 20 until the next run of its create hook');
 
