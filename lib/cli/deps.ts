@@ -2,6 +2,7 @@ import { resolveBaseUrl } from '../api';
 import type { LifecycleDeps } from '../lifecycle';
 import { LOCK_WAIT_MS, lockFileFor, withFileLock } from '../locks/file-lock';
 import { deliverSecret, withoutCredentials } from '../sinks';
+import { probeSinks } from '../sinks/sink-probe';
 import type { CliContext } from './context';
 import { printable } from '../core/printable';
 import { signedInClient } from './credential';
@@ -29,6 +30,8 @@ export async function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialE
     // Each new token is proven before any sink sees it, unless the token says verify: false.
     verify: tokenVerifier(ctx, api),
     deliver: (secret, sinks, info) => deliverSecret(secret, sinks, info, { cwd: ctx.cwd, env: sinkEnv }),
+    // The reconciler's drift check reads the destinations back, as the deliveries wrote them; never with the secret.
+    probeSinks: (sinks, token) => probeSinks(sinks, token, { cwd: ctx.cwd, env: sinkEnv }),
     // Lines quote token names from the API's list: printed inert.
     log: (line) => ctx.out(`agility-pat: ${printable(line)}`),
     // One lock per API and managed name, shared by every deploy of every project on this machine.

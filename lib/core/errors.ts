@@ -40,6 +40,11 @@ export const ERROR_CODES = {
   PERMISSION_DENIED: 15,
   /** A new token did not authenticate as its owner within the verification window; it was revoked, nothing delivered. */
   VERIFY_FAILED: 16,
+  /**
+   * Another writer (a deploy or `tokens rotate`, maybe on another machine) revoked this delivery's token before its
+   * delivery was recorded: this writer lost; it took back what it could (docs/design.md, "Many machines, one writer").
+   */
+  SUPERSEDED: 17,
   /** A SIGINT or SIGTERM stopped the program at a safe point: nothing is half done, and a rerun carries on. */
   INTERRUPTED: 130,
 } as const;
@@ -236,5 +241,16 @@ export class VerifyFailedError extends AgilityPatError {
   constructor(message: string, details: Record<string, unknown>, options?: { cause?: unknown }) {
     super('VERIFY_FAILED', message, details, options);
     this.name = 'VerifyFailedError';
+  }
+}
+
+/**
+ * A writer that lost the race for its managed name (details: `managedName`, `tokenId`, `restored`, `unrestorable`,
+ * `marked`): its token was revoked by another writer before its delivery was recorded.
+ */
+export class SupersededError extends AgilityPatError {
+  constructor(message: string, details: { managedName: string; tokenId: string } & Record<string, unknown>, options?: { cause?: unknown }) {
+    super('SUPERSEDED', message, details, options);
+    this.name = 'SupersededError';
   }
 }

@@ -1,3 +1,4 @@
+import type { ManifestToken } from '../core/manifest';
 import type { StackManifest } from '../core/manifest';
 import { classifyStackTokens, isHealthy, managedNameState, type ManagedNameState } from '../core/token-state';
 import type { PersonalAccessTokenResponse } from '../api/models';
@@ -28,7 +29,9 @@ export interface ReconcileOutcome {
  * - revoke tokens that carry this stack's marker but that the manifest no longer keeps (a construct deleted from the
  *   code has no destroy hook); a generation newer than the manifest's is never one of them;
  * - for each current token that is not healthy (exactly one live, delivered token and nothing else): create and
- *   deliver it again through {@link ensureToken}, which revokes pending, disabled and duplicate tokens first;
+ *   deliver it again through {@link ensureToken}, which revokes pending, disabled and duplicate tokens first; and
+ *   for a healthy one whose sink holds something else (`deps.probeSinks`, the drift check of the destinations):
+ *   replace it with a fresh token delivered to every sink;
  * - for each previous generation the stack keeps: revoke its pending or disabled tokens, never create one;
  * - then, for each token with `rotation.retireEarly`: revoke its previous generation when the rule says it is due
  *   ({@link retireEarlyStep}, checked again under that name's lock on a fresh listing).
@@ -48,7 +51,17 @@ export async function reconcileStack(deps: LifecycleDeps, manifest: StackManifes
     for (const live of token.live) {
       deps.checkpoint();
       const state = managedNameState(tokens, live.managedName, nowMs);
-      if (isHealthy(state)) continue;
+      if (isHealthy(state)) {
+        if (live.role !== 'ensure') continue;
+        const drift = await sinkDrift(deps, token, state.delivered[0]!);
+        if (drift === null) continue;
+        deps.log(`"${live.managedName}" is live, but ${drift}: creating and delivering a fresh one to every sink`);
+        const replaced = await ensureToken(tokenDeps(deps, token), targetOf(token, live), {
+          replaceDelivered: { tokenId: state.delivered[0]!.tokenID, why: `a sink holds something else (${drift})` },
+        });
+        if (replaced.action === 'created') recreated.push(live.managedName);
+        continue;
+      }
       if (live.role === 'retain') {
         if (state.pending.length + state.disabled.length === 0) continue;
         await retainToken(deps, live.managedName);
@@ -70,6 +83,16 @@ export async function reconcileStack(deps: LifecycleDeps, manifest: StackManifes
       `${manifest.tokens.length} declared`,
   );
   return { revokedOrphans: orphans.map((t) => t.name as string), recreated, cleaned, retiredEarly, replacedHandMade };
+}
+
+/**
+ * What a healthy token's sinks hold, read through `deps.probeSinks` (docs/design.md, "Many machines, one writer"):
+ * null when every sink holds its delivery (or cannot be checked), else why not. Never uses the secret.
+ */
+async function sinkDrift(deps: LifecycleDeps, token: ManifestToken, delivered: PersonalAccessTokenResponse): Promise<string | null> {
+  if (!deps.probeSinks || token.sinks.length === 0) return null;
+  const drifted = (await deps.probeSinks(token.sinks, delivered)).filter((p) => p.state === 'drift');
+  return drifted.length === 0 ? null : drifted.map((p) => `${p.sink}: ${p.why}`).join('; ');
 }
 
 function whyUnhealthy(state: ManagedNameState<PersonalAccessTokenResponse>): string {

@@ -2,6 +2,8 @@ import type { PersonalAccessTokenCreationResponse, PersonalAccessTokenResponse }
 import type { Clock } from '../core/clock';
 import type { ValidSinkSpec } from '../core/sink-spec';
 import type { DeliveryContext } from '../sinks/delivery-context';
+import type { DeliveryReceipt } from '../sinks/delivered';
+import type { ProbedToken, SinkProbe } from '../sinks/sink-probe';
 
 /** The token routes the lifecycle needs; `AgilityClient` implements it, tests may pass a fake. */
 export interface TokenApi {
@@ -15,8 +17,11 @@ export interface TokenApi {
 /** What a delivery needs to know about the token, besides its secret (one type with the sinks' `DeliveryContext`). */
 export type DeliveryInfo = DeliveryContext;
 
-/** Delivers one secret to every sink, all-or-nothing (`lib/sinks` `deliverSecret`). */
-export type Deliver = (secret: string, sinks: readonly ValidSinkSpec[], info: DeliveryInfo) => Promise<void>;
+/**
+ * Delivers one secret to every sink, all-or-nothing (`lib/sinks` `deliverSecret`). Resolves to a receipt (how to take
+ * it back, what cannot be) when the deliverer can give one; a writer that then loses its managed name uses it.
+ */
+export type Deliver = (secret: string, sinks: readonly ValidSinkSpec[], info: DeliveryInfo) => Promise<DeliveryReceipt | void>;
 
 /** The lifecycle's collaborators: all I/O comes in through here. */
 export interface LifecycleDeps {
@@ -28,6 +33,12 @@ export interface LifecycleDeps {
    * `VERIFY_FAILED` otherwise. Absent: no check (`verify: false` on the token).
    */
   verify?: (secret: string, token: { managedName: string; tokenId: string }) => Promise<void>;
+  /**
+   * Reads what a token's sinks hold against its delivery, without using its secret (`probeSinks`); the reconciler
+   * replaces a token whose sink holds something else (docs/design.md, "Many machines, one writer"). Absent: sinks are
+   * not checked.
+   */
+  probeSinks?: (sinks: readonly ValidSinkSpec[], token: ProbedToken) => Promise<SinkProbe[]>;
   /** One line of progress, in plain words; never a secret. */
   log: (line: string) => void;
   /**

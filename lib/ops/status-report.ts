@@ -5,6 +5,7 @@ import { classifyStackTokens, managedNameState, type ManagedNameState } from '..
 import type { PersonalAccessTokenResponse } from '../api/models';
 import { daysUntil, describeListedToken, type ListedTokenInfo } from './listed-token';
 import { replacementNeedsAction, replacementRow, type ReplacementRow } from './replacement-row';
+import type { SinkChecks, SinkProbe } from '../core/sink-probe';
 import { declaredVerdicts, ORPHAN_VERDICT, verdictNeedsAction, type Verdict } from './status-verdicts';
 
 /**
@@ -32,6 +33,8 @@ export interface StatusOptions {
   readonly unusedDays?: number;
   /** The API the tokens were listed from (`status --api-url`), which the report names. @default - the manifest's `apiUrl` */
   readonly apiUrl?: string;
+  /** What each declared token's sinks hold (`probeStackSinks`, lib/sinks/sink-probe.ts); a drift is `sink-drift`. @default - sinks not checked */
+  readonly sinkChecks?: SinkChecks;
 }
 
 /** One declared token of the stack: its current generation, and the verdicts. */
@@ -63,6 +66,8 @@ export interface DeclaredTokenRow {
   readonly rotationDueAt: string | null;
   /** The hand-made token this one replaces (`replaces`); null when it replaces none. */
   readonly replaces: ReplacementRow | null;
+  /** What each sink holds, when they were checked (`status` reads them; empty when not checked). */
+  readonly sinks: readonly SinkProbe[];
   /** Every verdict that applies; `['ok']` when none does. */
   readonly verdicts: readonly Verdict[];
   /** The most urgent of `verdicts`. */
@@ -150,6 +155,7 @@ export function buildStatusReport(
       info: (t) => infoOf.get(t)!,
       newerGeneration: newerGenerations.get(m.declaredName),
       replacement: replacementRow(m, listed, nowMs),
+      sinks: options.sinkChecks?.get(m.declaredName),
     }),
   );
   return {
@@ -220,6 +226,8 @@ interface DeclaredRowContext {
   info: (t: PersonalAccessTokenResponse) => ListedTokenInfo;
   newerGeneration: number | undefined;
   replacement: ReplacementRow | null;
+  /** What its sinks hold, when they were checked. */
+  sinks: readonly SinkProbe[] | undefined;
 }
 
 /** The row of one declared token: its facts, then the verdicts the rules give them. */
@@ -251,6 +259,7 @@ function declaredRow(m: ManifestToken, ctx: DeclaredRowContext): DeclaredTokenRo
       nowMs,
     },
     replacement: ctx.replacement,
+    sinks: ctx.sinks,
   });
   return {
     declaredName: m.declaredName,
@@ -275,6 +284,7 @@ function declaredRow(m: ManifestToken, ctx: DeclaredRowContext): DeclaredTokenRo
       : null,
     rotationDueAt: m.nextRotation,
     replaces: ctx.replacement,
+    sinks: ctx.sinks ?? [],
     verdicts,
     verdict: verdicts[0]!,
     notes,

@@ -2,6 +2,7 @@ import { pendingNameOf } from '../core/managed-name';
 import type { ManifestToken } from '../core/manifest';
 import type { ListedTokenInfo } from './listed-token';
 import type { ReplacementRow } from './replacement-row';
+import { sinkDriftNote, type SinkProbe } from '../core/sink-probe';
 import { neverUsedNote, staleConsumerNote, unusedNote, type UsageFacts } from './usage-verdicts';
 
 /**
@@ -37,6 +38,8 @@ export interface DeclaredTokenFacts {
   readonly usage: UsageFacts;
   /** The hand-made token it `replaces`, or null. */
   readonly replacement: ReplacementRow | null;
+  /** What its sinks hold (`probeStackSinks`, lib/sinks/sink-probe.ts), when they were checked. */
+  readonly sinks?: readonly SinkProbe[];
 }
 
 /** What the rule of an orphaned token reads. */
@@ -92,6 +95,9 @@ const duplicate: VerdictRule<DeclaredTokenFacts> = ({ deliveredCount, manifest: 
     ? undefined
     : `${deliveredCount} live tokens bear "${m.currentManagedName}" and the sinks hold at most one of them: the stack's reconciler replaces them with one fresh token (a deploy that changes the stack, or the daily drift check).`;
 
+const sinkDrift: VerdictRule<DeclaredTokenFacts> = ({ token, manifest: m, sinks }) =>
+  token ? (sinkDriftNote(m.currentManagedName, sinks) ?? undefined) : undefined;
+
 const rotationDue: VerdictRule<DeclaredTokenFacts> = ({ newerGeneration, manifest: m, nowMs }) => {
   if (newerGeneration !== undefined) {
     return `generation ${newerGeneration} is live but this synthesized stack holds generation ${m.currentGeneration}: synth again (another deploy rotated it).`;
@@ -146,6 +152,21 @@ export const VERDICT_TABLE = [
     help: ['several live tokens bear the managed name: the next reconciler run replaces them with one'],
     meaning: 'more than one live token bears the managed name; the sinks hold at most one',
     action: 'the next reconciler run replaces them with one',
+  },
+  {
+    // A destination holds something else than the live token's delivery (docs/design.md, "Many machines, one writer").
+    verdict: 'sink-drift',
+    of: 'declared',
+    rule: sinkDrift,
+    needsAction: true,
+    help: [
+      "a destination holds something else than the live token's delivery (a file or env key changed or",
+      'gone, a GitHub secret written by someone else): the next reconciler run delivers a fresh token',
+    ],
+    meaning:
+      "a sink holds something else than the live token's delivery: a file or env key changed, gone or without its delivery record, a GitHub secret gone or written by someone else, a Vault field gone or older than the token",
+    action:
+      'the next reconciler run (a changed stack or the drift check) delivers a fresh token to every sink; `agility-pat tokens rotate` does it now',
   },
   {
     verdict: 'orphaned',

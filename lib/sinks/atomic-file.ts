@@ -10,9 +10,12 @@ export const TARGET_LOCK_WAIT_MS = LOCK_WAIT_MS.file;
 /**
  * Runs `fn` holding the lock of one sink target (an absolute path): Terraform runs the hooks of different tokens at
  * once, and tokens may share an env file, so every read-modify-write of a target, and every undo, takes turns.
+ * `lockScope` (a namespace within the lock folder) lets one process act as several machines, each with its own lock
+ * folder (the convergence property's machines); the program never sets it.
  */
-export function withTargetLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
-  return withFileLock(lockFileFor('file', path), fn, { waitMs: TARGET_LOCK_WAIT_MS, what: `the sink file ${path}` });
+export function withTargetLock<T>(path: string, fn: () => Promise<T>, lockScope?: string): Promise<T> {
+  const key = lockScope === undefined ? path : `${lockScope}\n${path}`;
+  return withFileLock(lockFileFor('file', key), fn, { waitMs: TARGET_LOCK_WAIT_MS, what: `the sink file ${path}` });
 }
 
 /** Mode of every file a sink writes: read and write for the owner only. */
@@ -31,6 +34,8 @@ export interface TargetSnapshot {
   readonly previous?: { readonly content: Buffer; readonly mode: number; readonly uid: number };
   /** Directories created for the target, outermost first; removed again on roll back when empty. */
   readonly createdDirs: readonly string[];
+  /** The lock scope the write was made under ({@link withTargetLock}); an undo takes the same lock. */
+  readonly lockScope?: string;
 }
 
 /**
@@ -128,25 +133,41 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode: numbe
 
 /**
  * Holding the target's lock: {@link prepareTarget}, then replace the file atomically with what `contentOf` makes of
- * the snapshot (its previous content, for an edit). When the write fails, the directories created for it are removed
- * again and the target is unchanged.
+ * the snapshot (its previous content, for an edit), then run `afterWrite` (still holding the lock; when it fails the
+ * target is put back). When the write fails, the directories created for it are removed again and the target is
+ * unchanged.
  * @returns the snapshot, to undo the write later.
  */
 export function replaceTarget(
   path: string,
   base: string,
   contentOf: (snapshot: TargetSnapshot) => string | Buffer,
+  afterWrite?: (snapshot: TargetSnapshot) => Promise<void>,
+  lockScope?: string,
 ): Promise<TargetSnapshot> {
-  return withTargetLock(path, async () => {
-    const snapshot = await prepareTarget(path, base);
-    try {
-      await writeFileAtomic(snapshot.path, contentOf(snapshot));
-    } catch (e) {
-      await removeCreatedDirs(snapshot.createdDirs);
-      throw e;
-    }
-    return snapshot;
-  });
+  return withTargetLock(
+    path,
+    async () => {
+      const snapshot = { ...(await prepareTarget(path, base)), lockScope };
+      try {
+        await writeFileAtomic(snapshot.path, contentOf(snapshot));
+      } catch (e) {
+        await removeCreatedDirs(snapshot.createdDirs);
+        throw e;
+      }
+      if (afterWrite) {
+        // Still under the lock: what goes with the write (its delivery record) is written with it, or the write is undone.
+        try {
+          await afterWrite(snapshot);
+        } catch (e) {
+          await restoreTarget(snapshot).catch(() => undefined);
+          throw e;
+        }
+      }
+      return snapshot;
+    },
+    lockScope,
+  );
 }
 
 /**

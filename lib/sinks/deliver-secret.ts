@@ -1,7 +1,7 @@
 import { InvalidInputError, SinkError } from '../core/errors';
 import { describeSink, isRestorableSink, type SinkSpec, type ValidSinkSpec } from '../core/sink-spec';
 import { deliverToCommand } from './command-sink';
-import type { Delivered } from './delivered';
+import type { Delivered, DeliveryReceipt } from './delivered';
 import type { DeliverOptions, DeliveryContext } from './delivery-context';
 import { DeliveryFailure } from './delivery-failure';
 import { deliverToEnvFile } from './env-file-sink';
@@ -40,13 +40,15 @@ import { deliverToVault } from './vault-sink';
  *   "<managedName>" to <sink>: <why>; <what to do>`, with `details.sink` (`describeSink`), `details.index`,
  *   the fs error `code` or the program's `exitCode` / `signal` / `timeoutMs` when known, and
  *   `details.rollbackFailed` listing the sinks that could not be restored, if any.
+ * @returns a receipt: how to take the delivery back later, and which sinks cannot be (a writer that lost the race
+ *   for its managed name uses it, docs/design.md, "Many machines, one writer").
  */
 export async function deliverSecret(
   secret: string,
   sinks: readonly ValidSinkSpec[],
   ctx: DeliveryContext,
   options: DeliverOptions = {},
-): Promise<void> {
+): Promise<DeliveryReceipt> {
   if (typeof secret !== 'string' || secret === '') {
     throw new InvalidInputError(`the secret of "${ctx.managedName}" is empty: there is nothing to deliver; this is a bug in the caller.`, {
       token: ctx.managedName,
@@ -63,10 +65,10 @@ export async function deliverSecret(
     try {
       switch (spec.kind) {
         case 'file':
-          done.push({ spec, ...(await deliverToFile(secret, spec, cwd)) });
+          done.push({ spec, ...(await deliverToFile(secret, spec, cwd, { tokenId: ctx.tokenId, lockScope: options.lockScope })) });
           break;
         case 'env-file':
-          done.push({ spec, ...(await deliverToEnvFile(secret, spec, cwd)) });
+          done.push({ spec, ...(await deliverToEnvFile(secret, spec, cwd, { tokenId: ctx.tokenId, lockScope: options.lockScope })) });
           break;
         case 'command':
           await deliverToCommand(secret, spec, ctx, { cwd, env });
@@ -83,9 +85,26 @@ export async function deliverSecret(
       throw await failAndRollBack(error, spec, index, done, ctx);
     }
   }
+  return {
+    undo: async () => (await undoAll(done)).failed.map((f) => f.sink),
+    unrestorable: done.filter((d) => !d.undo).map((d) => describeSink(d.spec)),
+  };
 }
 
-/** A sink that took the secret, and how to put back what it held before, when that can be done. */
+/** Undoes the restorable sinks of `done`, last first; collects the failures instead of stopping at the first. */
+async function undoAll(done: readonly Done[]): Promise<{ failed: { sink: string; why: string }[] }> {
+  const failed: { sink: string; why: string }[] = [];
+  for (const earlier of [...done].reverse()) {
+    if (!earlier.undo) continue;
+    try {
+      await earlier.undo();
+    } catch (e) {
+      failed.push({ sink: describeSink(earlier.spec), why: e instanceof DeliveryFailure ? e.why : 'unexpected error' });
+    }
+  }
+  return { failed };
+}
+
 /** A sink that took the secret, and how to take it back (absent when it cannot be). */
 type Done = { spec: SinkSpec } & Delivered;
 
@@ -112,17 +131,9 @@ async function failAndRollBack(
       : // Not expected (every sink throws DeliveryFailure); the message of an unknown error could hold anything, so it is not quoted.
         new DeliveryFailure('an unexpected error occurred', 'report this as a bug', {}, { cause: error });
 
-  const rollbackFailed: string[] = [];
-  const rollbackReasons: string[] = [];
-  for (const earlier of [...done].reverse()) {
-    if (!earlier.undo) continue;
-    try {
-      await earlier.undo();
-    } catch (e) {
-      rollbackFailed.push(describeSink(earlier.spec));
-      rollbackReasons.push(`${describeSink(earlier.spec)}: ${e instanceof DeliveryFailure ? e.why : 'unexpected error'}`);
-    }
-  }
+  const { failed } = await undoAll(done);
+  const rollbackFailed = failed.map((f) => f.sink);
+  const rollbackReasons = failed.map((f) => `${f.sink}: ${f.why}`);
   const notUndone = done.filter((d) => !d.undo).map((d) => describeSink(d.spec));
 
   let message = `could not deliver the secret of "${ctx.managedName}" to ${describeSink(spec)}: ${failure.why}; ${failure.fix}.`;

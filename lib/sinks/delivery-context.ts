@@ -27,4 +27,10 @@ export interface DeliverOptions {
    * @default process.env
    */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * A namespace for the sink files' locks, so that one process can act as several machines with their own lock folders
+   * (the convergence property's machines). The program never sets it.
+   * @default - none: the lock folder of this machine alone
+   */
+  readonly lockScope?: string;
 }

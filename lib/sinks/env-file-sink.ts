@@ -5,6 +5,7 @@ import { SECRET_FILE_MODE, replaceTarget, restoreTarget, withTargetLock, writeFi
 import { DeliveryFailure, fsFailure } from './delivery-failure';
 import type { Delivered } from './delivered';
 import { envValues, readEnvValueText, restoreEnvValue, setEnvValue } from './env-file-format';
+import { deliveryRecorder, recordKey, restoredEntry, writeRecordEntry, type DeliveryRecordEntry } from './delivery-record';
 
 /**
  * Sets `KEY=<secret>` in the dotenv file `spec.path` (resolved against `cwd`; created when missing) and leaves
@@ -16,10 +17,20 @@ import { envValues, readEnvValueText, restoreEnvValue, setEnvValue } from './env
  *   the value written here; other keys, written by other tokens meanwhile, are left alone, and the file stays 0600.
  * @throws DeliveryFailure saying why; the file is then unchanged.
  */
-export async function deliverToEnvFile(secret: string, spec: EnvFileSinkSpec, cwd: string): Promise<Delivered> {
+export async function deliverToEnvFile(
+  secret: string,
+  spec: EnvFileSinkSpec,
+  cwd: string,
+  { tokenId, lockScope }: { tokenId?: string; lockScope?: string } = {},
+): Promise<Delivered> {
+  const target = resolve(cwd, spec.path);
   let previous: { text: string; value: string } | undefined;
+  let previousBytes: Buffer | undefined;
   let written = '';
-  const snapshot = await replaceTarget(resolve(cwd, spec.path), cwd, (s) => {
+  // The delivery record (docs/design.md, "Many machines, one writer") fingerprints the value's bytes as they stand in
+  // the file, which are known only once the value is placed.
+  let recorder: ReturnType<typeof deliveryRecorder> | undefined;
+  const write = (s: TargetSnapshot): Buffer => {
     refuseNotOwned(s);
     const before = decode(s.previous?.content);
     const text = readEnvValueText(before.text, spec.key);
@@ -34,9 +45,13 @@ export async function deliverToEnvFile(secret: string, spec: EnvFileSinkSpec, cw
       );
     }
     written = set.valueText;
+    previousBytes = text === undefined ? undefined : before.encode(text);
+    recorder = deliveryRecorder(target, recordKey(spec.key), tokenId, before.encode(set.valueText));
     return before.encode(set.text);
-  });
-  return { undo: () => undoEnvKey(snapshot, spec.key, written, previous) };
+  };
+  const snapshot = await replaceTarget(target, cwd, write, async () => recorder?.afterWrite?.(), lockScope);
+  const previousEntry = recorder ? recorder.previous() : null;
+  return { undo: () => undoEnvKey(snapshot, spec.key, written, previous, previousEntry, previousBytes) };
 }
 
 /** An env file's text: UTF-8 when its bytes are valid UTF-8 (as dotenv reads it), else latin1 (every byte kept). */
@@ -84,6 +99,8 @@ async function undoEnvKey(
   key: string,
   written: string,
   previous: { text: string; value: string } | undefined,
+  previousEntry: DeliveryRecordEntry | undefined | null,
+  previousBytes: Buffer | undefined,
 ): Promise<void> {
   await withTargetLock(snapshot.path, async () => {
     let now: EnvText;
@@ -94,6 +111,9 @@ async function undoEnvKey(
       throw fsFailure(e, 'read', snapshot.path);
     }
     if (readEnvValueText(now.text, key) !== written) return; // another delivery has set it since: not ours to undo
+    // The record first (null: none was written, none is restored); restoring a file that did not exist also removes
+    // the folders created for it.
+    if (previousEntry !== null) await writeRecordEntry(snapshot.path, recordKey(key), restoredEntry(previousEntry, previousBytes));
     const after = restoreEnvValue(now.text, key, previous);
     if (after === undefined) {
       throw new DeliveryFailure(

@@ -25,6 +25,11 @@ const TABLE: ReadonlyArray<[name: string, code: ErrorCode, make: (m: ErrorsModul
   ['LockTimeoutError', 'LOCK_TIMEOUT', (m) => new m.LockTimeoutError('wait and deploy again.', { lock: '/tmp/x.lock' })],
   ['PermissionDeniedError', 'PERMISSION_DENIED', (m) => new m.PermissionDeniedError('check the permissions.')],
   ['VerifyFailedError', 'VERIFY_FAILED', (m) => new m.VerifyFailedError('deploy again.', { tokenId: '1' })],
+  [
+    'SupersededError',
+    'SUPERSEDED',
+    (m) => new m.SupersededError('deploy again.', { managedName: 'ci [cdktf:prod~abcdef/g1]', tokenId: '1' }),
+  ],
   ['InterruptedError', 'INTERRUPTED', (m) => new m.InterruptedError('rerun to carry on.', { signal: 'SIGINT' })],
 ];
 

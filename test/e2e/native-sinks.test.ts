@@ -46,6 +46,15 @@ afterEach(() => {
 
 const credentials = { GITHUB_TOKEN, VAULT_TOKEN };
 
+/**
+ * The stand-ins' clocks follow the emulator's, frozen at the deploy's instant: the reconciler compares GitHub's
+ * updated_at and Vault's created_time with the token's creation (docs/design.md, "Many machines, one writer").
+ */
+function followClock(instant: string): string {
+  github.now = vault.now = () => Date.parse(instant);
+  return instant;
+}
+
 function everySecret(): string[] {
   return [...emulator.issuedSecrets(), GITHUB_TOKEN, VAULT_TOKEN];
 }
@@ -77,7 +86,7 @@ describe('one token, three destinations, over rotations', () => {
 
   test('1. first deploy: the same secret in the file, in GitHub (opened with its private key) and in Vault', async () => {
     admitted.synth(G11, declare);
-    const result = await admitted.terraform('apply', G11, credentials);
+    const result = await admitted.terraform('apply', followClock(G11), credentials);
     expect(result.code).toBe(0);
     const secret = fileSecret();
     expect(emulator.issuedSecrets()).toContain(secret);
@@ -94,7 +103,7 @@ describe('one token, three destinations, over rotations', () => {
   test('2. a rotation updates all three', async () => {
     const before = fileSecret();
     admitted.synth(G12, declare);
-    const result = await admitted.terraform('apply', G12, credentials);
+    const result = await admitted.terraform('apply', followClock(G12), credentials);
     expect(result.code).toBe(0);
     const secret = fileSecret();
     expect(secret).not.toBe(before);
@@ -110,7 +119,7 @@ describe('one token, three destinations, over rotations', () => {
     const vaultVersions = vault.versionCount('secret', 'ci/agility');
     vault.server.fail({ method: 'POST', pathPrefix: '/v1/secret/data/', status: 500, body: { errors: ['storage unavailable'] } });
     admitted.synth(G13, declare);
-    const result = await admitted.terraform('apply', G13, credentials);
+    const result = await admitted.terraform('apply', followClock(G13), credentials);
     expect(result.code).not.toBe(0);
     expect(result.output).toContain('Vault answered POST /v1/secret/data/ci/agility with HTTP 500');
     expect(fileSecret()).toBe(before);
@@ -150,7 +159,7 @@ describe('verification before delivery', () => {
             ],
           }),
       );
-      const result = await d.terraform('apply', G11, credentials);
+      const result = await d.terraform('apply', followClock(G11), credentials);
       expect(result.code).not.toBe(0);
       expect(result.output).toContain('was not accepted by GET /api/v1/users/me');
       expect(existsSync(join(d.dir, 'secrets/fresh.token'))).toBe(false);

@@ -106,9 +106,10 @@ export class FakeGitHub {
    * Writes `<binDir>/gh`: accepts only `gh secret set NAME --repo OWNER/REPO` with GH_TOKEN set, refuses to run with
    * the refresh token in its environment (or, called by a hook, the OAuth access token), stores stdin, logs the
    * argv to `<logFile>`. While `<dir>/hold.armed` exists, a call from a hook waits for `<dir>/hold.release` after
-   * writing `<dir>/hold.waiting.<NAME>` (the lock test keeps a deploy inside its apply that way).
+   * writing `<dir>/hold.waiting.<NAME>` (the lock test keeps a deploy inside its apply that way). Each write lands
+   * `latencySeconds` after it is sent.
    */
-  install(binDir: string, logFile: string): void {
+  install(binDir: string, logFile: string, latencySeconds = 0): void {
     mkdirSync(binDir, { recursive: true });
     const d = this.dir;
     const script = `#!/bin/sh
@@ -125,13 +126,15 @@ if [ -n "\${AGILITY_PAT_MANAGED_NAME:-}" ] && [ -n "\${AGILITY_ACCESS_TOKEN+set}
   echo "gh stand-in: the OAuth access token reached a sink's environment" >&2; exit 5
 fi
 umask 077
-cat > '${this.store}'/"$3.tmp"
-[ -s '${this.store}'/"$3.tmp" ] || { echo "gh stand-in: no value on stdin" >&2; exit 3; }
+cat > '${this.store}'/"$3.tmp.$$"
+[ -s '${this.store}'/"$3.tmp.$$" ] || { echo "gh stand-in: no value on stdin" >&2; exit 3; }
+# This runner's distance to GitHub: the write lands this long after it was sent.
+sleep ${latencySeconds}
 if [ -n "\${AGILITY_PAT_MANAGED_NAME:-}" ] && [ -e '${d}/hold.armed' ]; then
   : > '${d}/hold.waiting.'"$3"
   while [ ! -e '${d}/hold.release' ]; do sleep 0.2; done
 fi
-mv '${this.store}'/"$3.tmp" '${this.store}'/"$3"
+mv '${this.store}'/"$3.tmp.$$" '${this.store}'/"$3"
 `;
     writeFileSync(join(binDir, 'gh'), script);
     chmodSync(join(binDir, 'gh'), 0o755);
@@ -148,13 +151,13 @@ export class Runner {
   readonly bin = join(this.dir, '.runner', 'bin');
   readonly ghLog = join(this.dir, '.runner', 'gh-argv.log');
 
-  constructor(github: FakeGitHub) {
+  constructor(github: FakeGitHub, githubLatencySeconds = 0) {
     cpSync(join(ROOT, 'dist'), join(this.dir, 'work', 'dist'), { recursive: true });
     for (const f of ['cdktf.json', 'package.json']) cpSync(join(ROOT, f), join(this.dir, 'work', f));
     symlinkSync(join(ROOT, 'node_modules'), join(this.dir, 'work', 'node_modules'));
     mkdirSync(join(this.dir, '.runner', 'temp'), { recursive: true });
     mkdirSync(join(this.dir, '.runner', 'home'));
-    github.install(this.bin, this.ghLog);
+    github.install(this.bin, this.ghLog, githubLatencySeconds);
   }
 
   get work(): string {
@@ -264,7 +267,14 @@ async function waitForFile(file: string, gaveUp: () => boolean, ms: number): Pro
 /**
  * The tests of the scheduled deploy for one kind of backend. `makeBackend` gives a fresh, empty backend per test.
  */
-export function describeScheduledDeploys(name: string, makeBackend: () => Promise<StateBackend>): void {
+export function describeScheduledDeploys(
+  name: string,
+  makeBackend: () => Promise<StateBackend>,
+  options: {
+    /** GitHub latencies (seconds) at which two CI systems deploy at once (docs/design.md, "Many machines, one writer"). */
+    readonly racingLatencies?: readonly number[];
+  } = {},
+): void {
   describe(`scheduled CI deploys from fresh runners, state in ${name}`, () => {
     let emulator: RunningEmulator;
     let admin: EmulatorAdmin;
@@ -292,8 +302,8 @@ export function describeScheduledDeploys(name: string, makeBackend: () => Promis
       runners.splice(0).forEach((r) => r.cleanup());
     });
 
-    const newRunner = (): Runner => {
-      const r = new Runner(github);
+    const newRunner = (githubLatencySeconds = 0): Runner => {
+      const r = new Runner(github, githubLatencySeconds);
       runners.push(r);
       return r;
     };
@@ -436,5 +446,39 @@ export function describeScheduledDeploys(name: string, makeBackend: () => Promis
         { runner: runnerB, result: b },
       ]);
     });
+
+    // Two CI systems (say a scheduled workflow and another pipeline) deploy the stack at once, one far from GitHub: the
+    // backend's lock orders them; afterwards every secret works, or status exits 20 and the next deploy repairs it.
+    test.each(options.racingLatencies ?? [])(
+      'two CI systems deploy at once, one %s s from GitHub: working secrets, or status 20 and repaired',
+      async (latency) => {
+        const refreshA = await firstRefreshToken(T0);
+        const refreshB = (await emulator.signIn(EMAIL)).refresh_token!;
+        const secrets = (refresh: string) => ({
+          AGILITY_REFRESH_TOKEN: refresh,
+          SECRETS_WRITER_TOKEN: 'github-pat-stand-in',
+          ...backend.secrets,
+        });
+        const far = newRunner(latency);
+        const near = newRunner();
+        const [a, b] = await Promise.all([
+          far.runStep({ now: T0, emulatorUrl: emulator.url, secrets: secrets(refreshA), backend }),
+          near.runStep({ now: T0, emulatorUrl: emulator.url, secrets: secrets(refreshB), backend }),
+        ]);
+        // At most one got through; the other failed on the lock (or both ran one after the other).
+        for (const r of [a, b]) if (r.code !== 0) expect(r.output).toMatch(/Error acquiring the state lock|Needs action/);
+        const works = async () =>
+          (await admin.authenticates(github.secret(CI_SECRET) ?? 'none')) &&
+          (await admin.authenticates(github.secret(PREVIEW_SECRET) ?? 'none'));
+        if (!(await works())) {
+          // A dead secret is never left while the run that wrote it says all is well: its status step exited 20, or it failed.
+          expect([a, b].every((r) => r.code !== 0 || /Needs action/.test(r.output))).toBe(true);
+        }
+        const next = await scheduledRun(T0 + HOUR_MS);
+        expectSucceeded(next.result);
+        expect(await works()).toBe(true);
+        await expectNoLeaks([{ runner: far, result: a }, { runner: near, result: b }, next]);
+      },
+    );
   });
 }

@@ -5,6 +5,7 @@
  */
 import { type SinkSpec, type ValidSinkSpec, validateSinkSpec } from '../../lib/core/sink-spec';
 import { deliverSecret as deliverValid } from '../../lib/sinks';
+import type { DeliveryReceipt } from '../../lib/sinks/delivered';
 
 /** Plain specs parsed as the boundaries parse them, labelled `sinks[i]`. */
 export function validSinks(sinks: readonly SinkSpec[]): ValidSinkSpec[] {
@@ -16,6 +17,6 @@ export async function deliverSecret(
   secret: string,
   sinks: readonly SinkSpec[],
   ...rest: Parameters<typeof deliverValid> extends [unknown, unknown, ...infer R] ? R : never
-): Promise<void> {
+): Promise<DeliveryReceipt> {
   return deliverValid(secret, validSinks(sinks), ...rest);
 }

@@ -10,16 +10,34 @@ import { type Fixture, StandInServer, type StandInReply, type StandInRequest } f
 
 const FIXTURE = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'github-actions-secrets.json'), 'utf8')) as Fixture;
 
+interface StoredSecret {
+  encrypted_value: string;
+  key_id: string;
+  visibility?: string;
+  writes: number;
+  /** As GitHub gives them: ISO-8601 to the second, `Z`. */
+  created_at: string;
+  updated_at: string;
+}
+
 interface Scope {
   keyId: string;
   keyPair: { publicKey: Uint8Array; privateKey: Uint8Array };
-  secrets: Map<string, { encrypted_value: string; key_id: string; visibility?: string; writes: number }>;
+  secrets: Map<string, StoredSecret>;
 }
 
+/** GitHub's timestamps: to the second. */
+const githubTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 export class GitHubStandIn {
+  /** The stand-in's clock (`created_at`, `updated_at`): the wall clock unless a test follows a frozen emulator. */
+  now: () => number = () => Date.now();
+
   readonly server: StandInServer;
   private readonly scopes = new Map<string, Scope>();
   private nextKeyId = 3380204578043523366n;
+  /** Bearer tokens accepted besides `token`, each with its caller's latency (a machine far from GitHub). */
+  private readonly callers = new Map<string, number>();
 
   /** @param token the one bearer token accepted. @param scopes `owner/repo`, `owner/repo#environment` or `org:<login>`. */
   constructor(
@@ -28,6 +46,13 @@ export class GitHubStandIn {
   ) {
     for (const s of scopes) this.scopes.set(s, this.newScope());
     this.server = new StandInServer(FIXTURE, (req) => this.handle(req));
+    this.server.requestLatencyMs = (_method, _path, authorization) =>
+      authorization?.startsWith('Bearer ') ? (this.callers.get(authorization.slice(7)) ?? 0) : 0;
+  }
+
+  /** Accepts `token` too; each of its requests takes `latencyMs` before GitHub acts on it. */
+  addCaller(token: string, latencyMs: number): void {
+    this.callers.set(token, latencyMs);
   }
 
   static async start(token: string, scopes: readonly string[]): Promise<GitHubStandIn> {
@@ -51,7 +76,7 @@ export class GitHubStandIn {
   }
 
   /** What is stored (sealed) for a secret, or undefined. */
-  stored(scope: string, name: string): { encrypted_value: string; key_id: string; visibility?: string; writes: number } | undefined {
+  stored(scope: string, name: string): StoredSecret | undefined {
     return this.scopes.get(scope)?.secrets.get(name.toUpperCase());
   }
 
@@ -76,7 +101,8 @@ export class GitHubStandIn {
   }
 
   private handle(req: StandInRequest): StandInReply {
-    if (req.headers.authorization !== `Bearer ${this.token}`) {
+    const bearer = req.headers.authorization?.replace(/^Bearer /, '');
+    if (bearer !== this.token && (bearer === undefined || !this.callers.has(bearer))) {
       return { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } };
     }
     const p = req.params;
@@ -84,6 +110,12 @@ export class GitHubStandIn {
       p.org !== undefined ? `org:${p.org}` : `${p.owner}/${p.repo}${p.environment_name !== undefined ? `#${p.environment_name}` : ''}`;
     const scope = this.scopes.get(scopeName);
     if (!scope) return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+    if (req.method === 'GET' && !req.route.path.endsWith('/public-key')) {
+      const stored = scope.secrets.get(p.secret_name.toUpperCase());
+      if (!stored) return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+      const reply = { name: p.secret_name.toUpperCase(), created_at: stored.created_at, updated_at: stored.updated_at };
+      return { status: 200, body: p.org !== undefined ? { ...reply, visibility: stored.visibility ?? 'private' } : reply };
+    }
     if (req.method === 'GET') {
       const reply = { key_id: scope.keyId, key: sodium.to_base64(scope.keyPair.publicKey, sodium.base64_variants.ORIGINAL) };
       if (!this.server.schema('actions-public-key')(reply)) throw new Error('the stand-in breaks its own fixture');
@@ -98,7 +130,8 @@ export class GitHubStandIn {
     }
     const name = p.secret_name.toUpperCase();
     const existing = scope.secrets.get(name);
-    scope.secrets.set(name, { ...body, writes: (existing?.writes ?? 0) + 1 });
+    const now = githubTime(this.now());
+    scope.secrets.set(name, { ...body, writes: (existing?.writes ?? 0) + 1, created_at: existing?.created_at ?? now, updated_at: now });
     return existing ? { status: 204 } : { status: 201, body: {} };
   }
 }

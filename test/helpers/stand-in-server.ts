@@ -56,6 +56,13 @@ export class StandInServer {
   private server: Server | undefined;
   private readonly bodySchemas = new Map<string, ValidateFunction>();
   url = '';
+  /**
+   * Milliseconds a request spends "on the network" before the vendor acts on it (by method and path, and the
+   * `authorization` header: each caller may have its own latency). A write lands when its latency has passed.
+   */
+  requestLatencyMs: (method: string, path: string, authorization: string | undefined) => number = () => 0;
+  /** Called as each request arrives, before its latency (tests wait for a write to be on its way). */
+  onArrive: (method: string, path: string, authorization: string | undefined) => void = () => undefined;
   /** Milliseconds between answering a request and sending the answer: a slow network, so that writers overlap. */
   latencyMs = 0;
 
@@ -90,18 +97,23 @@ export class StandInServer {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const reply = this.dispatch(req, Buffer.concat(chunks).toString('utf8'));
-        const send = (): void => {
-          res.statusCode = reply.status;
-          if (reply.body === undefined || reply.status === 204) {
-            res.end();
-          } else {
-            res.setHeader('content-type', 'application/json; charset=utf-8');
-            res.end(JSON.stringify(reply.body));
-          }
-        };
-        if (this.latencyMs > 0) setTimeout(send, this.latencyMs);
-        else send();
+        const path = new URL(req.url ?? '/', 'http://stand-in.invalid').pathname;
+        this.onArrive(req.method ?? 'GET', path, req.headers.authorization);
+        const latency = this.requestLatencyMs(req.method ?? 'GET', path, req.headers.authorization);
+        setTimeout(() => {
+          const reply = this.dispatch(req, Buffer.concat(chunks).toString('utf8'));
+          const send = (): void => {
+            res.statusCode = reply.status;
+            if (reply.body === undefined || reply.status === 204) {
+              res.end();
+            } else {
+              res.setHeader('content-type', 'application/json; charset=utf-8');
+              res.end(JSON.stringify(reply.body));
+            }
+          };
+          if (this.latencyMs > 0) setTimeout(send, this.latencyMs);
+          else send();
+        }, latency);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

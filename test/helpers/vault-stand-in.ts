@@ -16,6 +16,9 @@ interface Version {
 }
 
 export class VaultStandIn {
+  /** The stand-in's clock (versions' `created_time`): the wall clock unless a test follows a frozen emulator. */
+  now: () => number = () => Date.now();
+
   readonly server: StandInServer;
   /** `mount/path` → versions, index 0 is version 1. */
   private readonly secrets = new Map<string, Version[]>();
@@ -40,7 +43,7 @@ export class VaultStandIn {
   /** Writes a version as another client would (not logged). */
   seed(mount: string, path: string, data: Record<string, unknown>): void {
     const versions = this.secrets.get(`${mount}/${path}`) ?? [];
-    versions.push({ data, created_time: new Date().toISOString(), deletion_time: '', destroyed: false });
+    versions.push({ data, created_time: new Date(this.now()).toISOString(), deletion_time: '', destroyed: false });
     this.secrets.set(`${mount}/${path}`, versions);
   }
 
@@ -85,7 +88,7 @@ export class VaultStandIn {
     if (isDelete) {
       for (const v of (req.body as { versions: number[] }).versions) {
         const version = versions[v - 1];
-        if (version && version.deletion_time === '') version.deletion_time = new Date().toISOString();
+        if (version && version.deletion_time === '') version.deletion_time = new Date(this.now()).toISOString();
       }
       return { status: 204 };
     }
@@ -93,7 +96,7 @@ export class VaultStandIn {
     if (body.options?.cas !== undefined && body.options.cas !== versions.length) {
       return { status: 400, body: { errors: ['check-and-set parameter did not match the current version'] } };
     }
-    const created = { data: body.data, created_time: new Date().toISOString(), deletion_time: '', destroyed: false };
+    const created = { data: body.data, created_time: new Date(this.now()).toISOString(), deletion_time: '', destroyed: false };
     versions.push(created);
     this.secrets.set(key, versions);
     const reply = {

@@ -6,7 +6,11 @@
  * - a slot whose create hook failed is not in state (tainted) and runs again on the next apply;
  * - slots of different tokens run in parallel; the reconciler runs after all of them when the manifest changed since
  *   its last success, or when a drift check is due;
- * - `agility-pat tokens rotate` (rotate now) is one more hook-like run, with the manifest of generation G.
+ * - `agility-pat tokens rotate` (rotate now) is one more hook-like run, with the manifest of generation G, and
+ *   `agility-pat tokens revoke` of the current token one more (no lock: it lists and revokes);
+ * - machines (docs/design.md, "Many machines, one writer"): every run names the machine it runs on; each machine has
+ *   its own lock folder (the name locks and the sink files' locks), and shares the account and the project's files
+ *   (a shared folder) with the others.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +26,9 @@ import { lockFileFor, withFileLock } from '../../lib/locks/file-lock';
 import { deliverSecret } from '../../lib/sinks';
 import { validSinks } from '../helpers/deliver';
 import { buildStatusReport } from '../../lib/ops/status-report';
+
+import { revokeAll } from '../../lib/lifecycle/find-tokens';
+import { probeSinks, probeStackSinks } from '../../lib/sinks/sink-probe';
 import { FakeAgility, HookRun, Killed, type Fault } from '../helpers/fake-agility';
 
 export const TAG = 'prod~abcdef';
@@ -50,10 +57,18 @@ export function emptyState(): TerraformState {
 /** Faults of one apply, per hook run: `slot:<token>:<slot>:create|destroy` and `reconcile`. */
 export type ApplyFaults = ReadonlyMap<string, readonly Fault[]>;
 
+/** Where a run happens: a CI runner, or the operator's laptop; each has its own lock folder. */
+export type MachineName = 'ci' | 'ci-2' | 'laptop';
+
 /** The world one schedule runs in: the account, the project folder (sinks), the log. */
 export class World {
   readonly log: string[] = [];
   readonly lockSalt = `${Math.random()}`;
+
+  /** The lock namespace of a machine (its own lock folder). */
+  lockScope(machine: MachineName): string {
+    return `${this.lockSalt}/${machine}`;
+  }
 
   constructor(
     readonly api: FakeAgility,
@@ -103,8 +118,9 @@ export class World {
     return { version: 1, stackTag: TAG, apiUrl: 'https://fake.example', credentialEnv: 'X', tokens };
   }
 
-  /** Lifecycle collaborators for one hook run: its faults, a stop switch, the real sinks and locks. */
-  deps(run: HookRun, stops: StopRequests): LifecycleDeps {
+  /** Lifecycle collaborators for one hook run on `machine`: its faults, a stop switch, the real sinks, probes and locks. */
+  deps(run: HookRun, stops: StopRequests, machine: MachineName): LifecycleDeps {
+    const lockScope = this.lockScope(machine);
     return {
       api: this.api.apiFor(run),
       clock: () => this.api.nowMs,
@@ -112,9 +128,10 @@ export class World {
       deliver: async (secret, sinks, info) => {
         const fault = run.next();
         if (fault !== undefined) throw new SinkError(`could not deliver (fake ${fault})`, { sink: 'fake' });
-        await deliverSecret(secret, sinks, info, { cwd: this.dir, env: {} });
+        return deliverSecret(secret, sinks, info, { cwd: this.dir, env: {}, lockScope });
       },
-      lock: (name, fn) => withFileLock(lockFileFor('name', `${this.lockSalt}\n${name}`), fn, { waitMs: 20_000, what: name }),
+      probeSinks: (sinks, token) => probeSinks(sinks, token, { cwd: this.dir, env: {} }),
+      lock: (name, fn) => withFileLock(lockFileFor('name', `${lockScope}\n${name}`), fn, { waitMs: 20_000, what: name }),
       critical: (fn) => stops.critical(fn),
       checkpoint: () => stops.checkpoint(),
     };
@@ -124,11 +141,15 @@ export class World {
    * Runs one hook as the program would: a SIGTERM stops it at the next safe point and the process exits (the run is
    * then dead: nothing it left running has any effect). Resolves to true when the hook exited 0.
    */
-  async hook(faults: readonly Fault[] | undefined, body: (deps: LifecycleDeps) => Promise<unknown>): Promise<boolean> {
+  async hook(
+    faults: readonly Fault[] | undefined,
+    body: (deps: LifecycleDeps) => Promise<unknown>,
+    machine: MachineName = 'ci',
+  ): Promise<boolean> {
     const stops = new StopRequests();
     const run = new HookRun(faults, () => stops.request('SIGTERM'));
     try {
-      await stops.interruptible(() => body(this.deps(run, stops)));
+      await stops.interruptible(() => body(this.deps(run, stops, machine)));
       return true;
     } catch (e) {
       run.killed = true; // the process has exited (error, signal or SIGKILL)
@@ -138,15 +159,21 @@ export class World {
   }
 
   /** One `terraform apply` at generation G with `state`; resolves to true when every hook succeeded. */
-  async apply(G: number, state: TerraformState, faults: ApplyFaults, options: { driftCheck?: boolean } = {}): Promise<boolean> {
+  async apply(
+    G: number,
+    state: TerraformState,
+    faults: ApplyFaults,
+    options: { driftCheck?: boolean; machine?: MachineName } = {},
+  ): Promise<boolean> {
+    const machine = options.machine ?? 'ci';
     const slotResults = await Promise.all(
-      this.tokens.flatMap((t) => slotGenerations(G, t.overlap).map((g, slot) => this.applySlot(t, slot, g, G, state, faults))),
+      this.tokens.flatMap((t) => slotGenerations(G, t.overlap).map((g, slot) => this.applySlot(t, slot, g, G, state, faults, machine))),
     );
     if (slotResults.includes(false)) return false; // the reconciler depends on every slot
     const manifest = this.manifest(G);
     const hash = manifestHash(manifest);
     if (hash === state.reconciledHash && !options.driftCheck) return true;
-    const ok = await this.hook(faults.get('reconcile'), (deps) => reconcileStack(deps, manifest));
+    const ok = await this.hook(faults.get('reconcile'), (deps) => reconcileStack(deps, manifest), machine);
     if (ok) state.reconciledHash = hash;
     return ok;
   }
@@ -155,8 +182,28 @@ export class World {
    * `agility-pat tokens rotate t<i>` with the manifest of generation G and this run's faults; resolves to true when it
    * exited 0.
    */
-  rotateNow(G: number, i: number, faults: readonly Fault[]): Promise<boolean> {
-    return this.hook(faults, (deps) => rotateNow(deps, this.manifest(G), this.declaredName(i)));
+  rotateNow(G: number, i: number, faults: readonly Fault[], machine: MachineName = 'ci'): Promise<boolean> {
+    return this.hook(faults, (deps) => rotateNow(deps, this.manifest(G), this.declaredName(i)), machine);
+  }
+
+  /**
+   * `agility-pat tokens revoke --stack-tag <tag> "<managed name of t<i> at G>" "<its pending name>"` on `machine`, with
+   * its faults: it lists and revokes, without any lock. Resolves to true when it exited 0.
+   */
+  revokeNow(G: number, i: number, faults: readonly Fault[], machine: MachineName): Promise<boolean> {
+    const name = this.managedName(i, G);
+    return this.hook(
+      faults,
+      async (deps) => {
+        const { tokens } = await deps.api.listTokens();
+        await revokeAll(
+          deps,
+          tokens.filter((t) => t.name === name || t.name === pendingNameOf(name)),
+          'tokens revoke',
+        );
+      },
+      machine,
+    );
   }
 
   /** The secrets of every live token of declared token `i` in this stack (any generation, delivered or pending). */
@@ -170,39 +217,56 @@ export class World {
     );
   }
 
-  private async applySlot(t: ModelToken, slot: number, g: number, G: number, state: TerraformState, faults: ApplyFaults): Promise<boolean> {
+  private async applySlot(
+    t: ModelToken,
+    slot: number,
+    g: number,
+    G: number,
+    state: TerraformState,
+    faults: ApplyFaults,
+    machine: MachineName,
+  ): Promise<boolean> {
     const key = `slot:${t.index}:${slot}`;
     const role = slotRole(g, G);
     const wanted = g >= 0 ? this.managedName(t.index, g) : null;
     const held = state.slots.get(key);
     if (held !== undefined && held === wanted) return true;
     if (held !== undefined) {
-      const destroyed = await this.hook(faults.get(`${key}:destroy`), (deps) => revokeToken(deps, held));
+      const destroyed = await this.hook(faults.get(`${key}:destroy`), (deps) => revokeToken(deps, held), machine);
       if (!destroyed) return false;
       state.slots.delete(key);
     }
     if (wanted === null) return true;
-    const created = await this.hook(faults.get(`${key}:create`), (deps) =>
-      role === 'ensure'
-        ? ensureToken(deps, {
-            declaredName: this.declaredName(t.index),
-            managedName: wanted,
-            generation: g,
-            expiryDate: null,
-            sinks: this.sinks(t.index),
-          })
-        : role === 'retain'
-          ? retainToken(deps, wanted)
-          : Promise.resolve(),
+    const created = await this.hook(
+      faults.get(`${key}:create`),
+      (deps) =>
+        role === 'ensure'
+          ? ensureToken(deps, {
+              declaredName: this.declaredName(t.index),
+              managedName: wanted,
+              generation: g,
+              expiryDate: null,
+              sinks: this.sinks(t.index),
+            })
+          : role === 'retain'
+            ? retainToken(deps, wanted)
+            : Promise.resolve(),
+      machine,
     );
     if (created) state.slots.set(key, wanted);
     return created;
   }
 
-  /** The problems `status` reports for generation G (verdicts that mean the invariant does not hold, and orphans). */
-  statusProblems(G: number): string[] {
-    const report = buildStatusReport(this.manifest(G), this.api.list(), this.api.nowMs);
-    const bad = new Set(['missing', 'undelivered', 'duplicate']);
+  /**
+   * The problems `status` reports for generation G (verdicts that mean the invariant does not hold, and orphans), the
+   * sinks read as `status` reads them (`probeStackSinks`).
+   */
+  async statusProblems(G: number): Promise<string[]> {
+    const manifest = this.manifest(G);
+    const listed = this.api.list();
+    const sinkChecks = await probeStackSinks(manifest, listed, this.api.nowMs, { cwd: this.dir, env: {} });
+    const report = buildStatusReport(manifest, listed, this.api.nowMs, { sinkChecks });
+    const bad = new Set(['missing', 'undelivered', 'duplicate', 'sink-drift']);
     return [
       ...report.tokens.flatMap((r) => r.verdicts.filter((v) => bad.has(v)).map((v) => `${r.declaredName}: ${v}`)),
       ...report.orphaned.map((o) => `orphaned: ${o.name}`),
@@ -231,6 +295,24 @@ export class World {
       if (readEnvValueText(env, `T${t.index}`) !== secret) problems.push(`t${t.index}: the env file does not hold its secret`);
     }
     return problems;
+  }
+
+  /**
+   * The destinations that hold a secret that does not authenticate (or nothing): "no destination holds a dead secret
+   * while status says ok" (docs/design.md, "Many machines, one writer").
+   */
+  deadDestinations(): string[] {
+    const live = new Set(this.api.live().map((t) => t.secret));
+    const env = readOrNull(join(this.dir, ENV_FILE)) ?? '';
+    return this.tokens.flatMap((t) => {
+      const dead: string[] = [];
+      const file = readOrNull(join(this.dir, 'tokens', `t${t.index}.pat`));
+      if (file === null || !live.has(file)) dead.push(`t${t.index}: its file sink holds ${file === null ? 'nothing' : 'a dead secret'}`);
+      const value = readEnvValueText(env, `T${t.index}`);
+      if (value === undefined || !live.has(value))
+        dead.push(`t${t.index}: its env key holds ${value === undefined ? 'nothing' : 'a dead secret'}`);
+      return dead;
+    });
   }
 
   /**

@@ -11,8 +11,11 @@
  * time), `tokens rotate` (rotate now, with its own faults) after or during a deploy (once it succeeds, no secret of
  * that token that was live before it still authenticates), and a token that `replaces` one made by hand (it is never
  * revoked before one overlap after its replacement's first delivery, is revoked by the first reconciler run after
- * that, and a token of another stack is never touched). `AGILITY_PAT_PROPERTY_RUNS` sets the number of schedules (`npm run soak`
- * runs thousands); `AGILITY_PAT_PROPERTY_SEED` replays one. fast-check prints the seed and the schedule on failure.
+ * that, and a token of another stack is never touched), and machines (docs/design.md, "Many machines, one writer"):
+ * the second working copy may be another CI system and `tokens rotate` may run on a laptop, each with its own lock
+ * folder, and `tokens revoke` of a current token runs from the laptop with its own faults; whatever ran where, no
+ * destination holds a dead secret while status (which reads the sinks) says all is well.
+ * `AGILITY_PAT_PROPERTY_RUNS` sets the number of schedules (`npm run soak` runs thousands); `AGILITY_PAT_PROPERTY_SEED` replays one. fast-check prints the seed and the schedule on failure.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +23,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { formatManagedName } from '../../lib/core/managed-name';
 import { FakeAgility, type Fault, type FaultKind } from '../helpers/fake-agility';
-import { emptyState, World, type ApplyFaults } from './convergence-model';
+import { emptyState, World, type ApplyFaults, type MachineName } from './convergence-model';
 
 const RUNS = Number(process.env.AGILITY_PAT_PROPERTY_RUNS ?? 300);
 const SEED = process.env.AGILITY_PAT_PROPERTY_SEED ? Number(process.env.AGILITY_PAT_PROPERTY_SEED) : undefined;
@@ -72,7 +75,21 @@ const deployArb = fc.record({
   outOfBand: fc.option(fc.record({ action: fc.constantFrom('revoke' as const, 'disable' as const), token: fc.nat(MAX_TOKENS - 1) }), {
     freq: 4,
   }),
-  rotateNow: fc.option(fc.record({ token: fc.nat(MAX_TOKENS - 1), faults: rotateFaultsArb, duringApply: fc.boolean() }), { freq: 3 }),
+  /** The second working copy's apply runs on this machine: the same CI runner (shared locks) or another CI system. */
+  twinMachine: fc.constantFrom<MachineName>('ci', 'ci-2'),
+  rotateNow: fc.option(
+    fc.record({
+      token: fc.nat(MAX_TOKENS - 1),
+      faults: rotateFaultsArb,
+      duringApply: fc.boolean(),
+      machine: fc.constantFrom<MachineName>('ci', 'laptop'),
+    }),
+    { freq: 3 },
+  ),
+  /** `tokens revoke` of a current token, from the laptop (its own locks; revoke takes none), with its own faults. */
+  revokeNow: fc.option(fc.record({ token: fc.nat(MAX_TOKENS - 1), faults: rotateFaultsArb, duringApply: fc.boolean() }), {
+    freq: 5,
+  }),
 });
 
 const scheduleArb = fc.record({
@@ -98,6 +115,10 @@ const seen = {
   failedRotations: 0,
   replaced: 0,
   retiredEarly: 0,
+  otherMachineTwins: 0,
+  laptopRotations: 0,
+  revocations: 0,
+  sinkDriftReported: 0,
 };
 
 describe('convergence under faults (property)', () => {
@@ -152,34 +173,52 @@ describe('convergence under faults (property)', () => {
               const rotate = async () => {
                 if (!rotation) return true;
                 const leaked = world.liveSecretsOf(rotation.token);
-                const rotated = await world.rotateNow(G, rotation.token, rotation.faults);
+                const rotated = await world.rotateNow(G, rotation.token, rotation.faults, rotation.machine);
                 seen.rotations++;
+                if (rotation.machine === 'laptop') seen.laptopRotations++;
                 if (!rotated) seen.failedRotations++;
                 // Rotate now succeeded: no secret of that token that was live before it authenticates any more.
                 if (rotated) expect(world.liveSecretsOf(rotation.token).filter((s) => leaked.includes(s))).toEqual([]);
                 return rotated;
               };
+              const revocation = d.revokeNow && d.revokeNow.token < overlaps.length ? d.revokeNow : null;
+              const revoke = async () => {
+                if (!revocation) return true;
+                seen.revocations++;
+                return world.revokeNow(G, revocation.token, revocation.faults, 'laptop');
+              };
+              if (d.twin && d.twinMachine !== 'ci') seen.otherMachineTwins++;
               const [ok, twinOk, rotatedDuring] = await Promise.all([
                 world.apply(G, state, d.faults, { driftCheck: d.driftCheck }),
-                d.twin ? world.apply(G, emptyState(), d.twin) : Promise.resolve(true),
+                d.twin ? world.apply(G, emptyState(), d.twin, { machine: d.twinMachine }) : Promise.resolve(true),
                 rotation?.duringApply ? rotate() : Promise.resolve(true),
+                revocation?.duringApply ? revoke() : Promise.resolve(true),
               ]);
               const rotatedOk = rotatedDuring && (rotation?.duringApply ? true : await rotate());
+              if (revocation && !revocation.duringApply) await revoke();
+              // A revocation is a change status must report (the token is missing), not a success to check against.
+              const revoked = revocation !== null;
               if (!ok || !twinOk) seen.failedApplies++;
               // Faults or not, a previous generation is never revoked while used within its quiet time.
               expect(world.earlyRetirementViolations(retained)).toEqual([]);
               seen.retiredEarly += [...retained.values()].flat().filter((x) => x.revoked).length;
-              const reported = world.statusProblems(G);
+              const reported = await world.statusProblems(G);
               if (reported.length > 0) seen.reportedByStatus++;
+              if (reported.some((r) => r.endsWith('sink-drift'))) seen.sinkDriftReported++;
+              // Whatever ran where and whatever failed: no destination holds a dead secret while status says ok.
+              if (reported.length === 0) expect(world.deadDestinations()).toEqual([]);
               // No silent failure: every command that ran succeeded and status has nothing to report: the invariant holds.
-              if (ok && twinOk && rotatedOk && reported.length === 0) expect(world.invariantViolations(G)).toEqual([]);
+              if (ok && twinOk && rotatedOk && !revoked && reported.length === 0) expect(world.invariantViolations(G)).toEqual([]);
               expect(world.replacementViolations(handMade, foreign)).toEqual([]);
             }
 
             // The faults are lifted: one more deploy succeeds, and what it leaves is either right or reported.
             api.landAll();
             expect(await world.apply(G, state, new Map())).toBe(true);
-            if (world.statusProblems(G).length === 0) expect(world.invariantViolations(G)).toEqual([]);
+            if ((await world.statusProblems(G)).length === 0) {
+              expect(world.invariantViolations(G)).toEqual([]);
+              expect(world.deadDestinations()).toEqual([]);
+            }
             // The reconciler's next run (a changed stack or the daily drift check, a day later) repairs whatever status
             // reported, and retires the previous generations that retireEarly lets go.
             api.nowMs += 24 * HOUR;
@@ -189,7 +228,8 @@ describe('convergence under faults (property)', () => {
             expect(world.earlyRetirementViolations(retained)).toEqual([]);
             seen.retiredEarly += [...retained.values()].flat().filter((x) => x.revoked).length;
             expect(world.invariantViolations(G)).toEqual([]);
-            expect(world.statusProblems(G)).toEqual([]);
+            expect(await world.statusProblems(G)).toEqual([]);
+            expect(world.deadDestinations()).toEqual([]);
             expect(world.leakedSecrets()).toEqual([]);
             // Once its overlap has passed, the next reconciler run revokes the token made by hand, and only then.
             if (replaces) {

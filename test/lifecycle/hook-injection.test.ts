@@ -43,7 +43,10 @@ describe('shell metacharacters in inputs', () => {
     expect((await liveTokens(emulator(), oauth)).map((t) => t.name)).toEqual([name]);
     await expectDelivered(emulator(), oauth, name, file);
     expect(walk(tmp()).filter((p) => /(^|\/)pwned\d*$/.test(p))).toEqual([]);
-    expect(walk(tmp()).sort()).toEqual(['out', join('out', '`touch pwned4`.pat'), 'seen.json'].sort());
+    // The file, its delivery record beside it, the command's record: nothing else.
+    expect(walk(tmp()).sort()).toEqual(
+      ['out', join('out', '`touch pwned4`.pat'), join('out', '.`touch pwned4`.pat.agility-pat.json'), 'seen.json'].sort(),
+    );
   });
 });
 

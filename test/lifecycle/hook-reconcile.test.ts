@@ -1,4 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { deliverSecret } from '../helpers/deliver';
 import { join } from 'node:path';
 import type { SinkSpec } from '../../lib/core/sink-spec';
 import { parseManifest } from '../../lib/core/manifest';
@@ -67,6 +68,14 @@ describe('hook reconcile', () => {
     const otherStack = await createToken(emulator(), oauth, managed('gone', 1, 'prod~123456'));
     const unmanaged = await createToken(emulator(), oauth, 'hand-made');
     const malformed = await createToken(emulator(), oauth, 'gone [cdktf:prod~abcdef]');
+    // keep's create hook delivered it (with its delivery record), so the drift check finds its sink holding it.
+    await deliverSecret(keep.token, [{ kind: 'file', path: keepFile }], {
+      declaredName: 'keep',
+      managedName: managed('keep', 0),
+      generation: 0,
+      expiryDate: keep.expiryDate,
+      tokenId: keep.tokenID,
+    });
     await clearRequests(emulator());
 
     const run = await runHook(emulator(), 'reconcile', { credential: oauth, manifest: 'manifest.json' }, tmp());
@@ -95,8 +104,45 @@ describe('hook reconcile', () => {
       ].sort(),
     );
     await expectDelivered(emulator(), oauth, managed('rot', 7), rotFile);
-    // A declared token that is live is not touched, so nothing is delivered for it.
-    expect(existsSync(keepFile)).toBe(false);
+    // A declared token that is live and whose sink holds it is not touched: nothing is delivered for it.
+    expect(readFileSync(keepFile, 'utf8')).toBe(keep.token);
+  });
+
+  it('the drift check replaces a live token whose sink holds something else, and leaves alone one whose sink holds it', async () => {
+    const email = 'reconcile-drift@example.com';
+    const files = { drifted: join(tmp(), 'drifted.pat'), fine: join(tmp(), 'fine.pat') };
+    const manifest = {
+      version: 1,
+      stackTag: STACK_TAG,
+      apiUrl: emulator().url,
+      credentialEnv: CREDENTIAL_ENV,
+      tokens: [declared('drifted', 0, [{ kind: 'file', path: files.drifted }]), declared('fine', 0, [{ kind: 'file', path: files.fine }])],
+    };
+    writeFileSync(join(tmp(), 'manifest.json'), JSON.stringify(manifest));
+    const oauth = await signIn(email);
+    const tokens: Record<string, { token: string; tokenID: string; expiryDate: string }> = {};
+    for (const name of ['drifted', 'fine'] as const) {
+      tokens[name] = await createToken(emulator(), oauth, managed(name, 0));
+      const info = { declaredName: name, managedName: managed(name, 0), generation: 0 };
+      await deliverSecret(tokens[name].token, [{ kind: 'file', path: files[name] }], {
+        ...info,
+        expiryDate: tokens[name].expiryDate,
+        tokenId: tokens[name].tokenID,
+      });
+    }
+    // Someone (another writer that lost, a person) puts something else where the drifted token was delivered.
+    writeFileSync(files.drifted, 'something else');
+
+    const run = await runHook(emulator(), 'reconcile', { credential: oauth, manifest: 'manifest.json' }, tmp());
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`"${managed('drifted', 0)}" is live, but file ${files.drifted}: it no longer holds what was delivered`);
+    expect(run.stdout).toMatch(/1 token\(s\) recreated/);
+    expect(await authenticates(emulator(), tokens.drifted.token)).toBe(false);
+    const fresh = await expectDelivered(emulator(), oauth, managed('drifted', 0), files.drifted);
+    expect(fresh).not.toBe(tokens.drifted.token);
+    expect(readFileSync(files.fine, 'utf8')).toBe(tokens.fine.token);
+    expect(await authenticates(emulator(), tokens.fine.token)).toBe(true);
   });
 
   it('fails with exit 3 naming the file when the manifest cannot be read', async () => {

@@ -226,11 +226,34 @@ describe('buildStatusReport verdicts', () => {
     expect(report.tokens[0]!.notes.join(' ')).toMatch(/agility-pat tokens revoke --stack-tag prod~abcdef/);
   });
 
-  it('has a row test for every verdict but orphaned and being-replaced (tested on their own), in the order of urgency', () => {
+  it('sink-drift: a sink that holds something else than the live token, only when the token is live', () => {
+    const probes = (state: 'holds' | 'drift' | 'unchecked') =>
+      new Map([['ci', [{ sink: 'file /srv/ci.pat', state, why: 'its last recorded delivery is of another token (x)' }]]]);
+    const drifted = buildStatusReport(manifest, healthy(), NOW, { sinkChecks: probes('drift') });
+    expect(drifted.tokens[0]!.verdicts).toEqual(['sink-drift']);
+    expect(drifted.needsAction).toBe(true);
+    expect(drifted.tokens[0]!.sinks).toEqual(probes('drift').get('ci'));
+    expect(drifted.tokens[0]!.notes).toEqual([
+      expect.stringMatching(/^file \/srv\/ci\.pat: its last recorded delivery is of another token \(x\)\. .*reconciler .*delivers a fresh/),
+    ]);
+    for (const state of ['holds', 'unchecked'] as const) {
+      const report = buildStatusReport(manifest, healthy(), NOW, { sinkChecks: probes(state) });
+      expect(report.tokens[0]!.verdicts).toEqual(['ok']);
+      expect(report.needsAction).toBe(false);
+    }
+    // Not checked at all: no probes, no verdict.
+    expect(buildStatusReport(manifest, healthy(), NOW).tokens[0]!.sinks).toEqual([]);
+    // With no live token, missing says what a deploy does; a probe of nothing adds nothing.
+    expect(buildStatusReport(manifest, [], NOW, { sinkChecks: probes('drift') }).tokens[0]!.verdicts).toEqual(['missing']);
+    expect(VERDICT_ORDER.indexOf('sink-drift')).toBe(VERDICT_ORDER.indexOf('duplicate') + 1);
+  });
+
+  it('has a row test for every verdict but orphaned, sink-drift and being-replaced (tested on their own), in the order of urgency', () => {
     // Guards the table above: a new verdict must come with its case.
     const tested = new Set(rows.flatMap((r) => r[3]));
-    // orphaned has its own test above, being-replaced its own block below (it needs a manifest that replaces).
-    expect(VERDICT_ORDER.filter((v) => v !== 'orphaned' && v !== 'being-replaced' && !tested.has(v))).toEqual([]);
+    // orphaned and sink-drift have their own tests above, being-replaced its own block below (it needs a manifest that replaces).
+    const own = new Set(['orphaned', 'sink-drift', 'being-replaced']);
+    expect(VERDICT_ORDER.filter((v) => !own.has(v) && !tested.has(v))).toEqual([]);
     expect(VERDICT_ORDER.indexOf('stale-consumer')).toBe(VERDICT_ORDER.indexOf('orphaned') + 1);
     expect(VERDICT_ORDER.slice(-4)).toEqual(['never-used', 'unused', 'being-replaced', 'ok']);
   });

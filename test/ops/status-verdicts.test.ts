@@ -98,6 +98,16 @@ const RULE_ROWS: Record<DeclaredVerdict, [string, DeclaredTokenFacts, boolean][]
     ['two live tokens under the managed name', row({ deliveredCount: 2 }), true],
     ['one', row({ deliveredCount: 1 }), false],
   ],
+  'sink-drift': [
+    ['a sink holds something else', row({ sinks: [{ sink: 'file /srv/ci.pat', state: 'drift', why: 'changed since' }] }), true],
+    ['every sink holds it, or cannot be checked', row({ sinks: [{ sink: 'command x', state: 'unchecked', why: '-' }] }), false],
+    ['sinks not checked', row(), false],
+    [
+      'no live token: missing says it',
+      row({ token: null, deliveredCount: 0, sinks: [{ sink: 'file /srv/ci.pat', state: 'drift', why: 'changed since' }] }),
+      false,
+    ],
+  ],
   'stale-consumer': [
     [
       'previous used 1 day and 1 ms after the current was created',
@@ -165,6 +175,7 @@ describe('the verdict table', () => {
       'missing',
       'undelivered',
       'duplicate',
+      'sink-drift',
       'orphaned',
       'stale-consumer',
       'rotation-due',

@@ -38,8 +38,9 @@ async function deployed(decls: Decl[]) {
   const emu = emulator();
   const { access_token } = await emu.signIn();
   const manifest = manifestOf(emu.url, decls);
-  const secrets = await deploy(emu, access_token!, manifest);
-  return { manifest, secrets, stackDir: writeStack(dir, manifest) };
+  const stackDir = writeStack(dir, manifest);
+  const secrets = await deploy(emu, access_token!, manifest, stackDir);
+  return { manifest, secrets, stackDir };
 }
 
 /** Runs `status` in-process at `nowMs` with a fresh OAuth session (access tokens live an hour). */
@@ -162,6 +163,38 @@ describe('status verdicts from real situations', () => {
     ]);
     expect(report.orphaned).toEqual([]);
     expect(code).toBe(0);
+  });
+});
+
+describe('status never spends a secret', () => {
+  it("leaves every token's lastUsedDate as it was: it lists tokens and reads the sinks, and never calls users/me", async () => {
+    const { secrets, stackDir } = await deployed(['rotating', 'default']);
+    // One token used by a consumer, the others never used: both kinds must stay as they are.
+    await usePat(emulator(), secrets.get([...secrets.keys()].find((n) => n.startsWith('reporting '))!)!);
+    // A fresh session each time: access tokens live an hour.
+    const lastUse = async () =>
+      Object.fromEntries(
+        (
+          (await call(emulator(), 'GET', '/api/v1/tokens/list', { token: (await emulator().signIn()).access_token })).body as {
+            tokens: { tokenID: string; lastUsedDate: string | null }[];
+          }
+        ).tokens.map((t) => [t.tokenID, t.lastUsedDate]),
+      );
+    const before = await lastUse();
+    expect(Object.values(before).filter((d) => d !== null)).toHaveLength(1);
+    await call(emulator(), 'DELETE', '/__emulator/requests');
+
+    // An hour later, so that any use would show as a new lastUsedDate.
+    const { code, report } = await status(stackDir, T0_MS + 3_600_000);
+
+    expect(code).toBe(0);
+    // The sinks were read (each holds its token's delivery), not used.
+    expect(report.tokens.flatMap((t) => t.sinks.map((p) => p.state))).toEqual(['holds', 'holds']);
+    const log = (await call(emulator(), 'GET', '/__emulator/requests')).body;
+    const calls = (log as { method: string; path: string }[]).map((r) => `${r.method} ${r.path}`);
+    expect(calls.filter((c) => c.includes('/users/me'))).toEqual([]);
+    expect(calls.filter((c) => !c.startsWith('POST /oauth/'))).toEqual(['GET /api/v1/tokens/list']);
+    expect(await lastUse()).toEqual(before);
   });
 });
 

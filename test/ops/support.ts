@@ -14,6 +14,7 @@ import type { RunningEmulator } from '../../lib/emulator';
 import { BUNDLE } from '../lifecycle/hook-harness';
 import { call, createToken } from '../emulator/support';
 import { StopRequests } from '../../lib/cli/stop-requests';
+import { deliverSecret } from '../../lib/sinks';
 
 export const T0 = '2026-03-01T12:00:00.000Z';
 export const T0_MS = Date.parse(T0);
@@ -30,7 +31,8 @@ export type Decl = 'rotating' | 'fixed-long' | 'fixed-soon' | 'default';
  * - fixed-long: expires T0 + 300 days. fixed-soon: expires T0 + 10 days. default: Agility's 2-year default.
  */
 export function spec(decl: Decl, nowMs = T0_MS): ResolvedTokenSpec {
-  const base = { stackTag: TAG, sinks: [{ kind: 'file' as const, path: `/tmp/never-written-${decl}` }], constructPath: `prod/${decl}` };
+  // Relative to the stack folder, as the hooks resolve it: `deploy` with a stack folder delivers there.
+  const base = { stackTag: TAG, sinks: [{ kind: 'file' as const, path: `secrets/${decl}.pat` }], constructPath: `prod/${decl}` };
   switch (decl) {
     case 'rotating':
       return resolveTokenSpec(
@@ -59,13 +61,31 @@ export function writeStack(dir: string, manifest: StackManifest): string {
   return stackDir;
 }
 
-/** Creates every live token of the manifest through the API, as a deploy would; returns the secrets by managed name. */
-export async function deploy(emu: RunningEmulator, accessToken: string, manifest: StackManifest): Promise<Map<string, string>> {
+/**
+ * Creates every live token of the manifest through the API, as a deploy would; returns the secrets by managed name.
+ * With `stackDir`, the current generation's secret is also delivered to the token's sinks from there (with its delivery
+ * record, as the create hook does).
+ */
+export async function deploy(
+  emu: RunningEmulator,
+  accessToken: string,
+  manifest: StackManifest,
+  stackDir?: string,
+): Promise<Map<string, string>> {
   const secrets = new Map<string, string>();
   for (const t of manifest.tokens) {
     for (const l of t.live) {
       const created = await createToken(emu, accessToken, l.managedName, l.expiryDate ?? undefined);
       secrets.set(l.managedName, created.token);
+      if (stackDir !== undefined && l.role === 'ensure') {
+        const info = { declaredName: t.declaredName, managedName: l.managedName, generation: l.generation };
+        await deliverSecret(
+          created.token,
+          t.sinks,
+          { ...info, expiryDate: created.expiryDate, tokenId: created.tokenID },
+          { cwd: stackDir },
+        );
+      }
     }
   }
   return secrets;

@@ -17,19 +17,23 @@ beforeAll(async () => {
 });
 afterAll(async () => pg?.stop());
 
-describeScheduledDeploys('PostgreSQL (the pg backend)', async () => {
-  const db = `agility_tokens_${++databases}`;
-  pg.psql('postgres', `CREATE DATABASE ${db}`);
-  const table = 'terraform_remote_state.states';
-  const hasState = () => pg.psql(db, `SELECT to_regclass('${table}') IS NOT NULL`).trim() === 't';
-  return {
-    // The workflow's own setting (AGILITY_PAT_BACKEND: pg) applies; only the connection string is the test's.
-    env: {},
-    secrets: { PG_CONN_STR: pg.connStr(db) },
-    confidential: [pg.password],
-    dump: async () => (hasState() ? pg.psql(db, `SELECT name || ' ' || data FROM ${table}`) : ''),
-    forget: async () => {
-      pg.psql(db, `DELETE FROM ${table}`);
-    },
-  };
-});
+describeScheduledDeploys(
+  'PostgreSQL (the pg backend)',
+  async () => {
+    const db = `agility_tokens_${++databases}`;
+    pg.psql('postgres', `CREATE DATABASE ${db}`);
+    const table = 'terraform_remote_state.states';
+    const hasState = () => pg.psql(db, `SELECT to_regclass('${table}') IS NOT NULL`).trim() === 't';
+    return {
+      // The workflow's own setting (AGILITY_PAT_BACKEND: pg) applies; only the connection string is the test's.
+      env: {},
+      secrets: { PG_CONN_STR: pg.connStr(db) },
+      confidential: [pg.password],
+      dump: async () => (hasState() ? pg.psql(db, `SELECT name || ' ' || data FROM ${table}`) : ''),
+      forget: async () => {
+        pg.psql(db, `DELETE FROM ${table}`);
+      },
+    };
+  },
+  { racingLatencies: [0.8, 4] },
+);

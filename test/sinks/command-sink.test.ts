@@ -19,7 +19,7 @@ const nodeSink = (script: string, args: string[] = [], timeoutMs?: number): Comm
   ...(timeoutMs === undefined ? {} : { timeoutMs }),
 });
 
-const failure = async (promise: Promise<void>): Promise<AgilityPatError> => {
+const failure = async (promise: Promise<unknown>): Promise<AgilityPatError> => {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -214,7 +214,7 @@ describe('command sink', () => {
   });
 
   it('succeeds when the program exits 0 without reading its stdin', async () => {
-    await expect(deliverSecret(SECRET, [nodeSink('process.exit(0)')], CTX)).resolves.toBeUndefined();
+    await expect(deliverSecret(SECRET, [nodeSink('process.exit(0)')], CTX)).resolves.toMatchObject({ unrestorable: [`command ${NODE}`] });
   });
 
   it('fails with the exit code when the program exits non-zero', async () => {
@@ -294,7 +294,9 @@ describe('command sink', () => {
       "require('fs').writeFileSync(process.argv[1], String(c.pid)); c.unref(); process.exit(0)";
     const started = Date.now();
     try {
-      await expect(deliverSecret(SECRET, [nodeSink(script, [pidFile], 15_000)], CTX)).resolves.toBeUndefined();
+      await expect(deliverSecret(SECRET, [nodeSink(script, [pidFile], 15_000)], CTX)).resolves.toMatchObject({
+        unrestorable: [`command ${NODE}`],
+      });
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       // The background process is ours (started by the test's program): end it by its id.

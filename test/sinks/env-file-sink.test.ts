@@ -7,7 +7,7 @@ import { CTX, SECRET, perms, useTempDir } from './fixtures';
 
 describe('env-file sink', () => {
   const tmp = useTempDir();
-  const deliver = (path: string, key = 'AGILITY_PAT'): Promise<void> => deliverSecret(SECRET, [{ kind: 'env-file', path, key }], CTX);
+  const deliver = (path: string, key = 'AGILITY_PAT'): Promise<unknown> => deliverSecret(SECRET, [{ kind: 'env-file', path, key }], CTX);
 
   it('creates a missing file holding only the entry, with mode 0600', async () => {
     const path = join(tmp(), '.env');
@@ -73,7 +73,8 @@ describe('env-file sink', () => {
     await writeFile(path, 'A=1\n', { mode: 0o600 });
     await deliver(path);
     expect(perms((await stat(path)).mode)).toBe(0o600);
-    expect(await readdir(tmp())).toEqual(['.env']);
+    expect((await readdir(tmp())).sort()).toEqual(['..env.AGILITY_PAT.agility-pat.json', '.env']);
+    expect(await readFile(join(tmp(), '..env.AGILITY_PAT.agility-pat.json'), 'utf8')).not.toContain(SECRET);
   });
 
   it.each([0o644, 0o640, 0o400])('refuses an existing file of mode %o it would have to change, writing nothing', async (mode) => {

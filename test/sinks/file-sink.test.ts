@@ -20,7 +20,12 @@ describe('file sink', () => {
     expect(await readFile(path, 'utf8')).toBe(SECRET);
     expect(perms((await stat(join(tmp(), 'a'))).mode)).toBe(0o700);
     expect(perms((await stat(join(tmp(), 'a', 'b'))).mode)).toBe(0o700);
-    expect(await readdir(join(tmp(), 'a', 'b'))).toEqual(['pat.txt']);
+    // Beside it, only its delivery record (docs/design.md, "Many machines, one writer"): 0600, no secret in it.
+    expect((await readdir(join(tmp(), 'a', 'b'))).sort()).toEqual(['.pat.txt.agility-pat.json', 'pat.txt']);
+    const record = join(tmp(), 'a', 'b', '.pat.txt.agility-pat.json');
+    expect(perms((await stat(record)).mode)).toBe(0o600);
+    expect(await readFile(record, 'utf8')).not.toContain(SECRET);
+    expect(JSON.parse(await readFile(record, 'utf8')).tokenId).toBe(CTX.tokenId);
   });
 
   it('leaves the mode of an existing parent directory as it is', async () => {

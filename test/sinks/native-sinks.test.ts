@@ -48,7 +48,7 @@ const gh = (spec: Partial<GitHubActionsSinkSpec> = {}): GitHubActionsSinkSpec =>
 const kv = (spec: Partial<VaultSinkSpec> = {}): VaultSinkSpec => ({ kind: 'vault', address: vault.url, path: 'ci/agility', ...spec });
 const calls = (s: GitHubStandIn | VaultStandIn): string[] => s.server.log.map((e) => `${e.method} ${e.path} ${e.status}`);
 
-async function sinkFailure(promise: Promise<void>): Promise<AgilityPatError> {
+async function sinkFailure(promise: Promise<unknown>): Promise<AgilityPatError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,

@@ -8,7 +8,7 @@ import { CTX, SECRET, perms, useTempDir } from './fixtures';
 
 const FAILING: SinkSpec = { kind: 'command', argv: [process.execPath, '-e', 'process.exit(9)'] };
 
-const sinkFailure = async (promise: Promise<void>): Promise<AgilityPatError> => {
+const sinkFailure = async (promise: Promise<unknown>): Promise<AgilityPatError> => {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -37,8 +37,10 @@ describe('all-or-nothing delivery', () => {
     expect(await readFile(envB, 'utf8')).toBe(envBefore);
     expect(perms((await stat(envB)).mode)).toBe(0o600);
     await expect(stat(fileA)).rejects.toMatchObject({ code: 'ENOENT' });
-    // The directory created for A is gone too, and no temporary file is left.
-    expect((await readdir(tmp())).sort()).toEqual(['.env']);
+    // The directory created for A is gone too, and no temporary file is left. The previous value's record says it
+    // belongs to no known token (docs/design.md, "Many machines, one writer").
+    expect((await readdir(tmp())).sort()).toEqual(['..env.AGILITY_PAT.agility-pat.json', '.env']);
+    expect(JSON.parse(await readFile(join(tmp(), '..env.AGILITY_PAT.agility-pat.json'), 'utf8')).tokenId).toBe('');
   });
 
   it('undoes only its own key of a shared env file: a key another token wrote meanwhile survives the rollback', async () => {

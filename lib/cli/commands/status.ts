@@ -1,7 +1,9 @@
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../core/errors';
 import { printable } from '../../core/printable';
 import { DEFAULT_UNUSED_DAYS, DEFAULT_WARN_DAYS, STATUS_NEEDS_ACTION_EXIT_CODE, buildStatusReport, type StatusReport } from '../../ops';
+import { probeStackSinks } from '../../sinks/sink-probe';
 import { VERDICT_TABLE, verdictHelpLines } from '../../ops/status-verdicts';
 import type { CliContext, Command } from '../context';
 import { formatTable } from '../table';
@@ -64,12 +66,15 @@ export async function statusCommand(args: string[], ctx: CliContext): Promise<nu
   });
   const warnDays = dayCount(values['warn-days'], '--warn-days', DEFAULT_WARN_DAYS);
   const unusedDays = dayCount(values['unused-days'], '--unused-days', DEFAULT_UNUSED_DAYS);
-  const { manifest } = await manifestFromFlags(values, ctx, 'status');
+  const { manifest, path } = await manifestFromFlags(values, ctx, 'status');
 
   const client = await clientFromFlags(ctx, values, { apiUrl: manifest.apiUrl, credentialEnv: manifest.credentialEnv });
   const { tokens } = await client.listTokens();
+  const nowMs = ctx.clock();
+  // The destinations, read where the hooks write them (relative paths from the stack folder); no secret is used.
+  const sinkChecks = await probeStackSinks(manifest, tokens, nowMs, { cwd: dirname(path), env: ctx.env });
   // The report names the API it queried (--api-url or --instance-guid when given), not the manifest's.
-  const report = buildStatusReport(manifest, tokens, ctx.clock(), { warnDays, unusedDays, apiUrl: client.baseUrl });
+  const report = buildStatusReport(manifest, tokens, nowMs, { warnDays, unusedDays, apiUrl: client.baseUrl, sinkChecks });
 
   if (values.json) ctx.out(printable(JSON.stringify(report, null, 2), { multiline: true }));
   else printReport(report, ctx);
@@ -109,6 +114,11 @@ function printReport(r: StatusReport, ctx: CliContext): void {
       ),
     );
   for (const t of r.tokens) for (const n of t.notes) ctx.out(printable(`  ${t.declaredName}: ${n}`));
+  // A command cannot be asked: not worth a line. A native sink that could not be read is (its credential unset, say).
+  const unchecked = r.tokens.flatMap((t) =>
+    t.sinks.filter((p) => p.state === 'unchecked' && !p.sink.startsWith('command ')).map((p) => `${t.declaredName}: ${p.sink} (${p.why})`),
+  );
+  if (unchecked.length > 0) ctx.out(printable(`Sinks not checked: ${unchecked.join('; ')}.`));
 
   if (r.orphaned.length > 0) {
     ctx.out('');
