@@ -145,7 +145,10 @@ describe('auth login, then deploys with nothing exported', () => {
     const dumps = readdirSync(join(d.dir, 'envdumps'));
     expect(dumps).toEqual(['alpha.json']);
     const sinkEnv = JSON.parse(readFileSync(join(d.dir, 'envdumps', 'alpha.json'), 'utf8')) as Record<string, string>;
-    expect(sinkEnv.XDG_CONFIG_HOME).toBe(join(home, 'config')); // the dump is real: it holds the hook's environment
+    // The dump is real: it holds the sink's allow-listed environment (HOME is in its base; XDG_CONFIG_HOME, where the
+    // stored login lives, is not, unless the sink lists it).
+    expect(sinkEnv.HOME).toBe(home);
+    expect(sinkEnv.XDG_CONFIG_HOME).toBeUndefined();
     const sinkFiles = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'].map((n) => join('secrets', `${n}.token`));
     expect(d.findSecrets(world.emulator.issuedSecrets(), sinkFiles)).toEqual([]);
     const stored = (await readLogins(file)).flatMap((l) => [l.accessToken, l.refreshToken!]);
