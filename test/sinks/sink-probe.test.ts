@@ -74,7 +74,8 @@ describe('file and env-file probes', () => {
   });
 
   it('drift: a value put back by an undo over no record belongs to no known token', async () => {
-    await writeFile(join(tmp(), '.env'), `CI_TOKEN=${OTHER}\n`);
+    // 0600, as the env-file sink requires of a file it did not create (docs/sinks.md, "Env files").
+    await writeFile(join(tmp(), '.env'), `CI_TOKEN=${OTHER}\n`, { mode: 0o600 });
     const failing: SinkSpec = { kind: 'command', argv: [process.execPath, '-e', 'process.exit(3)'] };
     await expect(deliverSecret(SECRET, [envFile, failing], CTX, { cwd: tmp() })).rejects.toThrow(/exited with code 3/);
     expect(await readFile(join(tmp(), '.env'), 'utf8')).toBe(`CI_TOKEN=${OTHER}\n`);
