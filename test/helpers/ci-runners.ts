@@ -449,7 +449,9 @@ export function describeScheduledDeploys(
 
     // Two CI systems (say a scheduled workflow and another pipeline) deploy the stack at once, one far from GitHub: the
     // backend's lock orders them; afterwards every secret works, or status exits 20 and the next deploy repairs it.
-    test.each(options.racingLatencies ?? [])(
+    // Only for backends that name latencies (the pg suite): jest refuses an empty table.
+    const racing = options.racingLatencies ?? [];
+    (racing.length > 0 ? test.each(racing) : () => undefined)(
       'two CI systems deploy at once, one %s s from GitHub: working secrets, or status 20 and repaired',
       async (latency) => {
         const refreshA = await firstRefreshToken(T0);
