@@ -94,6 +94,7 @@ function refuseNotOwned(snapshot: TargetSnapshot): void {
   }
 }
 
+/** `previousEntry` null: no record was written, none is restored. */
 async function undoEnvKey(
   snapshot: TargetSnapshot,
   key: string,
@@ -102,31 +103,35 @@ async function undoEnvKey(
   previousEntry: DeliveryRecordEntry | undefined | null,
   previousBytes: Buffer | undefined,
 ): Promise<void> {
-  await withTargetLock(snapshot.path, async () => {
-    let now: EnvText;
-    try {
-      now = decode(await fs.readFile(snapshot.path));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw fsFailure(e, 'read', snapshot.path);
-    }
-    if (readEnvValueText(now.text, key) !== written) return; // another delivery has set it since: not ours to undo
-    // The record first (null: none was written, none is restored); restoring a file that did not exist also removes
-    // the folders created for it.
-    if (previousEntry !== null) await writeRecordEntry(snapshot.path, recordKey(key), restoredEntry(previousEntry, previousBytes));
-    const after = restoreEnvValue(now.text, key, previous);
-    if (after === undefined) {
-      throw new DeliveryFailure(
-        `the previous value of ${key} cannot be put back in ${snapshot.path} so that dotenv reads it as before (a quote in the file is never closed)`,
-        `set ${key} in ${snapshot.path} by hand`,
-        { path: snapshot.path },
-      );
-    }
-    if (after === '' && !snapshot.previous) {
-      await restoreTarget(snapshot); // the file did not exist and holds nothing else: remove it, as it was
-      return;
-    }
-    // 0600 whatever the file had: other tokens' secrets may be in it now.
-    await writeFileAtomic(snapshot.path, now.encode(after), SECRET_FILE_MODE);
-  });
+  await withTargetLock(
+    snapshot.path,
+    async () => {
+      let now: EnvText;
+      try {
+        now = decode(await fs.readFile(snapshot.path));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw fsFailure(e, 'read', snapshot.path);
+      }
+      if (readEnvValueText(now.text, key) !== written) return; // another delivery has set it since: not ours to undo
+      // The record first (null: none was written, none is restored); restoring a file that did not exist also removes
+      // the folders created for it.
+      if (previousEntry !== null) await writeRecordEntry(snapshot.path, recordKey(key), restoredEntry(previousEntry, previousBytes));
+      const after = restoreEnvValue(now.text, key, previous);
+      if (after === undefined) {
+        throw new DeliveryFailure(
+          `the previous value of ${key} cannot be put back in ${snapshot.path} so that dotenv reads it as before (a quote in the file is never closed)`,
+          `set ${key} in ${snapshot.path} by hand`,
+          { path: snapshot.path },
+        );
+      }
+      if (after === '' && !snapshot.previous) {
+        await restoreTarget(snapshot); // the file did not exist and holds nothing else: remove it, as it was
+        return;
+      }
+      // 0600 whatever the file had: other tokens' secrets may be in it now.
+      await writeFileAtomic(snapshot.path, now.encode(after), SECRET_FILE_MODE);
+    },
+    snapshot.lockScope,
+  );
 }
