@@ -8,9 +8,6 @@ import { printable } from '../core/printable';
 import { signedInClient } from './credential';
 import { tokenVerifier } from './verify-deps';
 
-/** How long a hook waits for another hook working on the same managed name (its home: `LOCK_WAIT_MS`). */
-export const NAME_LOCK_WAIT_MS = LOCK_WAIT_MS.name;
-
 /**
  * Builds the lifecycle's collaborators from the command's context: the real client (signed in through the credential
  * chain), the real sinks, real locks.
@@ -37,7 +34,7 @@ export async function lifecycleDeps(ctx: CliContext, apiUrl: string, credentialE
     // One lock per API and managed name, shared by every deploy of every project on this machine.
     lock: (managedName, fn) =>
       withFileLock(lockFileFor('name', `${baseUrl}\n${managedName}`), fn, {
-        waitMs: NAME_LOCK_WAIT_MS,
+        waitMs: LOCK_WAIT_MS.name,
         what: `the token "${managedName}"`,
       }),
     critical: (fn) => ctx.stops.critical(fn),

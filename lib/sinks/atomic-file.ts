@@ -4,9 +4,6 @@ import { writeFileAtomic as atomicWrite } from '../fs/write-file-atomic';
 import { LOCK_WAIT_MS, lockFileFor, withFileLock } from '../locks/file-lock';
 import { DeliveryFailure, fsFailure } from './delivery-failure';
 
-/** How long a sink waits for another hook writing the same file (its home: `LOCK_WAIT_MS`). */
-export const TARGET_LOCK_WAIT_MS = LOCK_WAIT_MS.file;
-
 /**
  * Runs `fn` holding the lock of one sink target (an absolute path): Terraform runs the hooks of different tokens at
  * once, and tokens may share an env file, so every read-modify-write of a target, and every undo, takes turns.
@@ -15,7 +12,7 @@ export const TARGET_LOCK_WAIT_MS = LOCK_WAIT_MS.file;
  */
 export function withTargetLock<T>(path: string, fn: () => Promise<T>, lockScope?: string): Promise<T> {
   const key = lockScope === undefined ? path : `${lockScope}\n${path}`;
-  return withFileLock(lockFileFor('file', key), fn, { waitMs: TARGET_LOCK_WAIT_MS, what: `the sink file ${path}` });
+  return withFileLock(lockFileFor('file', key), fn, { waitMs: LOCK_WAIT_MS.file, what: `the sink file ${path}` });
 }
 
 /** Mode of every file a sink writes: read and write for the owner only. */
